@@ -1,0 +1,168 @@
+//! The incremental decoder.
+//!
+//! Bytes go in with [`Decoder::feed`] in whatever chunks the transport
+//! delivers; frames come out once complete. [`Decoder::decode_streaming`]
+//! additionally hands out the children of a large top-level reply (a big
+//! `LRANGE`, `SCAN` page or pub/sub push) as each one completes, so a client
+//! can show progress before the whole reply has arrived.
+//!
+//! Malformed input leaves no reliable frame boundary to resume from, so the
+//! first error poisons the decoder: every later call returns it again.
+
+use bytes::BytesMut;
+
+use crate::stack::Stack;
+use crate::token::{Reader, Token};
+use crate::{DecodeError, DecodeErrorKind, Frame, Limits};
+
+/// What [`Decoder::decode_streaming`] hands out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A complete top-level frame that is not streamed: anything but an
+    /// array, set, map or push (including nulls and attributed frames).
+    Frame(Frame),
+    /// A top-level aggregate begins. For a map, `len` counts pairs.
+    Start {
+        /// Which aggregate it is.
+        kind: AggregateKind,
+        /// How many children (pairs for a map) follow.
+        len: usize,
+    },
+    /// One complete child of the streamed aggregate; map children alternate
+    /// key, value, key, value...
+    Item(Frame),
+    /// The streamed aggregate is complete.
+    End,
+}
+
+/// The aggregates that [`Decoder::decode_streaming`] streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateKind {
+    /// `*`
+    Array,
+    /// `~`
+    Set,
+    /// `%`
+    Map,
+    /// `>`
+    Push,
+}
+
+/// Incremental RESP2/RESP3 decoder.
+///
+/// ```
+/// use resp::{Decoder, Frame};
+///
+/// let mut decoder = Decoder::new();
+/// decoder.feed(b"*2\r\n$3\r\nfoo\r\n:4");
+/// assert_eq!(decoder.decode(), Ok(None));
+/// decoder.feed(b"2\r\n");
+/// assert_eq!(
+///     decoder.decode(),
+///     Ok(Some(Frame::Array(vec![Frame::Bulk("foo".into()), Frame::Integer(42)])))
+/// );
+/// ```
+#[derive(Debug)]
+pub struct Decoder {
+    reader: Reader,
+    stack: Stack,
+    error: Option<DecodeError>,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new()
+    }
+}
+
+impl Decoder {
+    /// A decoder with the default [`Limits`].
+    pub fn new() -> Self {
+        Decoder::with_limits(Limits::default())
+    }
+
+    /// A decoder with the given limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        Decoder {
+            reader: Reader::new(limits),
+            stack: Stack::new(limits.max_depth),
+            error: None,
+        }
+    }
+
+    /// Appends input bytes.
+    pub fn feed(&mut self, data: &[u8]) {
+        self.reader.buf.extend_from_slice(data);
+    }
+
+    /// The input buffer, for callers that copy input straight into it.
+    /// Append only: bytes already buffered must stay as they are.
+    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.reader.buf
+    }
+
+    /// Bytes fed but not yet consumed.
+    pub fn buffered(&self) -> usize {
+        self.reader.buf.len()
+    }
+
+    /// Next complete top-level frame, `Ok(None)` if more input is needed.
+    ///
+    /// Fails with [`DecodeErrorKind::StreamInProgress`] while an aggregate
+    /// started by [`decode_streaming`](Self::decode_streaming) is open.
+    pub fn decode(&mut self) -> Result<Option<Frame>, DecodeError> {
+        if self.error.is_none() && self.stack.is_streaming() {
+            return Err(DecodeError {
+                kind: DecodeErrorKind::StreamInProgress,
+                offset: self.reader.offset(),
+            });
+        }
+        match self.run(false)? {
+            None => Ok(None),
+            Some(Event::Frame(frame)) => Ok(Some(frame)),
+            Some(event) => unreachable!("{event:?} outside decode_streaming"),
+        }
+    }
+
+    /// Next streaming event, `Ok(None)` if more input is needed.
+    ///
+    /// A top-level array, set, map or push comes as [`Event::Start`], then
+    /// one [`Event::Item`] per child as soon as that child is complete
+    /// (children themselves are whole frames), then [`Event::End`]. Any
+    /// other top-level frame comes as [`Event::Frame`], as does an aggregate
+    /// that [`decode`](Self::decode) had already begun.
+    pub fn decode_streaming(&mut self) -> Result<Option<Event>, DecodeError> {
+        self.run(true)
+    }
+
+    fn run(&mut self, streaming: bool) -> Result<Option<Event>, DecodeError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let result = self.step(streaming);
+        if let Err(error) = result {
+            self.error = Some(error);
+        }
+        result
+    }
+
+    fn step(&mut self, streaming: bool) -> Result<Option<Event>, DecodeError> {
+        if streaming && self.stack.end_stream() {
+            return Ok(Some(Event::End));
+        }
+        loop {
+            let offset = self.reader.offset();
+            let fail = |kind| DecodeError { kind, offset };
+            let event = match self.reader.next().map_err(fail)? {
+                None => return Ok(None),
+                Some(Token::Frame(frame)) => self.stack.push(frame),
+                Some(Token::Header(header, len)) => {
+                    self.stack.open(header, len, streaming).map_err(fail)?
+                }
+            };
+            if event.is_some() {
+                return Ok(event);
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! RESP2 and RESP3 codec shared by the browser client and the WebSocket bridge.
+//!
+//! The client decodes Redis replies and encodes commands; the bridge decodes
+//! commands that arrive from untrusted browsers. Both therefore need a
+//! decoder that can be fed arbitrary chunks, never re-parses what it has
+//! already consumed, and refuses hostile input (huge length headers, deep
+//! nesting, endless lines) before it costs memory. The crate depends on
+//! `bytes` only, so it builds for wasm and native targets alike.
+//!
+//! * [`Frame`] is one RESP value.
+//! * [`Decoder`] turns a byte stream into frames, whole or streamed as [`Event`]s.
+//! * [`encode`] and its helpers turn frames and commands back into bytes.
+
+mod decode;
+mod encode;
+mod error;
+mod frame;
+mod limits;
+mod stack;
+mod token;
+
+pub use bytes::{Bytes, BytesMut};
+pub use decode::{AggregateKind, Decoder, Event};
+pub use encode::{encode, encode_command, write_array_header, write_bulk};
+pub use error::{DecodeError, DecodeErrorKind};
+pub use frame::Frame;
+pub use limits::Limits;

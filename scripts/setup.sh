@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything building, testing and the demo need, skipping whatever
+# is already there, so it is safe to run on every build.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+# The CLI must match the wasm-bindgen crate exactly: read the pin from the crate.
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' client-wasm/Cargo.toml)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+packages=()
+command -v redis-server >/dev/null || packages+=(redis-server)
+command -v chromium >/dev/null || packages+=(chromium)
+command -v chromedriver >/dev/null || packages+=(chromium-driver)
+command -v node >/dev/null || packages+=(nodejs npm)
+command -v python3 >/dev/null || packages+=(python3)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "setup: installing ${packages[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+fi
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+if ! wasm-bindgen --version 2>/dev/null | grep -qF "$WASM_BINDGEN_VERSION"; then
+  echo "setup: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+command -v wasm-pack >/dev/null || cargo install wasm-pack --locked
+
+# npm ci only when the lock file changed since the last install.
+if ! cmp -s tests/package-lock.json tests/node_modules/.package-lock.json 2>/dev/null; then
+  (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+  cp tests/package-lock.json tests/node_modules/.package-lock.json
+fi

@@ -1,0 +1,112 @@
+// Test harness: a real redis-server and the real bridge on free loopback
+// ports, and a headless Chromium driven by Playwright. Everything started
+// here is stopped by PID in `stop()`; nothing outlives the test process.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '..');
+export const BRIDGE_BIN = process.env.BRIDGE_BIN ?? join(ROOT, 'target/debug/redis-ws-bridge');
+export const WWW_DIR = process.env.WWW_DIR ?? join(ROOT, 'www');
+const STARTUP_MS = 10_000;
+
+export function freePort() {
+  return new Promise((done, fail) => {
+    const server = net.createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+function until(what, check) {
+  const deadline = Date.now() + STARTUP_MS;
+  return new Promise((done, fail) => {
+    const attempt = async () => {
+      if (await check()) return done();
+      if (Date.now() > deadline) return fail(new Error(`${what} did not start within ${STARTUP_MS} ms`));
+      setTimeout(attempt, 50);
+    };
+    attempt();
+  });
+}
+
+/** Sends one RESP command straight to Redis over TCP; resolves to the raw reply text. */
+export function redisCommand(port, ...words) {
+  const payload = `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`;
+  return new Promise((done, fail) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(payload));
+    socket.setTimeout(STARTUP_MS, () => socket.destroy(new Error('redis did not answer')));
+    socket.once('data', (data) => { socket.end(); done(data.toString()); });
+    socket.once('error', fail);
+  });
+}
+
+export async function startRedis() {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  try {
+    await until('redis-server', () => redisCommand(port, 'PING').then((r) => r === '+PONG\r\n', () => false));
+  } catch (err) {
+    await stopProcess(proc);
+    throw err;
+  }
+  return { port, proc };
+}
+
+export async function startBridge(redisPort, extraArgs = []) {
+  const proc = spawn(BRIDGE_BIN, ['--listen', '127.0.0.1:0', '--redis', `127.0.0.1:${redisPort}`, '--static', WWW_DIR, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const addr = await new Promise((done, fail) => {
+    let seen = '';
+    const timer = setTimeout(() => fail(new Error('the bridge did not print its address')), STARTUP_MS);
+    proc.stdout.on('data', (chunk) => {
+      seen += chunk;
+      const match = /^listening on (\S+)$/m.exec(seen);
+      if (match) { clearTimeout(timer); done(match[1]); }
+    });
+    proc.once('exit', (code) => fail(new Error(`the bridge exited with ${code}`)));
+  }).catch(async (err) => {
+    await stopProcess(proc);
+    throw err;
+  });
+  return { addr, proc };
+}
+
+/** Headless Debian Chromium; Playwright gives it a fresh profile of its own and removes it on close. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+async function stopProcess(proc) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((done) => proc.once('exit', done));
+  proc.kill('SIGTERM');
+  await exited;
+}
+
+/** Starts redis-server, the bridge serving www/, and Chromium; on a failure, stops what did start. */
+export async function startStack() {
+  const started = [];
+  const stop = async () => {
+    for (const stopOne of started.reverse()) await stopOne();
+  };
+  try {
+    const redis = await startRedis();
+    started.push(() => stopProcess(redis.proc));
+    const bridge = await startBridge(redis.port);
+    started.push(() => stopProcess(bridge.proc));
+    const browser = await launchBrowser();
+    started.push(() => browser.close());
+    return { redisPort: redis.port, url: `http://${bridge.addr}/`, browser, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
