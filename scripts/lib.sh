@@ -26,7 +26,8 @@ free_port() {
 # start_redis: sets REDIS_PORT.
 start_redis() {
   REDIS_PORT=$(free_port)
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  mkdir -p "$RUN_DIR/redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$RUN_DIR/redis" \
     >"$RUN_DIR/redis.log" 2>&1 &
   PIDS+=($!)
   local _

@@ -2,7 +2,9 @@
 // ports, and a headless Chromium driven by Playwright. Everything started
 // here is stopped by PID in `stop()`; nothing outlives the test process.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -45,9 +47,13 @@ export function redisCommand(port, ...words) {
   });
 }
 
+/** A redis-server of our own; its files go to a temp dir removed when it exits. */
 export async function startRedis() {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const dir = mkdtempSync(join(tmpdir(), 'redis-wasm-redis-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--dir', dir, '--busy-reply-threshold', '100'], { stdio: 'ignore' });
+  proc.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   try {
     await until('redis-server', () => redisCommand(port, 'PING').then((r) => r === '+PONG\r\n', () => false));
   } catch (err) {
@@ -80,7 +86,9 @@ export function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // Lets tests force garbage collection with gc().
+      '--js-flags=--expose-gc'],
   });
 }
 
@@ -91,6 +99,13 @@ async function stopProcess(proc) {
   await exited;
 }
 
+/**
+ * The seed API includes server administration (CONFIG, FLUSHDB, SAVE...),
+ * which the bridge denies by default; the test bridge lets it through.
+ */
+const ADMIN_COMMANDS = ['CONFIG', 'FLUSHDB', 'FLUSHALL', 'SAVE', 'BGSAVE', 'BGREWRITEAOF', 'SHUTDOWN']
+  .flatMap((name) => ['--allow-command', name]);
+
 /** Starts redis-server, the bridge serving www/, and Chromium; on a failure, stops what did start. */
 export async function startStack() {
   const started = [];
@@ -100,7 +115,7 @@ export async function startStack() {
   try {
     const redis = await startRedis();
     started.push(() => stopProcess(redis.proc));
-    const bridge = await startBridge(redis.port);
+    const bridge = await startBridge(redis.port, ADMIN_COMMANDS);
     started.push(() => stopProcess(bridge.proc));
     const browser = await launchBrowser();
     started.push(() => browser.close());

@@ -1,40 +1,50 @@
-//! `redis-ws-bridge`: lets a browser speak RESP to one Redis server.
+//! The `redis-ws-bridge` binary: reads the flags, sets up logging and
+//! signals, and runs [`redis_ws_bridge::serve`] until SIGINT or SIGTERM.
+//! SIGHUP re-reads the `--tokens` file.
 //!
-//! Browsers cannot open raw TCP sockets, so the bridge accepts WebSocket
-//! connections and copies binary frames to a Redis TCP connection and back,
-//! one Redis connection per WebSocket. The bridge never parses RESP and never
-//! lets the request choose the target: the Redis address is fixed by `--redis`.
-//!
-//! This file only reads the flags, sets up logging and runs the server until
-//! SIGINT or SIGTERM. The HTTP side lives in `server`, the copy loops in
-//! `relay`, and the way Redis is reached in `redis`.
+//! Every flag also reads an environment variable, `REDIS_WS_BRIDGE_` and the
+//! flag's name in capitals; repeatable flags take a comma-separated list
+//! there. Defaults live next to what they limit (`limits`, `policy`).
 
-mod redis;
-mod relay;
-mod server;
-
+use std::fmt;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use redis_ws_bridge::access::Access;
+use redis_ws_bridge::limits::{self, Limits};
+use redis_ws_bridge::metrics::{self, Metrics};
+use redis_ws_bridge::policy::{Policy, DEFAULT_DENIED};
+use redis_ws_bridge::tokens::Tokens;
+use redis_ws_bridge::{redis, tls, Config};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing_subscriber::EnvFilter;
-
-/// How long open WebSockets get to close after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Relays WebSocket binary frames to one Redis server and back.
 ///
-/// A WebSocket upgrade on `/` or `/ws` is relayed to the `--redis` address.
-/// Plain GET requests are served from `--static` when given. `GET /healthz`
-/// answers 200 "ok" when Redis answers PING, 503 otherwise.
+/// A WebSocket upgrade on `/` or `/ws` is relayed to the `--redis` address,
+/// after the `Host`, `Origin` and token checks. Plain GET requests are served
+/// from `--static` when given. `GET /healthz` answers 200 "ok" when Redis
+/// answers PING, 503 otherwise.
+///
+/// Browser commands must be RESP arrays of bulk strings; denied commands are
+/// answered with an error in their place in the pipeline.
 ///
 /// The bridge closes a WebSocket with 1003 on a text frame, 1009 on a message
-/// over `--max-message-size`, 1011 when Redis is unavailable or closes the
-/// connection, and 1001 when the bridge shuts down (SIGINT, SIGTERM).
+/// or argument over its limit, 1008 on an inline command or other RESP that
+/// is not a command, 1002 on malformed RESP, 1011 when Redis is unavailable,
+/// refuses the bridge's login or closes the connection, and 1001 on idle
+/// timeout or when the bridge shuts down (SIGINT, SIGTERM).
+///
+/// For `wss://`, give `--tls-cert` and `--tls-key`, or run the bridge on
+/// loopback behind a reverse proxy that terminates TLS and passes the
+/// WebSocket upgrade with its Host, Origin and Sec-WebSocket-Protocol headers.
 ///
 /// At start the bridge prints exactly one line to stdout, `listening on
 /// <addr>`, with the real address (useful with `--listen 127.0.0.1:0`).
@@ -42,7 +52,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]
 struct Args {
-    /// Address to listen on for HTTP and WebSocket connections (port 0 picks a free port).
+    /// Address to listen on for HTTP and WebSocket connections (port 0 picks
+    /// a free port). A non-loopback address needs --tokens or --insecure-open.
     #[arg(
         long,
         env = "REDIS_WS_BRIDGE_LISTEN",
@@ -51,21 +62,22 @@ struct Args {
     )]
     listen: SocketAddr,
 
-    /// Redis server (host:port) that every WebSocket is relayed to.
+    /// Redis server every WebSocket is relayed to: `host:port`, or
+    /// `unix:/path` for a Unix socket. Never taken from a request.
     #[arg(
         long,
         env = "REDIS_WS_BRIDGE_REDIS",
-        value_name = "HOST:PORT",
+        value_name = "HOST:PORT|unix:PATH",
         default_value = "127.0.0.1:6379"
     )]
-    redis: String,
+    redis: redis::Address,
 
     /// Origin allowed to open a WebSocket, e.g. `http://127.0.0.1:8080` (exact
-    /// match, repeatable; comma-separated in the environment variable).
+    /// match, repeatable).
     ///
     /// A request whose Origin header is absent (not a browser) or equals
-    /// `http://<Host header>` (a page the bridge served itself) is always
-    /// allowed; any other Origin gets 403.
+    /// `http://<Host>` or `https://<Host>` (a page the bridge served itself)
+    /// is always allowed; any other Origin gets 403.
     #[arg(
         long = "allow-origin",
         env = "REDIS_WS_BRIDGE_ALLOW_ORIGIN",
@@ -75,18 +87,153 @@ struct Args {
     )]
     allow_origins: Vec<String>,
 
+    /// Host header value the bridge serves, e.g. `bridge.example.com` or
+    /// `bridge.example.com:8443` (case-insensitive, repeatable); any other
+    /// gets 403, against DNS rebinding.
+    ///
+    /// Without it, `localhost:<port>` and IP literals with the listen port
+    /// (`127.0.0.1:<port>`, `[::1]:<port>`, the listen address) are served.
+    /// `/healthz` does not check the Host.
+    #[arg(
+        long = "allow-host",
+        env = "REDIS_WS_BRIDGE_ALLOW_HOST",
+        value_name = "HOST[:PORT]",
+        value_delimiter = ','
+    )]
+    allow_hosts: Vec<String>,
+
+    /// TOML file of tokens mapped to Redis ACL users; re-read on SIGHUP.
+    ///
+    /// Entries: `[[token]]` with `token`, `user` and `password`. A browser
+    /// presents its token as the WebSocket subprotocol value
+    /// `redis-wasm.token.<base64url of the token, no padding>` next to
+    /// `redis-wasm`; without a known token the handshake gets 401. The bridge
+    /// then sends `AUTH user password` itself, and refuses the browser's own
+    /// AUTH, HELLO ... AUTH and RESET.
+    #[arg(long, env = "REDIS_WS_BRIDGE_TOKENS", value_name = "FILE")]
+    tokens: Option<PathBuf>,
+
+    /// Listen on a non-loopback address without --tokens, letting anyone who
+    /// can reach the bridge use Redis.
+    #[arg(long, env = "REDIS_WS_BRIDGE_INSECURE_OPEN")]
+    insecure_open: bool,
+
+    /// Command to deny, besides the default list shown by --help
+    /// (case-insensitive, repeatable); `NAME|SUB` denies one subcommand.
+    #[arg(
+        long = "deny-command",
+        env = "REDIS_WS_BRIDGE_DENY_COMMAND",
+        value_name = "NAME",
+        value_delimiter = ',',
+        long_help = deny_command_help()
+    )]
+    deny_commands: Vec<String>,
+
+    /// Command to take off the default deny list (repeatable).
+    #[arg(
+        long = "allow-command",
+        env = "REDIS_WS_BRIDGE_ALLOW_COMMAND",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    allow_commands: Vec<String>,
+
     /// Directory served over plain HTTP GET (index.html at `/`).
     #[arg(long = "static", env = "REDIS_WS_BRIDGE_STATIC", value_name = "DIR")]
     static_dir: Option<PathBuf>,
 
-    /// Largest WebSocket message (and frame) accepted from a browser, in bytes.
+    /// Largest WebSocket message (and frame) accepted from a browser, in
+    /// bytes; a bigger one closes the WebSocket with 1009.
     #[arg(
         long,
         env = "REDIS_WS_BRIDGE_MAX_MESSAGE_SIZE",
         value_name = "BYTES",
-        default_value_t = 64 << 20
+        default_value_t = limits::DEFAULT_MAX_MESSAGE_SIZE
     )]
     max_message_size: usize,
+
+    /// Largest command argument accepted from a browser, in bytes; a bigger
+    /// one closes the WebSocket with 1009 as soon as its header arrives.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_MAX_BULK_LEN",
+        value_name = "BYTES",
+        default_value_t = limits::DEFAULT_MAX_BULK_LEN
+    )]
+    max_bulk_len: usize,
+
+    /// Most WebSockets open at once; more are refused with 503.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = limits::DEFAULT_MAX_CONNECTIONS
+    )]
+    max_connections: usize,
+
+    /// Most WebSockets open at once from one client IP address; more are
+    /// refused with 429. Behind a reverse proxy, set it to --max-connections.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_MAX_CONNECTIONS_PER_IP",
+        value_name = "N",
+        default_value_t = limits::DEFAULT_MAX_CONNECTIONS_PER_IP
+    )]
+    max_connections_per_ip: usize,
+
+    /// Time a connection gets from accept to the end of its request headers,
+    /// TLS handshake included (e.g. `10s`, `500ms`, `1m`).
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_HANDSHAKE_TIMEOUT",
+        value_name = "DURATION",
+        default_value_t = Span(limits::DEFAULT_HANDSHAKE_TIMEOUT)
+    )]
+    handshake_timeout: Span,
+
+    /// Silence from a browser (pongs count as life) after which its
+    /// WebSocket closes with 1001; the bridge pings every half of it. `0`
+    /// disables both.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_IDLE_TIMEOUT",
+        value_name = "DURATION",
+        default_value_t = Span(limits::DEFAULT_IDLE_TIMEOUT)
+    )]
+    idle_timeout: Span,
+
+    /// PEM certificate chain (leaf first): serve `wss://` and `https://`.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
+
+    /// Address of a separate listener serving Prometheus metrics at
+    /// `/metrics`; keep it private.
+    #[arg(long, env = "REDIS_WS_BRIDGE_METRICS", value_name = "ADDR")]
+    metrics: Option<SocketAddr>,
+}
+
+fn deny_command_help() -> String {
+    format!(
+        "Command to deny, besides the default list (case-insensitive, repeatable). \
+         `NAME|SUB` or `NAME SUB` denies one subcommand, `NAME` all of them. A denied \
+         command is not sent to Redis; the browser gets an error reply in its place.\n\n\
+         Denied by default: {}.",
+        DEFAULT_DENIED.join(", ")
+    )
 }
 
 /// Accepts `scheme://host[:port]` as browsers send it in the Origin header.
@@ -104,8 +251,43 @@ fn parse_origin(value: &str) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
+/// A duration flag: a number with `ms`, `s`, `m` or `h`; a bare number is seconds.
+#[derive(Debug, Clone, Copy)]
+struct Span(Duration);
+
+impl FromStr for Span {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        let split = value
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(value.len());
+        let (number, unit) = value.split_at(split);
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("{value:?}: expected e.g. 10s, 500ms, 5m"))?;
+        let duration = match unit {
+            "ms" => Duration::from_millis(number),
+            "" | "s" => Duration::from_secs(number),
+            "m" => Duration::from_secs(number.saturating_mul(60)),
+            "h" => Duration::from_secs(number.saturating_mul(3600)),
+            _ => return Err(format!("{value:?}: the unit is one of ms, s, m, h")),
+        };
+        Ok(Span(duration))
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.subsec_millis() {
+            0 => write!(f, "{}s", self.0.as_secs()),
+            _ => write!(f, "{}ms", self.0.as_millis()),
+        }
+    }
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
     let args = Args::parse();
 
     tracing_subscriber::fmt()
@@ -116,76 +298,141 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    if let Some(dir) = &args.static_dir {
-        if !dir.is_dir() {
-            return Err(format!("--static {}: not a directory", dir.display()).into());
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("redis-ws-bridge: {error}");
+            ExitCode::FAILURE
         }
     }
+}
 
-    let listener = TcpListener::bind(args.listen).await?;
-    let addr = listener.local_addr()?;
-
-    // Relays hold a receiver: a send tells them to close, and `closed()`
-    // tells us when the last one has finished.
-    let (shutdown_tx, shutdown_rx) = watch::channel(());
-    let config = server::Config {
-        redis: args.redis,
-        allow_origins: args.allow_origins,
-        static_dir: args.static_dir,
-        max_message_size: args.max_message_size,
+async fn run(args: Args) -> Result<(), String> {
+    // Handlers go in before anything listens, so that no signal finds the
+    // default action (exit) in place.
+    let listen_for = |kind: SignalKind| {
+        signal(kind).map_err(|error| format!("cannot listen for signal {kind:?}: {error}"))
     };
-    let app = server::router(config, shutdown_rx);
+    let hangups = listen_for(SignalKind::hangup())?;
+    let shutdown = shutdown_signal(
+        listen_for(SignalKind::interrupt())?,
+        listen_for(SignalKind::terminate())?,
+    );
 
-    tracing::info!(%addr, "listening");
-    println!("listening on {addr}");
-
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
-
-    // Upgraded WebSockets are not tracked by the HTTP server: close them here.
-    let _ = shutdown_tx.send(());
-    if tokio::time::timeout(SHUTDOWN_GRACE, shutdown_tx.closed())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some WebSockets did not close in time");
+    let tokens = args
+        .tokens
+        .as_deref()
+        .map(Tokens::load)
+        .transpose()?
+        .map(Arc::new);
+    check_exposure(&args, tokens.is_some())?;
+    if let Some(dir) = &args.static_dir {
+        if !dir.is_dir() {
+            return Err(format!("--static {}: not a directory", dir.display()));
+        }
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
+        _ => None,
+    };
+    let policy = Policy::new(&args.deny_commands, &args.allow_commands, tokens.is_some())?;
+
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|error| format!("--listen {}: {error}", args.listen))?;
+    let addr = listener.local_addr().map_err(|error| error.to_string())?;
+
+    let metrics = Arc::new(Metrics::default());
+    if let Some(metrics_addr) = args.metrics {
+        let listener = TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|error| format!("--metrics {metrics_addr}: {error}"))?;
+        tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
+        let metrics = Arc::clone(&metrics);
+        tokio::spawn(async move {
+            if let Err(error) = metrics::serve(listener, metrics).await {
+                tracing::error!(%error, "metrics listener failed");
+            }
+        });
+    }
+    tokio::spawn(reload_on_sighup(
+        hangups,
+        tokens.clone(),
+        Arc::clone(&metrics),
+    ));
+
+    let config = Config {
+        redis: args.redis,
+        access: Access::new(
+            &args.allow_hosts,
+            args.allow_origins,
+            addr.port(),
+            tls.is_some(),
+            tokens,
+        ),
+        policy: Arc::new(policy),
+        limits: Limits {
+            max_message_size: args.max_message_size,
+            max_bulk_len: args.max_bulk_len,
+            max_connections: args.max_connections,
+            max_connections_per_ip: args.max_connections_per_ip,
+            handshake_timeout: args.handshake_timeout.0,
+            idle_timeout: args.idle_timeout.0,
+        },
+        static_dir: args.static_dir,
+        tls,
+    };
+
+    tracing::info!(%addr, redis = %config.redis, tls = config.tls.is_some(), "listening");
+    println!("listening on {addr}");
+    redis_ws_bridge::serve(listener, config, metrics, shutdown).await;
     tracing::info!("bye");
     Ok(())
 }
 
-/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
+/// Refuses to open Redis to the network without tokens, unless told to.
+fn check_exposure(args: &Args, tokens: bool) -> Result<(), String> {
+    let loopback = args.listen.ip().is_loopback();
+    match (loopback, tokens, args.insecure_open) {
+        (false, false, false) => Err(format!(
+            "refusing to listen on {} without --tokens: anyone who can reach it could use \
+             Redis. Give --tokens FILE, listen on loopback, or add --insecure-open.",
+            args.listen
+        )),
+        (false, false, true) => {
+            tracing::warn!(listen = %args.listen, "--insecure-open: anyone who can reach the bridge can use Redis");
+            Ok(())
         }
-    };
+        (false, true, _) if args.tls_cert.is_none() => {
+            tracing::warn!("tokens travel in clear text without --tls-cert; use TLS or a TLS-terminating proxy");
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
 
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
+/// Re-reads the token file on each SIGHUP.
+async fn reload_on_sighup(mut hangups: Signal, tokens: Option<Arc<Tokens>>, metrics: Arc<Metrics>) {
+    while hangups.recv().await.is_some() {
+        let Some(tokens) = &tokens else {
+            tracing::info!("SIGHUP: nothing to reload without --tokens");
+            continue;
+        };
+        match tokens.reload() {
+            Ok(count) => tracing::info!(count, "tokens reloaded"),
             Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+                tracing::error!(%error, "tokens not reloaded, keeping the previous table");
+                metrics.errors.inc("tokens_reload");
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
+    }
+}
 
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal(mut interrupts: Signal, mut terminates: Signal) {
     tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+        _ = interrupts.recv() => {}
+        _ = terminates.recv() => {}
     }
     tracing::info!("shutting down");
 }

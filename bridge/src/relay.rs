@@ -1,31 +1,52 @@
-//! The relay: one WebSocket, one Redis TCP connection, two copy loops.
+//! The relay: one WebSocket, one Redis connection, two copy loops.
 //!
-//! Bytes are copied as they are; RESP framing is the browser's business, so a
-//! command may span WebSocket messages and a message may hold many commands.
-//! Each loop awaits its write before reading more, which is what bounds memory:
-//! a slow browser stalls the Redis reads and lets TCP push back on Redis.
+//! Browser → Redis, each binary message goes through the connection's
+//! [`CommandFilter`] (see `policy`), and what it lets through is written to
+//! Redis. Redis → browser, bytes are copied as they are, each read becoming
+//! one binary message: RESP framing is the browser's business, so a reply
+//! may span messages and a message may hold many replies.
+//!
+//! Each loop awaits its write before reading more, which is what bounds
+//! memory: a browser that stops reading stalls the Redis reads and lets TCP
+//! push back on Redis, and a Redis that stops reading stalls the browser.
+//! The loops run side by side, so a browser that sends a long pipeline
+//! before reading any reply cannot deadlock itself.
+//!
+//! Liveness: the bridge pings the browser every half `--idle-timeout`, and
+//! closes the WebSocket (1001 "idle timeout") once nothing at all, pong
+//! included, has come from the browser for a whole `--idle-timeout`.
 //!
 //! When either side ends, the relay ends and tells the browser why with a
 //! close code, listed in [`End`].
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
+use tokio::time::{interval_at, timeout, Instant, Interval, MissedTickBehavior};
 
+use crate::limits::Slot;
+use crate::metrics::Metrics;
+use crate::policy::{CommandFilter, Violation};
 use crate::redis;
+use crate::server::Config;
+use crate::tokens::Credentials;
 
 /// Size of the Redis read buffer; each read becomes one binary message.
 const READ_BUFFER: usize = 64 * 1024;
 
 /// How long to wait for the browser to answer our close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Longest close reason the WebSocket protocol allows, in bytes.
+const MAX_CLOSE_REASON: usize = 123;
 
 /// Why a relay ended, and so which close frame (if any) the browser gets.
 #[derive(Debug)]
@@ -36,8 +57,14 @@ enum End {
     TextFrame,
     /// The browser sent a message over `--max-message-size` (1009).
     TooBig,
+    /// Nothing came from the browser for `--idle-timeout` (1001).
+    Idle,
+    /// The browser sent something that is not a command (1008, 1009, 1002).
+    Policy(Violation),
     /// Redis could not be reached when the WebSocket opened (1011).
     RedisUnavailable,
+    /// Redis refused the bridge's `AUTH` (1011).
+    RedisAuthFailed,
     /// Redis closed the connection or failed (1011).
     RedisClosed,
     /// The bridge is shutting down (1001).
@@ -46,99 +73,229 @@ enum End {
 
 impl End {
     fn close_frame(&self) -> Option<CloseFrame> {
-        let (code, reason) = match self {
+        let (code, reason): (u16, Cow<str>) = match self {
             End::Browser => return None,
-            End::TextFrame => (close_code::UNSUPPORTED, "binary frames only"),
-            End::TooBig => (close_code::SIZE, "message too big"),
-            End::RedisUnavailable => (close_code::ERROR, "redis unavailable"),
-            End::RedisClosed => (close_code::ERROR, "redis connection closed"),
-            End::Shutdown => (close_code::AWAY, "server shutting down"),
+            End::TextFrame => (close_code::UNSUPPORTED, "binary frames only".into()),
+            End::TooBig => (close_code::SIZE, "message too big".into()),
+            End::Idle => (close_code::AWAY, "idle timeout".into()),
+            End::Policy(violation) => (violation.close_code(), violation.to_string().into()),
+            End::RedisUnavailable => (close_code::ERROR, "redis unavailable".into()),
+            End::RedisAuthFailed => (close_code::ERROR, "redis authentication failed".into()),
+            End::RedisClosed => (close_code::ERROR, "redis connection closed".into()),
+            End::Shutdown => (close_code::AWAY, "server shutting down".into()),
         };
         Some(CloseFrame {
             code,
-            reason: reason.into(),
+            reason: truncate(&reason, MAX_CLOSE_REASON).into(),
         })
+    }
+
+    /// The metrics label of the close reason.
+    fn label(&self) -> &'static str {
+        match self {
+            End::Browser => "browser",
+            End::TextFrame => "text_frame",
+            End::TooBig => "too_big",
+            End::Idle => "idle",
+            End::Policy(_) => "policy",
+            End::RedisUnavailable => "redis_unavailable",
+            End::RedisAuthFailed => "redis_auth",
+            End::RedisClosed => "redis_closed",
+            End::Shutdown => "shutdown",
+        }
+    }
+
+    fn is_error(&self) -> bool {
+        matches!(
+            self,
+            End::RedisUnavailable | End::RedisAuthFailed | End::RedisClosed
+        )
     }
 }
 
-/// Relays `socket` to the Redis server at `redis_addr` until either side ends
-/// or `shutdown` fires.
-pub async fn run(
-    socket: WebSocket,
-    redis_addr: &str,
-    peer: SocketAddr,
-    mut shutdown: watch::Receiver<()>,
-) {
+/// Everything one relay needs besides its socket.
+pub struct Session {
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub peer: SocketAddr,
+    /// The Redis user to log in as, with `--tokens`.
+    pub credentials: Option<Credentials>,
+    /// Changes when the bridge shuts down.
+    pub shutdown: watch::Receiver<()>,
+    /// This connection's place in the connection limits, held to the end.
+    pub slot: Slot,
+}
+
+/// Relays `socket` to Redis until either side ends or the bridge shuts down.
+pub async fn run(socket: WebSocket, session: Session) {
+    let Session {
+        config,
+        metrics,
+        peer,
+        credentials,
+        mut shutdown,
+        slot,
+    } = session;
+    metrics.connections_opened.inc();
+    metrics.connections_current.inc();
     let (mut to_browser, mut from_browser) = socket.split();
 
-    let end = match redis::connect(redis_addr).await {
-        Err(error) => {
-            tracing::warn!(%peer, %error, "redis unavailable");
-            End::RedisUnavailable
-        }
-        Ok(mut stream) => {
-            tracing::info!(%peer, "relay opened");
-            let (mut from_redis, mut to_redis) = stream.split();
-            tokio::select! {
-                end = browser_to_redis(&mut from_browser, &mut to_redis) => end,
-                end = redis_to_browser(&mut from_redis, &mut to_browser) => end,
-                _ = shutdown.changed() => End::Shutdown,
-            }
-            // Dropping `stream` closes the Redis connection, which ends the
-            // Redis client and everything it held (subscriptions, MULTI).
-        }
+    let relay = connect_and_relay(
+        &config,
+        &metrics,
+        peer,
+        credentials.as_ref(),
+        &mut from_browser,
+        &mut to_browser,
+    );
+    let end = tokio::select! {
+        end = relay => end,
+        _ = shutdown.changed() => End::Shutdown,
     };
+    // Dropping the Redis stream (done) closed the Redis connection, which
+    // ended the Redis client and everything it held (subscriptions, MULTI).
 
+    metrics.closed.inc(end.label());
+    if end.is_error() {
+        metrics.errors.inc(end.label());
+    }
     if let Some(frame) = end.close_frame() {
         close(&mut to_browser, &mut from_browser, frame).await;
     }
+    metrics.connections_current.dec();
+    drop(slot);
     tracing::info!(%peer, ?end, "relay closed");
 }
 
-/// Writes each binary message from the browser to Redis.
+async fn connect_and_relay(
+    config: &Config,
+    metrics: &Metrics,
+    peer: SocketAddr,
+    credentials: Option<&Credentials>,
+    from_browser: &mut SplitStream<WebSocket>,
+    to_browser: &mut SplitSink<WebSocket, Message>,
+) -> End {
+    let mut stream = match redis::connect(&config.redis).await {
+        Ok(stream) => stream,
+        Err(error) => {
+            tracing::warn!(%peer, %error, "redis unavailable");
+            return End::RedisUnavailable;
+        }
+    };
+    if let Some(credentials) = credentials {
+        if let Err(error) = redis::authenticate(&mut stream, credentials).await {
+            tracing::warn!(%peer, user = %credentials.user, %error, "redis authentication failed");
+            return End::RedisAuthFailed;
+        }
+    }
+    tracing::info!(%peer, user = credentials.map(|c| c.user.as_str()), "relay opened");
+
+    let (mut from_redis, mut to_redis) = tokio::io::split(stream);
+    let filter = CommandFilter::new(Arc::clone(&config.policy), config.limits.max_bulk_len);
+    let idle = Some(config.limits.idle_timeout).filter(|idle| !idle.is_zero());
+    tokio::select! {
+        end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer) => end,
+        end = redis_to_browser(&mut from_redis, to_browser, idle, metrics) => end,
+    }
+}
+
+/// Filters each binary message from the browser and writes the result to Redis.
 async fn browser_to_redis(
     from_browser: &mut SplitStream<WebSocket>,
-    to_redis: &mut WriteHalf<'_>,
+    to_redis: &mut (impl AsyncWrite + Unpin),
+    mut filter: CommandFilter,
+    idle: Option<Duration>,
+    metrics: &Metrics,
+    peer: SocketAddr,
 ) -> End {
-    while let Some(message) = from_browser.next().await {
-        let data = match message {
-            Ok(Message::Binary(data)) => data,
-            Ok(Message::Text(_)) => return End::TextFrame,
-            // Pings are answered by the WebSocket layer itself.
-            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
-            // Keep reading: the next read sends our close reply and ends the stream.
-            Ok(Message::Close(_)) => continue,
-            Err(error) => return read_error(error),
+    let mut out = Vec::new();
+    loop {
+        let next = match idle {
+            Some(idle) => match timeout(idle, from_browser.next()).await {
+                Ok(next) => next,
+                Err(_) => return End::Idle,
+            },
+            None => from_browser.next().await,
         };
-        if let Err(error) = to_redis.write_all(&data).await {
+        let data = match next {
+            None => return End::Browser,
+            Some(Ok(Message::Binary(data))) => data,
+            Some(Ok(Message::Text(_))) => return End::TextFrame,
+            // Pings are answered by the WebSocket layer itself; pongs and
+            // pings only needed to count as life.
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            // Keep reading: the next read sends our close reply and ends the stream.
+            Some(Ok(Message::Close(_))) => continue,
+            Some(Err(error)) => return read_error(error),
+        };
+        metrics.bytes_from_browser.add(data.len() as u64);
+        match filter.feed(&data, &mut out) {
+            Ok(denials) => {
+                for denial in denials {
+                    tracing::debug!(%peer, command = denial.command(), "command denied");
+                    metrics.commands_denied.inc();
+                }
+            }
+            Err(violation) => {
+                tracing::info!(%peer, %violation, "browser stream refused");
+                return End::Policy(violation);
+            }
+        }
+        if let Err(error) = to_redis.write_all(&out).await {
             tracing::debug!(%error, "redis write failed");
             return End::RedisClosed;
         }
+        // A big message must not keep its buffer alive for the whole connection.
+        out.clear();
+        out.shrink_to(READ_BUFFER);
     }
-    End::Browser
 }
 
-/// Sends each read from Redis to the browser as one binary message.
+/// Sends each read from Redis to the browser as one binary message, and a
+/// ping every half idle timeout.
 async fn redis_to_browser(
-    from_redis: &mut ReadHalf<'_>,
+    from_redis: &mut (impl AsyncRead + Unpin),
     to_browser: &mut SplitSink<WebSocket, Message>,
+    idle: Option<Duration>,
+    metrics: &Metrics,
 ) -> End {
+    let mut pings = idle.map(|idle| {
+        let period = idle / 2;
+        let mut pings = interval_at(Instant::now() + period, period);
+        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        pings
+    });
     let mut buf = BytesMut::with_capacity(READ_BUFFER);
     loop {
         buf.reserve(READ_BUFFER);
-        match from_redis.read_buf(&mut buf).await {
-            Ok(0) => return End::RedisClosed,
-            Ok(_) => {}
-            Err(error) => {
-                tracing::debug!(%error, "redis read failed");
-                return End::RedisClosed;
-            }
-        }
-        let message = Message::Binary(buf.split().freeze());
+        let message = tokio::select! {
+            read = from_redis.read_buf(&mut buf) => match read {
+                Ok(0) => return End::RedisClosed,
+                Ok(n) => {
+                    metrics.bytes_to_browser.add(n as u64);
+                    Message::Binary(buf.split().freeze())
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "redis read failed");
+                    return End::RedisClosed;
+                }
+            },
+            () = tick(&mut pings) => Message::Ping(Bytes::new()),
+        };
         if let Err(error) = to_browser.send(message).await {
             tracing::debug!(%error, "websocket send failed");
             return End::Browser;
         }
+    }
+}
+
+/// Waits for the next tick, or forever without an interval.
+async fn tick(interval: &mut Option<Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -164,15 +321,25 @@ async fn close(
     from_browser: &mut SplitStream<WebSocket>,
     frame: CloseFrame,
 ) {
-    if to_browser.send(Message::Close(Some(frame))).await.is_err() {
-        return;
-    }
-    let drain = async {
+    let handshake = async {
+        if to_browser.send(Message::Close(Some(frame))).await.is_err() {
+            return;
+        }
         while let Some(Ok(message)) = from_browser.next().await {
             if matches!(message, Message::Close(_)) {
                 break;
             }
         }
     };
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, drain).await;
+    // A browser that stopped reading cannot take the close frame either.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, handshake).await;
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn truncate(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
 }

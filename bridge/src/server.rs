@@ -1,16 +1,19 @@
-//! The HTTP side: routes, WebSocket handshake checks, static files, health.
+//! The HTTP side: routes, the WebSocket handshake, static files, health.
 //!
 //! Routes:
 //! - `/` — a WebSocket upgrade is relayed; any other GET is a static file
 //!   from `--static` (or the upgrade error, without `--static`).
 //! - `/ws` — always a WebSocket upgrade, for pages that prefer a fixed path.
-//! - `/healthz` — 200 "ok" when Redis answers PING, 503 otherwise.
+//! - `/healthz` — 200 "ok" when Redis answers PING (logged in as the first
+//!   token's user with `--tokens`), 503 otherwise.
 //! - anything else — a static file from `--static`, or 404.
 //!
-//! Every check a WebSocket must pass before it reaches Redis is in
-//! [`check_handshake`], so later checks (tokens, Host) go in one place.
+//! A WebSocket handshake passes, in order, the `Host`, `Origin` and token
+//! checks of `access` (403, 403, 401) and the connection limits of `limits`
+//! (503 for the total, 429 per client address) before the relay starts.
+//! Every refusal is counted and logged with its reason, never a secret.
 
-use std::fmt;
+use std::fmt::Display;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +21,7 @@ use std::sync::Arc;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -25,42 +29,71 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::{redis, relay};
+use crate::access::{Access, PROTOCOL};
+use crate::limits::{Connections, Full, Limits};
+use crate::metrics::Metrics;
+use crate::policy::Policy;
+use crate::redis;
+use crate::relay::{self, Session};
 
-/// What the server needs from the command line.
+/// What the bridge serves, and how.
 pub struct Config {
     /// Redis address every WebSocket is relayed to.
-    pub redis: String,
-    /// Origins allowed besides the bridge's own, compared exactly.
-    pub allow_origins: Vec<String>,
+    pub redis: redis::Address,
+    /// Who may open a WebSocket.
+    pub access: Access,
+    /// Which commands reach Redis.
+    pub policy: Arc<Policy>,
+    pub limits: Limits,
     /// Directory of static files, if any.
     pub static_dir: Option<PathBuf>,
-    /// Largest WebSocket message or frame accepted, in bytes.
-    pub max_message_size: usize,
+    /// Serve TLS with this configuration (see [`crate::tls::load`]).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 #[derive(Clone)]
 struct AppState {
     config: Arc<Config>,
+    metrics: Arc<Metrics>,
+    connections: Arc<Connections>,
     static_files: Option<ServeDir>,
     shutdown: watch::Receiver<()>,
 }
 
-/// Builds the router; relays close when `shutdown` changes.
-pub fn router(config: Config, shutdown: watch::Receiver<()>) -> Router {
-    let static_files = config.static_dir.as_ref().map(ServeDir::new);
+/// Builds the router; requests must carry `ConnectInfo<SocketAddr>`, and
+/// relays close when `shutdown` changes.
+pub fn router(config: Arc<Config>, metrics: Arc<Metrics>, shutdown: watch::Receiver<()>) -> Router {
+    let state = AppState {
+        connections: Connections::new(&config.limits),
+        static_files: config.static_dir.as_ref().map(ServeDir::new),
+        config,
+        metrics,
+        shutdown,
+    };
     let mut router = Router::new()
         .route("/", get(root))
-        .route("/ws", get(websocket))
-        .route("/healthz", get(healthz));
-    if let Some(files) = &static_files {
+        .route("/ws", get(websocket));
+    if let Some(files) = &state.static_files {
         router = router.fallback_service(files.clone());
     }
-    router.with_state(AppState {
-        config: Arc::new(config),
-        static_files,
-        shutdown,
-    })
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
+        // Added after the layer: probes need not know the public host name.
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+/// Refuses requests for a `Host` the bridge does not serve.
+async fn check_host(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match state.config.access.check_host(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refuse(&state, peer, refusal.status(), refusal.label(), &refusal),
+    }
 }
 
 /// `/`: a WebSocket upgrade goes to the relay, anything else to the files.
@@ -91,7 +124,9 @@ async fn websocket(
 
 /// `/healthz`: whether Redis answers PING right now.
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if redis::ping(&state.config.redis).await {
+    let config = &state.config;
+    let credentials = config.access.tokens().and_then(|tokens| tokens.first());
+    if redis::ping(&config.redis, credentials.as_ref()).await {
         (StatusCode::OK, "ok")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "redis unavailable")
@@ -111,58 +146,59 @@ fn relay(
     headers: &HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Err(refusal) = check_handshake(&state.config, headers) {
-        tracing::warn!(%peer, %refusal, "websocket refused");
-        return (StatusCode::FORBIDDEN, refusal.to_string()).into_response();
+    let access = &state.config.access;
+    if let Err(refusal) = access.check_origin(headers) {
+        return refuse(&state, peer, refusal.status(), refusal.label(), &refusal);
     }
-    let AppState {
-        config, shutdown, ..
-    } = state;
-    let max = config.max_message_size;
+    let credentials = match access.check_token(upgrade.requested_protocols()) {
+        Ok(credentials) => credentials,
+        Err(refusal) => return refuse(&state, peer, refusal.status(), refusal.label(), &refusal),
+    };
+    let slot = match state.connections.acquire(peer.ip()) {
+        Ok(slot) => slot,
+        Err(Full::Total) => {
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            return refuse(
+                &state,
+                peer,
+                status,
+                "max_connections",
+                &"too many connections",
+            );
+        }
+        Err(Full::PerIp) => {
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            let reason = &"too many connections from this address";
+            return refuse(&state, peer, status, "max_connections_per_ip", reason);
+        }
+    };
+    let max = state.config.limits.max_message_size;
+    let session = Session {
+        config: state.config,
+        metrics: state.metrics,
+        peer,
+        credentials,
+        shutdown: state.shutdown,
+        slot,
+    };
     upgrade
+        .protocols([PROTOCOL])
         .max_message_size(max)
         .max_frame_size(max)
         .on_failed_upgrade(move |error| tracing::debug!(%peer, %error, "websocket upgrade failed"))
-        .on_upgrade(move |socket| async move {
-            relay::run(socket, &config.redis, peer, shutdown).await;
-        })
+        .on_upgrade(move |socket| relay::run(socket, session))
 }
 
-/// Why a WebSocket handshake was refused. Shown to the client and logged,
-/// so it must never carry a secret.
-#[derive(Debug)]
-enum Refusal {
-    /// The Origin header names a page that is neither allowed nor our own.
-    Origin(String),
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::Origin(origin) => write!(f, "origin not allowed: {origin:?}"),
-        }
-    }
-}
-
-/// Lets a WebSocket through when its Origin is absent (not a browser), listed
-/// in `--allow-origin`, or the bridge's own (`http://<Host>`, a page it served).
-fn check_handshake(config: &Config, headers: &HeaderMap) -> Result<(), Refusal> {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let origin = String::from_utf8_lossy(origin.as_bytes());
-    let own = headers
-        .get(header::HOST)
-        .and_then(|host| host.to_str().ok())
-        .is_some_and(|host| origin.strip_prefix("http://") == Some(host));
-    if own
-        || config
-            .allow_origins
-            .iter()
-            .any(|allowed| *allowed == origin)
-    {
-        Ok(())
-    } else {
-        Err(Refusal::Origin(origin.into_owned()))
-    }
+/// Answers a refused request with `status` and `reason`, counted under
+/// `label` and logged.
+fn refuse(
+    state: &AppState,
+    peer: SocketAddr,
+    status: StatusCode,
+    label: &'static str,
+    reason: &dyn Display,
+) -> Response {
+    tracing::warn!(%peer, %reason, "refused");
+    state.metrics.refused.inc(label);
+    (status, reason.to_string()).into_response()
 }

@@ -12,7 +12,7 @@ const PONG: &[u8] = b"+PONG\r\n";
 
 /// `count` INCR commands and the replies Redis sends for them, in order.
 fn incr_pipeline(count: usize) -> (Vec<u8>, Vec<u8>) {
-    let command = resp(&["INCR", "counter"]);
+    let command = command(&["INCR", "counter"]);
     let requests = command.repeat(count);
     let replies = (1..=count).map(|n| format!(":{n}\r\n")).collect::<String>();
     (requests, replies.into_bytes())
@@ -24,8 +24,8 @@ async fn set_then_get() {
     let bridge = Bridge::with_redis(&redis, &[]);
     let mut ws = connect(&bridge.url("/")).await;
 
-    round_trip(&mut ws, &resp(&["SET", "greeting", "hello"]), b"+OK\r\n").await;
-    round_trip(&mut ws, &resp(&["GET", "greeting"]), b"$5\r\nhello\r\n").await;
+    round_trip(&mut ws, &command(&["SET", "greeting", "hello"]), b"+OK\r\n").await;
+    round_trip(&mut ws, &command(&["GET", "greeting"]), b"$5\r\nhello\r\n").await;
 }
 
 #[tokio::test]
@@ -54,7 +54,7 @@ async fn commands_split_across_messages() {
     let mut ws = connect(&bridge.url("/")).await;
 
     // One command cut in the middle of an argument.
-    let set = resp(&["SET", "key", "value"]);
+    let set = command(&["SET", "key", "value"]);
     let (head, tail) = set.split_at(set.len() / 2);
     send(&mut ws, head).await;
     send(&mut ws, tail).await;
@@ -80,8 +80,8 @@ async fn large_reply_arrives_whole() {
     let mut ws = connect(&bridge.url("/")).await;
 
     let value = "x".repeat(1 << 20);
-    round_trip(&mut ws, &resp(&["SET", "big", &value]), b"+OK\r\n").await;
-    send(&mut ws, &resp(&["GET", "big"])).await;
+    round_trip(&mut ws, &command(&["SET", "big", &value]), b"+OK\r\n").await;
+    send(&mut ws, &command(&["GET", "big"])).await;
     let expected = format!("${}\r\n{value}\r\n", value.len());
     let (got, messages) = receive(&mut ws, expected.len()).await;
     assert!(got == expected.as_bytes(), "GET big returned other bytes");
@@ -153,7 +153,7 @@ async fn oversized_message_closes_with_1009() {
     let mut ws = connect(&bridge.url("/")).await;
 
     round_trip(&mut ws, PING, PONG).await;
-    send(&mut ws, &resp(&["SET", "key", &"x".repeat(2048)])).await;
+    send(&mut ws, &command(&["SET", "key", &"x".repeat(2048)])).await;
     assert_eq!(closed_with(&mut ws).await, (1009, "message too big".into()));
 }
 
@@ -209,7 +209,7 @@ async fn closing_the_websocket_closes_the_redis_connection() {
 #[tokio::test]
 async fn static_files_and_websocket_share_the_root() {
     let redis = RedisServer::start();
-    let files = StaticDir::new(&[
+    let files = TempDir::new(&[
         ("index.html", "<h1>bridge test</h1>"),
         ("app.js", "let x = 1;"),
     ]);
@@ -255,22 +255,45 @@ async fn sigterm_closes_websockets_with_1001_and_exits() {
 
 #[test]
 fn help_documents_every_flag() {
-    let (status, help) = run_to_exit(&["--help"]);
+    let (status, help, _) = run_to_exit(&["--help"]);
     assert!(status.success());
     for flag in [
         "--listen",
         "--redis",
         "--allow-origin",
+        "--allow-host",
+        "--tokens",
+        "--insecure-open",
+        "--deny-command",
+        "--allow-command",
         "--static",
         "--max-message-size",
+        "--max-bulk-len",
+        "--max-connections",
+        "--max-connections-per-ip",
+        "--handshake-timeout",
+        "--idle-timeout",
+        "--tls-cert",
+        "--tls-key",
+        "--metrics",
     ] {
+        let env = format!(
+            "REDIS_WS_BRIDGE_{}",
+            flag[2..].replace('-', "_").to_uppercase()
+        );
+        assert!(help.contains(&env), "--help lacks {env}");
         assert!(help.contains(flag), "--help lacks {flag}");
     }
+    let defaults = redis_ws_bridge::policy::DEFAULT_DENIED.join(", ");
+    assert!(
+        help.contains(&defaults),
+        "--help lacks the default deny list"
+    );
 }
 
 #[test]
 fn origin_with_a_path_is_rejected_at_start() {
-    let (status, stdout) = run_to_exit(&[
+    let (status, stdout, _) = run_to_exit(&[
         "--listen",
         "127.0.0.1:0",
         "--allow-origin",

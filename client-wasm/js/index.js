@@ -7,10 +7,12 @@ import init, * as wasm from './redis_wasm.js';
 
 await init();
 
-export { Connection, StatusReply } from './redis_wasm.js';
+export { Connection } from './redis_wasm.js';
 
 export const {
   RedisError, ErrorReply, TransactionError, NotConnectedError, ConnectionLostError,
   NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError,
-  UTF8Encoder, BytesEncoder,
+  UTF8Encoder, BytesEncoder, ZScoreBoundary, ZAggregate,
+  StatusReply, ListReply, SetReply, DictReply, ZRangeReply, ConfigPairReply, BlockingPopReply,
+  PubSubReply, InfoReply, ClientListReply, EvalScriptReply,
 } = wasm.__classes();

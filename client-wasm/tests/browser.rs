@@ -16,8 +16,10 @@ const BRIDGE: &str = match option_env!("REDIS_WASM_TEST_BRIDGE") {
     None => "set REDIS_WASM_TEST_BRIDGE to the bridge's ws:// URL when building the tests",
 };
 
-#[wasm_bindgen(inline_js = "export function isInstance(value, name, classes) { return value instanceof classes[name]; }
-export function set(o, k, v) { o[k] = v; return o; }")]
+#[wasm_bindgen(
+    inline_js = "export function isInstance(value, name, classes) { return value instanceof classes[name]; }
+export function set(o, k, v) { o[k] = v; return o; }"
+)]
 extern "C" {
     #[wasm_bindgen(js_name = isInstance)]
     fn is_instance(value: &JsValue, name: &str, classes: &JsValue) -> bool;
@@ -43,7 +45,9 @@ fn class(name: &str) -> JsValue {
 }
 
 async fn connect(pairs: &[(&str, JsValue)]) -> Connection {
-    Connection::create(options(pairs)).await.expect("connect through the bridge")
+    Connection::create(options(pairs))
+        .await
+        .expect("connect through the bridge")
 }
 
 async fn ok(promise: Promise) -> JsValue {
@@ -60,7 +64,10 @@ fn key(name: &str) -> JsValue {
 }
 
 fn status(reply: &JsValue) -> String {
-    Reflect::get(reply, &"status".into()).unwrap().as_string().unwrap()
+    Reflect::get(reply, &"status".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -68,7 +75,10 @@ async fn set_then_get_round_trips_unicode_and_empty_values() {
     let conn = connect(&[]).await;
     for value in ["value", "", "ünïcödé ✓ 🚀 日本語"] {
         let k = key("roundtrip");
-        assert_eq!(status(&ok(conn.set(k.clone(), value.into(), JsValue::UNDEFINED)).await), "OK");
+        assert_eq!(
+            status(&ok(conn.set(k.clone(), value.into(), JsValue::UNDEFINED)).await),
+            "OK"
+        );
         assert_eq!(ok(conn.get(k)).await.as_string().unwrap(), value);
     }
     assert!(ok(conn.get(key("missing"))).await.is_null());
@@ -79,15 +89,32 @@ async fn set_options_map_to_ex_px_nx_xx() {
     let conn = connect(&[]).await;
     let k = key("options");
     let nx = object(&[("onlyIfNotExists", true.into()), ("expire", 100.into())]);
-    assert_eq!(status(&ok(conn.set(k.clone(), "a".into(), nx.clone())).await), "OK");
-    assert!(ok(conn.set(k.clone(), "b".into(), nx)).await.is_null(), "NX on an existing key sets nothing");
-    let ttl = ok(conn.call("TTL".into(), Array::of1(&k))).await.as_f64().unwrap();
-    assert!((1.0..=100.0).contains(&ttl), "EX 100 gives a TTL in (0, 100], got {ttl}");
+    assert_eq!(
+        status(&ok(conn.set(k.clone(), "a".into(), nx.clone())).await),
+        "OK"
+    );
+    assert!(
+        ok(conn.set(k.clone(), "b".into(), nx)).await.is_null(),
+        "NX on an existing key sets nothing"
+    );
+    let ttl = ok(conn.call("TTL".into(), Array::of1(&k)))
+        .await
+        .as_f64()
+        .unwrap();
+    assert!(
+        (1.0..=100.0).contains(&ttl),
+        "EX 100 gives a TTL in (0, 100], got {ttl}"
+    );
 
     let xx = object(&[("onlyIfExists", true.into()), ("pexpire", 50_000.into())]);
-    assert!(ok(conn.set(key("absent"), "c".into(), xx.clone())).await.is_null());
+    assert!(ok(conn.set(key("absent"), "c".into(), xx.clone()))
+        .await
+        .is_null());
     assert_eq!(status(&ok(conn.set(k.clone(), "d".into(), xx)).await), "OK");
-    let pttl = ok(conn.call("PTTL".into(), Array::of1(&k))).await.as_f64().unwrap();
+    let pttl = ok(conn.call("PTTL".into(), Array::of1(&k)))
+        .await
+        .as_f64()
+        .unwrap();
     assert!((1.0..=50_000.0).contains(&pttl));
     assert_eq!(ok(conn.get(k)).await.as_string().unwrap(), "d");
 
@@ -100,7 +127,10 @@ async fn set_options_map_to_ex_px_nx_xx() {
 async fn ping_echo_incr_exists_delete() {
     let conn = connect(&[]).await;
     assert_eq!(status(&ok(conn.ping()).await), "PONG");
-    assert_eq!(ok(conn.echo("héllo".into())).await.as_string().unwrap(), "héllo");
+    assert_eq!(
+        ok(conn.echo("héllo".into())).await.as_string().unwrap(),
+        "héllo"
+    );
     let counter = key("counter");
     assert_eq!(ok(conn.incr(counter.clone())).await.as_f64(), Some(1.0));
     assert_eq!(ok(conn.incr(counter.clone())).await.as_f64(), Some(2.0));
@@ -111,7 +141,11 @@ async fn ping_echo_incr_exists_delete() {
     assert_eq!(ok(conn.delete(keys.into())).await.as_f64(), Some(2.0));
     assert_eq!(ok(conn.exists(counter)).await.as_bool(), Some(false));
     let set_of_keys = js_sys::Set::new(&Array::of1(&other));
-    assert_eq!(ok(conn.delete(set_of_keys.into())).await.as_f64(), Some(0.0), "any iterable works");
+    assert_eq!(
+        ok(conn.delete(set_of_keys.into())).await.as_f64(),
+        Some(0.0),
+        "any iterable works"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -121,7 +155,14 @@ async fn integers_beyond_2_pow_53_are_bigints() {
     ok(conn.set(k.clone(), "9007199254740993".into(), JsValue::UNDEFINED)).await;
     let big = ok(conn.incr(k)).await;
     assert!(big.is_bigint());
-    assert_eq!(String::from(big.unchecked_into::<js_sys::BigInt>().to_string(10).unwrap()), "9007199254740994");
+    assert_eq!(
+        String::from(
+            big.unchecked_into::<js_sys::BigInt>()
+                .to_string(10)
+                .unwrap()
+        ),
+        "9007199254740994"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -148,7 +189,10 @@ async fn error_replies_reject_with_error_reply_and_the_connection_stays_usable()
     let failure = err(failed).await;
     assert!(is_instance(&failure, "ErrorReply", &exported_classes()));
     assert!(is_instance(&failure, "RedisError", &exported_classes()));
-    let message = Reflect::get(&failure, &"message".into()).unwrap().as_string().unwrap();
+    let message = Reflect::get(&failure, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
     assert!(message.starts_with("WRONGTYPE"), "{message}");
     assert_eq!(ok(after).await.as_string().unwrap(), "after");
 }
@@ -159,11 +203,21 @@ async fn call_decodes_plain_values() {
     let h = key("hash");
     let hset = Array::of5(&h, &"f1".into(), &"v1".into(), &"f2".into(), &"v2".into());
     assert_eq!(ok(conn.call("HSET".into(), hset)).await.as_f64(), Some(2.0));
-    let all: Array = ok(conn.call("HGETALL".into(), Array::of1(&h))).await.unchecked_into();
+    let all: Array = ok(conn.call("HGETALL".into(), Array::of1(&h)))
+        .await
+        .unchecked_into();
     let items: Vec<String> = all.iter().map(|v| v.as_string().unwrap()).collect();
     assert_eq!(items, ["f1", "v1", "f2", "v2"]);
-    assert_eq!(ok(conn.call("SET".into(), Array::of2(&key("n"), &42.into()))).await.as_string().unwrap(), "OK");
-    let mget: Array = ok(conn.call("MGET".into(), Array::of2(&h, &key("none")))).await.unchecked_into();
+    assert_eq!(
+        ok(conn.call("SET".into(), Array::of2(&key("n"), &42.into())))
+            .await
+            .as_string()
+            .unwrap(),
+        "OK"
+    );
+    let mget: Array = ok(conn.call("MGET".into(), Array::of2(&h, &key("none"))))
+        .await
+        .unchecked_into();
     assert!(mget.get(1).is_null());
     let failure = err(conn.call("NOSUCHCOMMAND".into(), Array::new())).await;
     assert!(is_instance(&failure, "ErrorReply", &exported_classes()));
@@ -171,15 +225,27 @@ async fn call_decodes_plain_values() {
 
 #[wasm_bindgen_test]
 async fn bytes_encoder_round_trips_all_256_byte_values() {
-    let encoder = Reflect::construct(&class("BytesEncoder").unchecked_into::<js_sys::Function>(), &Array::new()).unwrap();
+    let encoder = Reflect::construct(
+        &class("BytesEncoder").unchecked_into::<js_sys::Function>(),
+        &Array::new(),
+    )
+    .unwrap();
     let conn = connect(&[("encoder", encoder)]).await;
     let all: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
     let k = Uint8Array::from(&b"browser-test:bytes\xff\x00"[..]);
-    ok(conn.set(k.clone().into(), Uint8Array::from(&all[..]).into(), JsValue::UNDEFINED)).await;
+    ok(conn.set(
+        k.clone().into(),
+        Uint8Array::from(&all[..]).into(),
+        JsValue::UNDEFINED,
+    ))
+    .await;
     let back: Uint8Array = ok(conn.get(k.clone().into())).await.unchecked_into();
     assert_eq!(back.to_vec(), all);
     let typed = err(conn.get("a string".into())).await;
-    assert!(typed.is_instance_of::<js_sys::TypeError>(), "strings are not bytes under BytesEncoder");
+    assert!(
+        typed.is_instance_of::<js_sys::TypeError>(),
+        "strings are not bytes under BytesEncoder"
+    );
     ok(conn.delete(Array::of1(&k).into())).await;
 }
 
@@ -188,16 +254,29 @@ async fn a_wrong_argument_type_rejects_before_sending_unless_checks_are_off() {
     let conn = connect(&[]).await;
     let rejected = err(conn.get(42.into())).await;
     assert!(rejected.is_instance_of::<js_sys::TypeError>());
-    let message = Reflect::get(&rejected, &"message".into()).unwrap().as_string().unwrap();
-    assert!(message.contains("get") && message.contains("key"), "{message}");
+    let message = Reflect::get(&rejected, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(
+        message.contains("get") && message.contains("key"),
+        "{message}"
+    );
     let listless = err(conn.delete("one-key".into())).await;
     assert!(listless.is_instance_of::<js_sys::TypeError>());
-    assert_eq!(status(&ok(conn.ping()).await), "PONG", "nothing was sent by the rejected calls");
+    assert_eq!(
+        status(&ok(conn.ping()).await),
+        "PONG",
+        "nothing was sent by the rejected calls"
+    );
 
     let relaxed = connect(&[("enableTypechecking", false.into())]).await;
     let k = format!("browser-test:relaxed:{}", js_sys::Math::random());
     ok(relaxed.set(k.clone().into(), 12.5.into(), JsValue::UNDEFINED)).await;
-    assert_eq!(ok(relaxed.get(k.clone().into())).await.as_string().unwrap(), "12.5");
+    assert_eq!(
+        ok(relaxed.get(k.clone().into())).await.as_string().unwrap(),
+        "12.5"
+    );
     assert_eq!(ok(relaxed.delete(k.into())).await.as_f64(), Some(1.0));
 }
 
@@ -224,8 +303,15 @@ async fn a_wrong_password_rejects_create_with_the_server_error() {
 async fn nothing_listening_rejects_with_not_connected_error() {
     let object = options(&[]);
     set(&object, "url", &"ws://127.0.0.1:9/".into());
-    let failure = Connection::create(object).await.err().expect("no server on port 9");
-    assert!(is_instance(&failure, "NotConnectedError", &exported_classes()));
+    let failure = Connection::create(object)
+        .await
+        .err()
+        .expect("no server on port 9");
+    assert!(is_instance(
+        &failure,
+        "NotConnectedError",
+        &exported_classes()
+    ));
 }
 
 #[wasm_bindgen_test]
@@ -234,10 +320,26 @@ async fn close_rejects_in_flight_commands_with_connection_lost_and_later_ones_wi
     let blocked = conn.call("BLPOP".into(), Array::of2(&key("never"), &5.into()));
     let pending = conn.ping();
     conn.close();
-    assert!(is_instance(&err(blocked).await, "ConnectionLostError", &exported_classes()));
-    assert!(is_instance(&err(pending).await, "ConnectionLostError", &exported_classes()));
+    assert!(is_instance(
+        &err(blocked).await,
+        "ConnectionLostError",
+        &exported_classes()
+    ));
+    assert!(is_instance(
+        &err(pending).await,
+        "ConnectionLostError",
+        &exported_classes()
+    ));
     let later = err(conn.ping()).await;
-    assert!(is_instance(&later, "NotConnectedError", &exported_classes()));
-    assert!(!is_instance(&later, "ConnectionLostError", &exported_classes()));
+    assert!(is_instance(
+        &later,
+        "NotConnectedError",
+        &exported_classes()
+    ));
+    assert!(!is_instance(
+        &later,
+        "ConnectionLostError",
+        &exported_classes()
+    ));
     assert!(!conn.is_connected());
 }

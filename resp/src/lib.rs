@@ -4,8 +4,8 @@
 //! commands that arrive from untrusted browsers. Both therefore need a
 //! decoder that can be fed arbitrary chunks, never re-parses what it has
 //! already consumed, and refuses hostile input (huge length headers, deep
-//! nesting, endless lines) before it costs memory. The crate depends on
-//! `bytes` only, so it builds for wasm and native targets alike.
+//! nesting, endless lines) before it costs memory. The crate depends only on
+//! `bytes` and `memchr`, so it builds for wasm and native targets alike.
 //!
 //! * [`Frame`] is one RESP value.
 //! * [`Decoder`] turns a byte stream into frames, whole or streamed as [`Event`]s.

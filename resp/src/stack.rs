@@ -12,9 +12,9 @@
 use std::mem;
 
 use crate::token::Header;
-use crate::{AggregateKind, DecodeErrorKind, Event, Frame};
+use crate::{AggregateKind, DecodeErrorKind, Frame};
 
-/// Most bytes preallocated for one aggregate's children on the word of its header.
+/// Upper bound on the bytes reserved for an aggregate's children before they arrive.
 const PREALLOC_BYTES: usize = 16 * 1024;
 
 #[derive(Debug)]
@@ -35,7 +35,7 @@ struct Open {
 enum Partial {
     /// A top-level aggregate decoded by `decode_streaming`: its children are
     /// handed out as they complete instead of being stored.
-    Streamed,
+    Streamed { kind: AggregateKind, len: usize },
     /// An array, set or push, with the constructor of its frame.
     Seq(fn(Vec<Frame>) -> Frame, Vec<Frame>),
     /// A map, or the attribute map of an attributed frame.
@@ -56,15 +56,16 @@ impl Stack {
         }
     }
 
-    /// Whether a top-level aggregate is being streamed.
-    pub(crate) fn is_streaming(&self) -> bool {
-        matches!(
-            self.open.first(),
-            Some(Open {
-                partial: Partial::Streamed,
-                ..
-            })
-        )
+    /// The kind and length of the top-level aggregate being streamed, if any.
+    pub(crate) fn stream(&self) -> Option<(AggregateKind, usize)> {
+        match self.open.first()?.partial {
+            Partial::Streamed { kind, len } => Some((kind, len)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.open.is_empty()
     }
 
     /// Closes the streamed top-level aggregate if all its children have
@@ -74,7 +75,7 @@ impl Stack {
             self.open[..],
             [Open {
                 remaining: 0,
-                partial: Partial::Streamed,
+                partial: Partial::Streamed { .. },
             }]
         );
         if done {
@@ -84,15 +85,15 @@ impl Stack {
     }
 
     /// Opens the aggregate announced by a header of `len` elements (pairs
-    /// for maps and attributes). A top-level aggregate is streamed when
-    /// `streaming` is set. Returns the event this causes, if any: an empty
+    /// for maps and attributes); `streamed` makes it the streamed top-level
+    /// aggregate. Returns the frame this completes, if any: an empty
     /// aggregate is complete at once.
     pub(crate) fn open(
         &mut self,
         header: Header,
         len: usize,
-        streaming: bool,
-    ) -> Result<Option<Event>, DecodeErrorKind> {
+        streamed: bool,
+    ) -> Result<Option<Frame>, DecodeErrorKind> {
         if self.open.len() >= self.max_depth {
             return Err(DecodeErrorKind::TooDeep {
                 limit: self.max_depth,
@@ -104,13 +105,7 @@ impl Stack {
             Header::Aggregate(_) => len as u64,
         };
         let partial = match header {
-            Header::Aggregate(kind) if streaming && self.open.is_empty() => {
-                self.open.push(Open {
-                    remaining,
-                    partial: Partial::Streamed,
-                });
-                return Ok(Some(Event::Start { kind, len }));
-            }
+            Header::Aggregate(kind) if streamed => Partial::Streamed { kind, len },
             Header::Aggregate(AggregateKind::Array) => seq(Frame::Array, len),
             Header::Aggregate(AggregateKind::Set) => seq(Frame::Set, len),
             Header::Aggregate(AggregateKind::Push) => seq(Frame::Push, len),
@@ -122,16 +117,18 @@ impl Stack {
     }
 
     /// Hands a complete frame to the innermost open aggregate, closing every
-    /// aggregate it completes. Returns the resulting event, if any: a
-    /// complete top-level frame, or a child of the streamed aggregate.
-    pub(crate) fn push(&mut self, mut frame: Frame) -> Option<Event> {
+    /// aggregate it completes. Returns the frame that comes out at the
+    /// bottom, if any: a complete top-level frame, or a child of the
+    /// streamed aggregate.
+    #[inline]
+    pub(crate) fn push(&mut self, mut frame: Frame) -> Option<Frame> {
         loop {
             let Some(top) = self.open.last_mut() else {
-                return Some(Event::Frame(frame));
+                return Some(frame);
             };
             top.remaining -= 1;
             match &mut top.partial {
-                Partial::Streamed => return Some(Event::Item(frame)),
+                Partial::Streamed { .. } => return Some(frame),
                 Partial::Seq(_, items) => items.push(frame),
                 Partial::Pairs { pairs, key, .. } => match key.take() {
                     Some(key) => pairs.push((key, frame)),
@@ -175,7 +172,7 @@ impl Stack {
             }
             // The streamed aggregate closes with `Event::End`, an annotation
             // with the frame it annotates.
-            Partial::Streamed | Partial::Annotated(_) => return None,
+            Partial::Streamed { .. } | Partial::Annotated(_) => return None,
         };
         self.open.pop();
         Some(frame)

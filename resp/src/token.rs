@@ -11,7 +11,7 @@
 //! constant work; text lines may be long, so the reader remembers how far it
 //! already searched for their line feed.
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::{AggregateKind, DecodeErrorKind, Frame, Limits};
 
@@ -62,6 +62,7 @@ impl Reader {
 
     /// Takes the next token off the buffer, or returns `Ok(None)` and
     /// consumes nothing if it has not fully arrived.
+    #[inline]
     pub(crate) fn next(&mut self) -> Result<Option<Token>, DecodeErrorKind> {
         let Some(&tag) = self.buf.first() else {
             return Ok(None);
@@ -78,6 +79,7 @@ impl Reader {
     }
 
     /// `+`, `-`, `(` and `,`: text up to CRLF.
+    #[inline]
     fn text_line(&mut self, tag: u8) -> Result<Option<Token>, DecodeErrorKind> {
         let Some(end) = find_crlf(&self.buf, &mut self.scanned, self.limits.max_line_len)? else {
             return Ok(None);
@@ -90,14 +92,15 @@ impl Reader {
                 Frame::Double(value)
             }
             b'(' if !is_big_number(text) => return Err(DecodeErrorKind::InvalidInteger),
-            b'(' => Frame::BigNumber(self.payload(1, end - 1).freeze()),
-            b'+' => Frame::Simple(self.payload(1, end - 1).freeze()),
-            _ => Frame::Error(self.payload(1, end - 1).freeze()),
+            b'(' => Frame::BigNumber(self.payload(1, end - 1)),
+            b'+' => Frame::Simple(self.payload(1, end - 1)),
+            _ => Frame::Error(self.payload(1, end - 1)),
         };
         Ok(Some(Token::Frame(frame)))
     }
 
     /// `:<integer>`
+    #[inline]
     fn integer(&mut self) -> Result<Option<Token>, DecodeErrorKind> {
         let Some((value, len)) = self.integer_line(DecodeErrorKind::InvalidInteger)? else {
             return Ok(None);
@@ -107,6 +110,7 @@ impl Reader {
     }
 
     /// `$`, `!` and `=`: a length header, that many bytes and CRLF.
+    #[inline]
     fn blob(&mut self, tag: u8) -> Result<Option<Token>, DecodeErrorKind> {
         let Some((len, header)) = self.integer_line(DecodeErrorKind::InvalidLength)? else {
             return Ok(None);
@@ -131,8 +135,8 @@ impl Reader {
             return Err(DecodeErrorKind::MissingCrlf);
         }
         let frame = match tag {
-            b'$' => Frame::Bulk(self.payload(header, len).freeze()),
-            b'!' => Frame::BulkError(self.payload(header, len).freeze()),
+            b'$' => Frame::Bulk(self.payload(header, len)),
+            b'!' => Frame::BulkError(self.payload(header, len)),
             _ => {
                 let format = match self.buf[header..end - 2] {
                     [a, b, c, b':', ..] => [a, b, c],
@@ -140,16 +144,14 @@ impl Reader {
                 };
                 let mut text = self.payload(header, len);
                 text.advance(4);
-                Frame::Verbatim {
-                    format,
-                    text: text.freeze(),
-                }
+                Frame::Verbatim { format, text }
             }
         };
         Ok(Some(Token::Frame(frame)))
     }
 
     /// `*`, `~`, `%`, `>` and `|`: a length header that opens an aggregate.
+    #[inline]
     fn header(&mut self, tag: u8) -> Result<Option<Token>, DecodeErrorKind> {
         let Some((len, header)) = self.integer_line(DecodeErrorKind::InvalidLength)? else {
             return Ok(None);
@@ -172,6 +174,7 @@ impl Reader {
     }
 
     /// `#t` or `#f`
+    #[inline]
     fn boolean(&mut self) -> Result<Option<Token>, DecodeErrorKind> {
         let Some(&[_, value, cr, lf]) = self.buf.get(..4) else {
             return Ok(None);
@@ -189,6 +192,7 @@ impl Reader {
     }
 
     /// `_`
+    #[inline]
     fn null(&mut self) -> Result<Option<Token>, DecodeErrorKind> {
         let Some(line) = self.buf.get(..3) else {
             return Ok(None);
@@ -200,6 +204,7 @@ impl Reader {
         Ok(Some(Token::Frame(Frame::Null)))
     }
 
+    #[inline]
     fn integer_line(
         &self,
         invalid: DecodeErrorKind,
@@ -208,6 +213,7 @@ impl Reader {
     }
 
     /// Consumes `len` bytes.
+    #[inline]
     fn skip(&mut self, len: usize) {
         self.buf.advance(len);
         self.offset += len as u64;
@@ -216,9 +222,10 @@ impl Reader {
 
     /// Consumes a token of `header` bytes, a `len`-byte payload and CRLF,
     /// handing out the payload without copying it.
-    fn payload(&mut self, header: usize, len: usize) -> BytesMut {
+    #[inline]
+    fn payload(&mut self, header: usize, len: usize) -> Bytes {
         self.skip(header);
-        let payload = self.buf.split_to(len);
+        let payload = self.buf.split_to(len).freeze();
         self.offset += len as u64;
         self.skip(2);
         payload
@@ -228,6 +235,7 @@ impl Reader {
 /// Parses `<tag>[-]<digits>\r\n` at the start of `buf` into the value and
 /// the length of the whole line. `invalid` is the error for a malformed or
 /// out-of-range number, so that integers and length headers share the parser.
+#[inline]
 fn parse_integer_line(
     buf: &[u8],
     max_line_len: usize,

@@ -1,13 +1,17 @@
-//! Test harness: a real `redis-server` and the real bridge binary, both
-//! killed on drop, plus small clients (WebSocket, HTTP, Redis) with every
-//! await bounded by [`TIMEOUT`].
+//! Test harness: the real bridge binary, killed on drop, a real
+//! `redis-server` (see `support`), and small WebSocket and HTTP clients
+//! with every await bounded by [`TIMEOUT`].
 //!
 //! `redis-server` is looked up on PATH. Set `BRIDGE_TEST_LOG=1` to see the
 //! bridge's debug logs on stderr.
 
-use std::future::Future;
+// Each test binary uses its own part of the harness.
+#![allow(dead_code)]
+
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,126 +20,29 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
-use tokio::net::TcpStream;
+use resp::Frame;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Response;
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// Upper bound for any single wait in these tests.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+pub use support::*;
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Awaits `future`, failing the test if it takes longer than [`TIMEOUT`].
-pub async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(TIMEOUT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-/// A port that was free a moment ago (the OS picks it, then we release it).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("bind an ephemeral port")
-        .port()
-}
-
-/// Kills and reaps `child` if it still runs.
-fn stop(child: &mut Option<Child>) {
-    if let Some(mut child) = child.take() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-}
-
-/// A throwaway `redis-server` on a free loopback port, without persistence.
-pub struct RedisServer {
-    child: Option<Child>,
-    pub addr: SocketAddr,
-}
-
-impl RedisServer {
-    pub fn start() -> RedisServer {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server (is it installed and on PATH?)");
-        let redis = RedisServer {
-            child: Some(child),
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        };
-        let deadline = Instant::now() + TIMEOUT;
-        while std::net::TcpStream::connect(redis.addr).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            thread::sleep(Duration::from_millis(20));
-        }
-        redis
-    }
-
-    /// Kills the server now (the bridge sees its connections drop).
-    pub fn kill(&mut self) {
-        stop(&mut self.child);
-    }
-
-    /// Number of clients connected to Redis, counting the one asking.
-    pub async fn client_count(&self) -> usize {
-        let query = async {
-            let stream = TcpStream::connect(self.addr)
-                .await
-                .expect("connect to redis");
-            let mut stream = AsyncBufReader::new(stream);
-            stream
-                .write_all(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n")
-                .await
-                .expect("send CLIENT LIST");
-            let mut header = String::new();
-            stream
-                .read_line(&mut header)
-                .await
-                .expect("read reply header");
-            let len: usize = header
-                .strip_prefix('$')
-                .and_then(|rest| rest.trim_end().parse().ok())
-                .unwrap_or_else(|| panic!("unexpected CLIENT LIST reply {header:?}"));
-            let mut body = vec![0; len + 2];
-            stream.read_exact(&mut body).await.expect("read reply body");
-            String::from_utf8_lossy(&body)
-                .lines()
-                .filter(|line| !line.is_empty())
-                .count()
-        };
-        within("CLIENT LIST", query).await
-    }
-
-    /// Waits until Redis has exactly `expected` clients (the asker included).
-    pub async fn wait_for_clients(&self, expected: usize) {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let count = self.client_count().await;
-            if count == expected {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis has {count} clients, expected {expected}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+/// The bridge binary with every `REDIS_WS_BRIDGE_*` variable of the test's
+/// environment removed, so that only the given flags count.
+fn bridge_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_redis-ws-bridge"));
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("REDIS_WS_BRIDGE_") {
+            command.env_remove(var);
         }
     }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
+    command
 }
 
 /// The bridge binary on a free port, killed on drop.
@@ -145,28 +52,25 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// Starts the bridge with `--listen 127.0.0.1:0` plus `args`, and reads
-    /// the port from its `listening on <addr>` line.
+    /// Starts the bridge with `args`, plus `--listen 127.0.0.1:0` unless
+    /// they have a `--listen`, and reads the address from its `listening on
+    /// <addr>` line.
     pub fn start(args: &[&str]) -> Bridge {
         let log = std::env::var_os("BRIDGE_TEST_LOG").is_some();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_redis-ws-bridge"));
-        command
-            .args(["--listen", "127.0.0.1:0"])
+        let listen: &[&str] = if args.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
+        let mut child = bridge_command()
+            .args(listen)
             .args(args)
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(if log { Stdio::inherit() } else { Stdio::null() });
-        for var in [
-            "LISTEN",
-            "REDIS",
-            "ALLOW_ORIGIN",
-            "STATIC",
-            "MAX_MESSAGE_SIZE",
-        ] {
-            command.env_remove(format!("REDIS_WS_BRIDGE_{var}"));
-        }
-        let mut child = command.spawn().expect("spawn the bridge");
+            .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+            .spawn()
+            .expect("spawn the bridge");
 
         // Read stdout on a thread so a silent bridge cannot hang the test;
         // the thread keeps draining stdout until the bridge exits.
@@ -206,14 +110,35 @@ impl Bridge {
         format!("ws://{}{path}", self.addr)
     }
 
-    /// Sends SIGTERM and waits for the bridge to exit.
-    pub async fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("bridge running");
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("bridge running").id()
+    }
+
+    /// Sends `signal` (`HUP`, `TERM`...) to the bridge.
+    pub fn signal(&self, signal: &str) {
         let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+            .args([&format!("-{signal}"), &self.pid().to_string()])
             .status()
             .expect("run kill");
-        assert!(sent.success(), "kill -TERM failed");
+        assert!(sent.success(), "kill -{signal} failed");
+    }
+
+    /// The bridge's resident memory (VmRSS), in bytes.
+    pub fn rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc/<pid>/status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("a VmRSS line");
+        kib * 1024
+    }
+
+    /// Sends SIGTERM and waits for the bridge to exit.
+    pub async fn terminate(&mut self) -> ExitStatus {
+        self.signal("TERM");
+        let mut child = self.child.take().expect("bridge running");
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(status) = child.try_wait().expect("wait for the bridge") {
@@ -236,14 +161,14 @@ impl Drop for Bridge {
 }
 
 /// Runs the bridge with `args` alone, for runs that end by themselves
-/// (`--help`, bad flags); returns its exit status and stdout.
-pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String) {
+/// (`--help`, bad flags); returns its exit status, stdout and stderr.
+pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String, String) {
     let mut child = Some(
-        Command::new(env!("CARGO_BIN_EXE_redis-ws-bridge"))
+        bridge_command()
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn the bridge"),
     );
@@ -267,55 +192,113 @@ pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String) {
     (
         output.status,
         String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
 
-/// A temporary directory of static files, removed on drop.
-pub struct StaticDir {
+/// A temporary directory of files, removed on drop.
+pub struct TempDir {
     pub path: PathBuf,
 }
 
-impl StaticDir {
-    pub fn new(files: &[(&str, &str)]) -> StaticDir {
+impl TempDir {
+    pub fn new(files: &[(&str, &str)]) -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "redis-ws-bridge-test-{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path).expect("create static dir");
+        let dir = TempDir {
+            path: std::env::temp_dir().join(name),
+        };
+        std::fs::create_dir_all(&dir.path).expect("create temp dir");
         for (name, contents) in files {
-            std::fs::write(path.join(name), contents).expect("write static file");
+            dir.write(name, contents);
         }
-        StaticDir { path }
+        dir
+    }
+
+    /// (Re)writes `name` and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> String {
+        let path = self.path.join(name);
+        std::fs::write(&path, contents).expect("write temp file");
+        path.to_str().expect("UTF-8 temp path").to_owned()
     }
 }
 
-impl Drop for StaticDir {
+impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 
+/// How a test client opens its WebSocket.
+#[derive(Default, Clone, Copy)]
+pub struct Handshake<'a> {
+    /// `Origin` header, if any.
+    pub origin: Option<&'a str>,
+    /// `Host` header instead of the URL's.
+    pub host: Option<&'a str>,
+    /// `Sec-WebSocket-Protocol` header, if any.
+    pub protocols: Option<&'a str>,
+    /// Local address to connect from (any 127.0.0.0/8 address works).
+    pub from: Option<IpAddr>,
+}
+
+impl Handshake<'_> {
+    /// Opens a WebSocket to `url`; returns it and the handshake response.
+    pub async fn connect(self, url: &str) -> Result<(Ws, Response), tungstenite::Error> {
+        let mut request = url.into_client_request()?;
+        let headers = request.headers_mut();
+        for (name, value) in [
+            ("Origin", self.origin),
+            ("Host", self.host),
+            ("Sec-WebSocket-Protocol", self.protocols),
+        ] {
+            if let Some(value) = value {
+                let value = HeaderValue::from_str(value).expect("a header value");
+                headers.insert(name, value);
+            }
+        }
+        let addr: SocketAddr = {
+            let uri = request.uri();
+            let authority = uri.authority().expect("URL with host:port").as_str();
+            authority.parse().expect("an IP:port URL")
+        };
+        let from = self.from.unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let handshake = async {
+            let socket = TcpSocket::new_v4()?;
+            socket.bind(SocketAddr::new(from, 0))?;
+            let stream = socket.connect(addr).await?;
+            tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await
+        };
+        within("websocket handshake", handshake).await
+    }
+}
+
 /// Opens a WebSocket, with an `Origin` header when given.
 pub async fn try_connect(url: &str, origin: Option<&str>) -> Result<Ws, tungstenite::Error> {
-    let mut request = url.into_client_request()?;
-    if let Some(origin) = origin {
-        let value = HeaderValue::from_str(origin).expect("origin is a header value");
-        request.headers_mut().insert("Origin", value);
-    }
-    let (ws, _response) = within(
-        "websocket handshake",
-        tokio_tungstenite::connect_async(request),
-    )
-    .await?;
-    Ok(ws)
+    let handshake = Handshake {
+        origin,
+        ..Handshake::default()
+    };
+    Ok(handshake.connect(url).await?.0)
 }
 
 /// Opens a WebSocket without an `Origin` header, as a non-browser client.
 pub async fn connect(url: &str) -> Ws {
     try_connect(url, None).await.expect("websocket connects")
+}
+
+/// Opens a WebSocket presenting `token`, as the browser client does.
+pub async fn connect_with_token(url: &str, token: &str) -> Ws {
+    let protocols = token_protocols(token);
+    let handshake = Handshake {
+        protocols: Some(&protocols),
+        ..Handshake::default()
+    };
+    handshake.connect(url).await.expect("websocket connects").0
 }
 
 /// The HTTP status a refused handshake got.
@@ -327,7 +310,7 @@ pub fn refused_status(error: tungstenite::Error) -> StatusCode {
 }
 
 /// Sends `bytes` as one binary message.
-pub async fn send(ws: &mut Ws, bytes: &[u8]) {
+pub async fn send<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, bytes: &[u8]) {
     within("send", ws.send(Message::binary(bytes.to_vec())))
         .await
         .expect("send a binary message");
@@ -335,7 +318,10 @@ pub async fn send(ws: &mut Ws, bytes: &[u8]) {
 
 /// Reads binary messages until exactly `len` bytes arrived; returns them
 /// and how many messages carried them.
-pub async fn receive(ws: &mut Ws, len: usize) -> (Vec<u8>, usize) {
+pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    len: usize,
+) -> (Vec<u8>, usize) {
     let mut bytes = Vec::with_capacity(len);
     let mut messages = 0;
     while bytes.len() < len {
@@ -344,6 +330,7 @@ pub async fn receive(ws: &mut Ws, len: usize) -> (Vec<u8>, usize) {
                 bytes.extend_from_slice(&data);
                 messages += 1;
             }
+            Some(Ok(Message::Ping(_))) => {}
             other => panic!("expected binary data, got {other:?}"),
         }
     }
@@ -352,13 +339,53 @@ pub async fn receive(ws: &mut Ws, len: usize) -> (Vec<u8>, usize) {
 }
 
 /// Sends `request` and checks that exactly `reply` comes back.
-pub async fn round_trip(ws: &mut Ws, request: &[u8], reply: &[u8]) {
+pub async fn round_trip<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    request: &[u8],
+    reply: &[u8],
+) {
     send(ws, request).await;
     let (got, _) = receive(ws, reply.len()).await;
     assert_eq!(
         String::from_utf8_lossy(&got),
         String::from_utf8_lossy(reply)
     );
+}
+
+/// Reads the next `count` replies, decoded.
+pub async fn replies(ws: &mut Ws, count: usize) -> Vec<Frame> {
+    let mut decoder = resp::Decoder::new();
+    let mut frames = Vec::with_capacity(count);
+    while frames.len() < count {
+        if let Some(frame) = decoder.decode().expect("valid RESP from the bridge") {
+            frames.push(frame);
+            continue;
+        }
+        match within("replies", ws.next()).await {
+            Some(Ok(Message::Binary(data))) => decoder.feed(&data),
+            Some(Ok(Message::Ping(_))) => {}
+            other => panic!("expected binary data, got {other:?}"),
+        }
+    }
+    assert_eq!(decoder.buffered(), 0, "more bytes than {count} replies");
+    frames
+}
+
+/// Shorthands for expected replies.
+pub fn simple(text: &str) -> Frame {
+    Frame::Simple(text.as_bytes().to_vec().into())
+}
+
+pub fn bulk(text: &str) -> Frame {
+    Frame::Bulk(text.as_bytes().to_vec().into())
+}
+
+/// The text of an error reply, or a panic.
+pub fn error_text(frame: &Frame) -> String {
+    match frame {
+        Frame::Error(text) => String::from_utf8_lossy(text).into_owned(),
+        other => panic!("expected an error reply, got {other:?}"),
+    }
 }
 
 /// Waits for the server's close frame, then for the end of the stream (our
@@ -375,20 +402,16 @@ pub async fn closed_with(ws: &mut Ws) -> (u16, String) {
     (frame.code.into(), frame.reason.to_string())
 }
 
-/// Encodes a command as a RESP array of bulk strings.
-pub fn resp(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for arg in args {
-        out.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
-    }
-    out
-}
-
 /// `GET path` over a fresh connection; returns the status and body.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http_get_from_host(addr, path, &addr.to_string()).await
+}
+
+/// `GET path` with a given `Host` header.
+pub async fn http_get_from_host(addr: SocketAddr, path: &str, host: &str) -> (u16, String) {
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await.expect("connect over HTTP");
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
         stream
             .write_all(request.as_bytes())
             .await
@@ -401,6 +424,11 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         response
     };
     let response = String::from_utf8(within("HTTP GET", exchange).await).expect("UTF-8 response");
+    parse_response(&response)
+}
+
+/// Splits an HTTP/1.1 response into status and body.
+pub fn parse_response(response: &str) -> (u16, String) {
     let (head, body) = response.split_once("\r\n\r\n").expect("HTTP head and body");
     let status = head
         .split(' ')

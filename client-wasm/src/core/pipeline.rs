@@ -5,15 +5,40 @@
 //! encoded into the buffer as they are issued and leave together when the
 //! transport flushes, so un-awaited commands are pipelined for free. Each
 //! complete reply frame pops the head of the queue: Redis answers in order,
-//! so matching by position is exact. When the socket closes, every request
-//! still waiting is handed back to be rejected, and the pipeline refuses new
-//! ones: no later socket's bytes can ever reach an old request.
+//! so matching by position is exact. A request may ask for its reply to be
+//! streamed: a top-level aggregate then comes as `Start`, one `Item` per
+//! child as soon as it is parsed, and `End`, and only `End` pops the queue.
+//! When the socket closes, every request still waiting is handed back to be
+//! rejected, and the pipeline refuses new ones: no later socket's bytes can
+//! ever reach an old request.
 
 use std::collections::VecDeque;
 
-use resp::{Decoder, Frame};
+use resp::{AggregateKind, Decoder, Event, Frame};
 
 use super::ClientError;
+
+/// A request waiting in the pipeline. It is cloned for each streamed event
+/// it receives before its last one, so a clone must be a cheap handle.
+pub trait Request: Clone {
+    /// Whether an aggregate reply is handed out item by item.
+    fn streams(&self) -> bool;
+}
+
+/// What happened to a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Its whole reply: the request is done.
+    Reply(Frame),
+    /// It failed without a reply: the request is done.
+    Failed(ClientError),
+    /// A streamed aggregate reply begins (`len` counts pairs for a map).
+    Start { kind: AggregateKind, len: usize },
+    /// One child of the streamed reply.
+    Item(Frame),
+    /// The streamed reply is complete: the request is done.
+    End,
+}
 
 /// Outgoing buffers above this size are not kept for reuse after a flush.
 const RETAINED_BUFFER: usize = 1 << 20;
@@ -25,8 +50,8 @@ pub struct Pipeline<R> {
     closed: Option<ClientError>,
 }
 
-/// One reply matched to the request that asked for it.
-pub type Delivery<R> = (R, Result<Frame, ClientError>);
+/// One outcome matched to the request it belongs to.
+pub type Delivery<R> = (R, Outcome);
 
 impl<R> Default for Pipeline<R> {
     fn default() -> Self {
@@ -39,7 +64,7 @@ impl<R> Default for Pipeline<R> {
     }
 }
 
-impl<R> Pipeline<R> {
+impl<R: Request> Pipeline<R> {
     pub fn new() -> Self {
         Self::default()
     }
@@ -89,30 +114,45 @@ impl<R> Pipeline<R> {
         self.replies()
     }
 
-    /// Decodes what the input buffer holds into matched replies. A decode
+    /// Decodes what the input buffer holds into matched outcomes. A decode
     /// error, or a reply that no request waits for, closes the pipeline: the
     /// stream is out of step and nothing after it can be trusted.
     pub fn replies(&mut self) -> Vec<Delivery<R>> {
         let mut delivered = Vec::new();
-        if self.closed.is_some() {
-            return delivered;
-        }
-        loop {
-            match self.decoder.decode() {
-                Ok(None) => break,
-                Ok(Some(frame)) => match self.waiting.pop_front() {
-                    Some(request) => delivered.push((request, Ok(frame))),
-                    None => {
-                        let why = ClientError::Protocol("a reply arrived that no command asked for".into());
+        while self.closed.is_none() {
+            let streams = match self.waiting.front() {
+                Some(head) => head.streams(),
+                None => {
+                    if let Ok(Some(_)) | Err(_) = self.decoder.decode() {
+                        let why = ClientError::Protocol(
+                            "a reply arrived that no command asked for".into(),
+                        );
                         delivered.extend(self.close(why));
-                        break;
                     }
-                },
+                    break;
+                }
+            };
+            let event = if streams {
+                self.decoder.decode_streaming()
+            } else {
+                self.decoder.decode().map(|frame| frame.map(Event::Frame))
+            };
+            let outcome = match event {
+                Ok(None) => break,
+                Ok(Some(Event::Frame(frame))) => Outcome::Reply(frame),
+                Ok(Some(Event::Start { kind, len })) => Outcome::Start { kind, len },
+                Ok(Some(Event::Item(frame))) => Outcome::Item(frame),
+                Ok(Some(Event::End)) => Outcome::End,
                 Err(err) => {
                     delivered.extend(self.close(ClientError::Protocol(err.to_string())));
                     break;
                 }
-            }
+            };
+            let request = match outcome {
+                Outcome::Start { .. } | Outcome::Item(_) => self.waiting.front().cloned(),
+                _ => self.waiting.pop_front(),
+            };
+            delivered.extend(request.map(|request| (request, outcome)));
         }
         delivered
     }
@@ -121,7 +161,11 @@ impl<R> Pipeline<R> {
     /// `why`. Unsent bytes are dropped: their requests fail here too.
     pub fn close(&mut self, why: ClientError) -> Vec<Delivery<R>> {
         self.outgoing.clear();
-        let failed = self.waiting.drain(..).map(|request| (request, Err(why.clone()))).collect();
+        let failed = self
+            .waiting
+            .drain(..)
+            .map(|request| (request, Outcome::Failed(why.clone())))
+            .collect();
         if self.closed.is_none() {
             self.closed = Some(why);
         }
@@ -151,11 +195,29 @@ mod tests {
     use super::*;
     use resp::Bytes;
 
+    /// A test request: an id, and whether it streams.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    struct Req(u32, bool);
+
+    impl Request for Req {
+        fn streams(&self) -> bool {
+            self.1
+        }
+    }
+
+    fn whole(id: u32) -> Req {
+        Req(id, false)
+    }
+
+    fn reply(id: u32, frame: Frame) -> Delivery<Req> {
+        (whole(id), Outcome::Reply(frame))
+    }
+
     fn bulk(s: &str) -> Frame {
         Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
     }
 
-    fn sent(p: &mut Pipeline<u32>) -> Vec<u8> {
+    fn sent(p: &mut Pipeline<Req>) -> Vec<u8> {
         let mut out = Vec::new();
         p.flush(|bytes| out.extend_from_slice(bytes));
         out
@@ -164,9 +226,12 @@ mod tests {
     #[test]
     fn commands_issued_together_leave_in_one_flush() {
         let mut p = Pipeline::new();
-        p.push(["SET", "k", "v"], 1).unwrap();
-        p.push(["GET", "k"], 2).unwrap();
-        assert_eq!(sent(&mut p), b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+        p.push(["SET", "k", "v"], whole(1)).unwrap();
+        p.push(["GET", "k"], whole(2)).unwrap();
+        assert_eq!(
+            sent(&mut p),
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+        );
         assert!(!p.flush(|_| panic!("nothing left to send")));
         assert_eq!(p.in_flight(), 2);
     }
@@ -175,16 +240,16 @@ mod tests {
     fn replies_match_requests_in_order_across_any_chunking() {
         let replies = b"+OK\r\n$5\r\nhello\r\n:42\r\n-ERR boom\r\n*2\r\n$1\r\na\r\n$-1\r\n";
         let expected = vec![
-            (1, Ok(Frame::Simple(Bytes::from_static(b"OK")))),
-            (2, Ok(bulk("hello"))),
-            (3, Ok(Frame::Integer(42))),
-            (4, Ok(Frame::Error(Bytes::from_static(b"ERR boom")))),
-            (5, Ok(Frame::Array(vec![bulk("a"), Frame::Null]))),
+            reply(1, Frame::Simple(Bytes::from_static(b"OK"))),
+            reply(2, bulk("hello")),
+            reply(3, Frame::Integer(42)),
+            reply(4, Frame::Error(Bytes::from_static(b"ERR boom"))),
+            reply(5, Frame::Array(vec![bulk("a"), Frame::Null])),
         ];
         for chunk in 1..=replies.len() {
             let mut p = Pipeline::new();
             for id in 1..=5 {
-                p.push(["PING"], id).unwrap();
+                p.push(["PING"], whole(id)).unwrap();
             }
             let got: Vec<_> = replies.chunks(chunk).flat_map(|c| p.receive(c)).collect();
             assert_eq!(got, expected, "chunk size {chunk}");
@@ -197,50 +262,118 @@ mod tests {
         let mut p = Pipeline::new();
         let mut wire = Vec::new();
         for i in 0..10_000u32 {
-            p.push(["INCR", "counter"], i).unwrap();
+            p.push(["INCR", "counter"], whole(i)).unwrap();
             wire.extend_from_slice(format!(":{}\r\n", i + 1).as_bytes());
         }
         let got = p.receive(&wire);
         assert_eq!(got.len(), 10_000);
-        for (request, reply) in got {
-            assert_eq!(reply, Ok(Frame::Integer(i64::from(request) + 1)));
+        for (request, outcome) in got {
+            assert_eq!(
+                outcome,
+                Outcome::Reply(Frame::Integer(i64::from(request.0) + 1))
+            );
         }
+    }
+
+    #[test]
+    fn a_streamed_reply_hands_out_items_as_they_arrive_between_whole_replies() {
+        let mut p = Pipeline::new();
+        p.push(["PING"], whole(1)).unwrap();
+        p.push(["LRANGE", "l", "0", "-1"], Req(2, true)).unwrap();
+        p.push(["GET", "k"], whole(3)).unwrap();
+        let streamed = Req(2, true);
+        assert_eq!(
+            p.receive(b"+PONG\r\n*3\r\n$1\r\na\r\n$1"),
+            vec![
+                reply(1, Frame::Simple(Bytes::from_static(b"PONG"))),
+                (
+                    streamed,
+                    Outcome::Start {
+                        kind: AggregateKind::Array,
+                        len: 3
+                    }
+                ),
+                (streamed, Outcome::Item(bulk("a"))),
+            ]
+        );
+        assert_eq!(
+            p.in_flight(),
+            2,
+            "the streamed request stays queued until its end"
+        );
+        assert_eq!(
+            p.receive(b"\r\nb\r\n*1\r\n:1\r\n$1\r\nv\r\n"),
+            vec![
+                (streamed, Outcome::Item(bulk("b"))),
+                (
+                    streamed,
+                    Outcome::Item(Frame::Array(vec![Frame::Integer(1)]))
+                ),
+                (streamed, Outcome::End),
+                reply(3, bulk("v")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_streaming_request_gets_a_non_aggregate_reply_whole() {
+        let mut p = Pipeline::new();
+        p.push(["LRANGE", "k", "0", "-1"], Req(1, true)).unwrap();
+        let got = p.receive(b"-WRONGTYPE nope\r\n");
+        assert_eq!(
+            got,
+            vec![(
+                Req(1, true),
+                Outcome::Reply(Frame::Error(Bytes::from_static(b"WRONGTYPE nope")))
+            )]
+        );
     }
 
     #[test]
     fn a_lost_connection_rejects_everything_in_flight_and_later_bytes_reach_nobody() {
         let mut p = Pipeline::new();
-        p.push(["GET", "a"], 1).unwrap();
-        p.push(["GET", "b"], 2).unwrap();
-        let first = p.receive(b"$1\r\nx\r\n$1");
-        assert_eq!(first, vec![(1, Ok(bulk("x")))]);
+        p.push(["GET", "a"], whole(1)).unwrap();
+        p.push(["LRANGE", "b", "0", "-1"], Req(2, true)).unwrap();
+        let first = p.receive(b"$1\r\nx\r\n*2\r\n$1\r\ny\r\n");
+        assert_eq!(first.len(), 3);
         let lost = ClientError::ConnectionLost("socket closed".into());
-        assert_eq!(p.close(lost.clone()), vec![(2, Err(lost))]);
-        assert!(p.receive(b"\r\ny\r\n").is_empty());
-        let (request, err) = p.push(["GET", "c"], 3).unwrap_err();
-        assert_eq!(request, 3);
-        assert_eq!(err, ClientError::NotConnected("connection lost: socket closed".into()));
+        assert_eq!(
+            p.close(lost.clone()),
+            vec![(Req(2, true), Outcome::Failed(lost))]
+        );
+        assert!(p.receive(b"$1\r\nz\r\n").is_empty());
+        let (request, err) = p.push(["GET", "c"], whole(3)).unwrap_err();
+        assert_eq!(request, whole(3));
+        assert_eq!(
+            err,
+            ClientError::NotConnected("connection lost: socket closed".into())
+        );
         assert!(!p.flush(|_| panic!("a closed pipeline sends nothing")));
     }
 
     #[test]
     fn a_reply_nobody_asked_for_closes_the_pipeline() {
         let mut p = Pipeline::new();
-        p.push(["PING"], 1).unwrap();
+        p.push(["PING"], whole(1)).unwrap();
         let got = p.receive(b"+PONG\r\n+SURPRISE\r\n");
-        assert_eq!(got[0], (1, Ok(Frame::Simple(Bytes::from_static(b"PONG")))));
-        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got,
+            vec![reply(1, Frame::Simple(Bytes::from_static(b"PONG")))]
+        );
         assert!(p.is_closed());
     }
 
     #[test]
     fn malformed_bytes_reject_every_waiting_request() {
         let mut p = Pipeline::new();
-        p.push(["PING"], 1).unwrap();
-        p.push(["PING"], 2).unwrap();
+        p.push(["PING"], whole(1)).unwrap();
+        p.push(["PING"], whole(2)).unwrap();
         let got = p.receive(b"+PONG\r\n?garbage\r\n");
-        assert_eq!(got[0], (1, Ok(Frame::Simple(Bytes::from_static(b"PONG")))));
-        assert!(matches!(&got[1], (2, Err(ClientError::Protocol(_)))));
+        assert_eq!(got[0], reply(1, Frame::Simple(Bytes::from_static(b"PONG"))));
+        assert!(matches!(
+            &got[1],
+            (Req(2, false), Outcome::Failed(ClientError::Protocol(_)))
+        ));
         assert!(p.is_closed());
     }
 }

@@ -33,9 +33,9 @@ impl Options {
             return Err(type_error("Connection.create: options must be an object such as { url: 'ws://127.0.0.1:7379' }"));
         }
         let get = |name: &str| Reflect::get(options, &name.into());
-        let url = get("url")?
-            .as_string()
-            .ok_or_else(|| type_error("Connection.create: options.url must be a ws:// or wss:// URL string"))?;
+        let url = get("url")?.as_string().ok_or_else(|| {
+            type_error("Connection.create: options.url must be a ws:// or wss:// URL string")
+        })?;
         let strict = get("enableTypechecking")?;
         Ok(Options {
             url,
@@ -53,10 +53,15 @@ impl Connection {
     /// `password` and a non-zero `db` are given.
     pub async fn create(options: JsValue) -> Result<Connection, JsValue> {
         let options = Options::read(&options)?;
-        let reader = ArgReader { encoder: &options.encoder, strict: true };
+        let reader = ArgReader {
+            encoder: &options.encoder,
+            strict: true,
+        };
         let mut setup = Vec::new();
         if !options.password.is_undefined() && !options.password.is_null() {
-            let password = reader.native(&options.password, &|| "Connection.create: options.password".into())?;
+            let password = reader.native(&options.password, &|| {
+                "Connection.create: options.password".into()
+            })?;
             setup.push(vec![b"AUTH".to_vec(), password]);
         }
         if !options.db.is_undefined() && !options.db.is_null() {
@@ -66,7 +71,10 @@ impl Connection {
             }
         }
         let socket = Socket::open(&options.url, options.encoder, options.strict).await?;
-        let replies: Vec<Promise> = setup.into_iter().map(|line| socket.send(line, ReplyKind::Status, "create")).collect();
+        let replies: Vec<Promise> = setup
+            .into_iter()
+            .map(|line| socket.send(line, ReplyKind::Status, "create"))
+            .collect();
         for reply in replies {
             if let Err(err) = JsFuture::from(reply).await {
                 socket.close();
@@ -119,6 +127,178 @@ impl Connection {
             Ok((line, ReplyKind::Plain, "call"))
         })
     }
+
+    /// Insert `value` before or after `pivot`; resolves to the new length
+    /// (-1 when `pivot` is not found).
+    pub fn linsert(
+        &self,
+        key: JsValue,
+        pivot: JsValue,
+        value: JsValue,
+        before: JsValue,
+    ) -> Promise {
+        self.issue(|reader| {
+            let place = if before.is_truthy() {
+                b"BEFORE".to_vec()
+            } else {
+                b"AFTER".to_vec()
+            };
+            let line = vec![
+                b"LINSERT".to_vec(),
+                reader.native(&key, &|| "linsert: argument 'key'".into())?,
+                place,
+                reader.native(&pivot, &|| "linsert: argument 'pivot'".into())?,
+                reader.native(&value, &|| "linsert: argument 'value'".into())?,
+            ];
+            Ok((line, ReplyKind::Integer, "linsert"))
+        })
+    }
+
+    /// Store the intersection of sorted sets, scores combined by
+    /// `aggregate` (`ZAggregate.SUM`, `MIN`, `MAX`) after `weights`.
+    pub fn zinterstore(
+        &self,
+        destination: JsValue,
+        keys: JsValue,
+        weights: JsValue,
+        aggregate: JsValue,
+    ) -> Promise {
+        self.issue(|reader| {
+            store_sorted_sets(
+                reader,
+                "ZINTERSTORE",
+                [&destination, &keys, &weights, &aggregate],
+            )
+        })
+    }
+
+    /// Store the union of sorted sets; arguments as `zinterstore`.
+    pub fn zunionstore(
+        &self,
+        destination: JsValue,
+        keys: JsValue,
+        weights: JsValue,
+        aggregate: JsValue,
+    ) -> Promise {
+        self.issue(|reader| {
+            store_sorted_sets(
+                reader,
+                "ZUNIONSTORE",
+                [&destination, &keys, &weights, &aggregate],
+            )
+        })
+    }
+
+    /// Run a cached script by its SHA1 digest; resolves to an
+    /// `EvalScriptReply`, rejects with `ScriptKilledError` if it is killed.
+    pub fn evalsha(&self, sha: JsValue, keys: JsValue, args: JsValue) -> Promise {
+        self.issue(|reader| {
+            let mut line = vec![
+                b"EVALSHA".to_vec(),
+                reader.text(&sha, &|| "evalsha: argument 'sha'".into())?,
+            ];
+            line.extend(script_arguments(reader, "evalsha", &keys, &args)?);
+            Ok((line, ReplyKind::EvalScript, "evalsha"))
+        })
+    }
+
+    /// Stop the server, saving first when `save` is true.
+    pub fn shutdown(&self, save: JsValue) -> Promise {
+        let mode = if save.is_truthy() {
+            b"SAVE".to_vec()
+        } else {
+            b"NOSAVE".to_vec()
+        };
+        self.issue(|_| {
+            Ok((
+                vec![b"SHUTDOWN".to_vec(), mode],
+                ReplyKind::Status,
+                "shutdown",
+            ))
+        })
+    }
+}
+
+/// `numkeys key... arg...` of a script call; `null` or `undefined` lists
+/// are empty.
+pub fn script_arguments(
+    reader: &ArgReader,
+    method: &str,
+    keys: &JsValue,
+    args: &JsValue,
+) -> Result<Vec<Vec<u8>>, JsValue> {
+    let mut keys_line = Vec::new();
+    if !keys.is_undefined() && !keys.is_null() {
+        reader.list(
+            keys,
+            &|| format!("{method}: argument 'keys'"),
+            &mut keys_line,
+            |k, d| reader.native(k, d),
+        )?;
+    }
+    let mut line = vec![keys_line.len().to_string().into_bytes()];
+    line.extend(keys_line);
+    if !args.is_undefined() && !args.is_null() {
+        reader.list(
+            args,
+            &|| format!("{method}: argument 'args'"),
+            &mut line,
+            |a, d| reader.native(a, d),
+        )?;
+    }
+    Ok(line)
+}
+
+/// `ZINTERSTORE`/`ZUNIONSTORE destination numkeys key... [WEIGHTS w...]
+/// AGGREGATE SUM|MIN|MAX`.
+fn store_sorted_sets(
+    reader: &ArgReader,
+    command: &'static str,
+    args: [&JsValue; 4],
+) -> Result<(Vec<Vec<u8>>, ReplyKind, &'static str), JsValue> {
+    let [destination, keys, weights, aggregate] = args;
+    let method = if command == "ZINTERSTORE" {
+        "zinterstore"
+    } else {
+        "zunionstore"
+    };
+    let mut line = vec![
+        command.as_bytes().to_vec(),
+        reader.native(destination, &|| format!("{method}: argument 'destination'"))?,
+    ];
+    let mut key_args = Vec::new();
+    reader.list(
+        keys,
+        &|| format!("{method}: argument 'keys'"),
+        &mut key_args,
+        |k, d| reader.native(k, d),
+    )?;
+    line.push(key_args.len().to_string().into_bytes());
+    line.extend(key_args);
+    if !weights.is_undefined() && !weights.is_null() {
+        line.push(b"WEIGHTS".to_vec());
+        reader.list(
+            weights,
+            &|| format!("{method}: argument 'weights'"),
+            &mut line,
+            |w, d| reader.float(w, d),
+        )?;
+    }
+    let aggregate = if aggregate.is_undefined() || aggregate.is_null() {
+        "SUM".to_owned()
+    } else {
+        aggregate
+            .as_string()
+            .map(|a| a.to_uppercase())
+            .unwrap_or_default()
+    };
+    if !matches!(aggregate.as_str(), "SUM" | "MIN" | "MAX") {
+        return Err(type_error(&format!(
+            "{method}: argument 'aggregate' must be ZAggregate.SUM, MIN or MAX"
+        )));
+    }
+    line.extend([b"AGGREGATE".to_vec(), aggregate.into_bytes()]);
+    Ok((line, ReplyKind::Integer, method))
 }
 
 /// An argument of `call()`: numbers and big integers are sent as their
@@ -138,7 +318,9 @@ fn set_options(reader: &ArgReader, options: &JsValue) -> Result<Vec<Vec<u8>>, Js
         return Ok(words);
     }
     if !options.is_object() {
-        return Err(type_error("set: options must be an object such as { expire: 10 }"));
+        return Err(type_error(
+            "set: options must be an object such as { expire: 10 }",
+        ));
     }
     for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
         let key = key.as_string().unwrap_or_default();
@@ -178,7 +360,10 @@ impl Connection {
         &self,
         build: impl FnOnce(&ArgReader) -> Result<(Vec<Vec<u8>>, ReplyKind, &'static str), JsValue>,
     ) -> Promise {
-        let reader = ArgReader { encoder: &self.socket.encoder, strict: self.socket.strict };
+        let reader = ArgReader {
+            encoder: &self.socket.encoder,
+            strict: self.socket.strict,
+        };
         match build(&reader) {
             Ok((line, reply, method)) => self.socket.send(line, reply, method),
             Err(err) => Promise::reject(&err),

@@ -1,14 +1,20 @@
 //! JS values in, JS values out: command arguments to bytes by their declared
 //! kind, reply frames to the values and containers of the API.
 
-use js_sys::{Array, BigInt, Map, Set};
+use js_sys::{Array, BigInt, Map, Object, Reflect, Set};
 use resp::Frame;
 use wasm_bindgen::prelude::*;
 
 use super::encoder::{loose_bytes, type_name, Encoder};
-use super::errors::{error, type_error, ErrorClass};
-use super::replies::StatusReply;
-use crate::core::command::{is_safe_integer, Arg, ArgKind, CommandSpec, ReplyKind};
+use super::errors::{error, error_reply, type_error, ErrorClass};
+use super::replies::{reply_object, Stream};
+use crate::core::command::{
+    float_arg, is_safe_integer, score_bound, Arg, ArgKind, CommandSpec, IfOmitted, ReplyKind,
+    MAX_SAFE_INTEGER,
+};
+
+/// Names an argument in error messages; called only when one is raised.
+pub type Describe<'a> = &'a dyn Fn() -> String;
 
 /// How arguments are read: the connection's encoder and whether types are
 /// checked before anything is sent.
@@ -18,85 +24,232 @@ pub struct ArgReader<'a> {
 }
 
 impl ArgReader<'_> {
-    /// The full command line of one table row: its words, then each
-    /// declared argument.
+    /// The full command line of one table row: its words, each declared
+    /// argument, then its tail words.
     pub fn command(&self, spec: &CommandSpec, values: &[JsValue]) -> Result<Vec<Vec<u8>>, JsValue> {
-        let mut line: Vec<Vec<u8>> = spec.words.iter().map(|word| word.as_bytes().to_vec()).collect();
+        let mut line: Vec<Vec<u8>> = spec
+            .words
+            .iter()
+            .map(|word| word.as_bytes().to_vec())
+            .collect();
         for (arg, value) in spec.args.iter().zip(values) {
             self.arg(spec.method, arg, value, &mut line)?;
         }
+        line.extend(spec.tail.iter().map(|word| word.as_bytes().to_vec()));
         Ok(line)
     }
 
-    fn arg(&self, method: &str, arg: &Arg, value: &JsValue, line: &mut Vec<Vec<u8>>) -> Result<(), JsValue> {
+    fn arg(
+        &self,
+        method: &str,
+        arg: &Arg,
+        value: &JsValue,
+        line: &mut Vec<Vec<u8>>,
+    ) -> Result<(), JsValue> {
         let describe = || format!("{method}: argument '{}'", arg.name);
-        if value.is_undefined() {
+        if value.is_undefined() || (value.is_null() && arg.default == Some(IfOmitted::Skip)) {
             return match arg.default {
-                Some(default) => {
+                Some(IfOmitted::Send(default)) => {
                     line.push(default.as_bytes().to_vec());
                     Ok(())
                 }
+                Some(IfOmitted::Skip) => Ok(()),
                 None => Err(type_error(&format!("{} is required", describe()))),
             };
         }
         match arg.kind {
             ArgKind::Native => line.push(self.native(value, &describe)?),
-            ArgKind::NativeList => self.native_list(value, &describe, line)?,
+            ArgKind::NativeList => self.list(value, &describe, line, |item, describe| {
+                self.native(item, describe)
+            })?,
             ArgKind::Int => line.push(self.int(value, &describe)?),
+            ArgKind::Float => line.push(self.float(value, &describe)?),
+            ArgKind::Bit => line.push(self.bit(value, &describe)?),
             ArgKind::Text => line.push(self.text(value, &describe)?),
+            ArgKind::TextList => self.list(value, &describe, line, |item, describe| {
+                self.text(item, describe)
+            })?,
+            ArgKind::ScoreBound => line.push(self.score_bound(value, &describe)?),
+            ArgKind::NativePairs => {
+                for (field, item) in self.pairs(value, &describe)? {
+                    line.push(self.native(&field, &|| format!("{}: a field", describe()))?);
+                    line.push(self.native(&item, &|| format!("{}: a value", describe()))?);
+                }
+            }
+            ArgKind::ScorePairs => {
+                for (member, score) in self.pairs(value, &describe)? {
+                    line.push(self.float(&score, &|| format!("{}: a score", describe()))?);
+                    line.push(self.native(&member, &|| format!("{}: a member", describe()))?);
+                }
+            }
         }
         Ok(())
     }
 
-    pub fn native(&self, value: &JsValue, describe: &dyn Fn() -> String) -> Result<Vec<u8>, JsValue> {
+    pub fn native(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
         self.encoder.encode(value, self.strict, describe)
     }
 
-    /// Any iterable of native values. A lone string is iterable too, but
-    /// never meant as a list of characters: strict mode refuses it, relaxed
-    /// mode reads it as a one-element list.
-    fn native_list(&self, value: &JsValue, describe: &dyn Fn() -> String, line: &mut Vec<Vec<u8>>) -> Result<(), JsValue> {
-        let not_a_list = || type_error(&format!("{} must be an iterable of keys or values, got {}", describe(), type_name(value)));
-        if value.is_string() {
+    /// Any iterable, each item read by `read`. A lone string is iterable
+    /// too, but never meant as a list of characters: strict mode refuses
+    /// it, relaxed mode reads it as a one-element list.
+    pub fn list(
+        &self,
+        value: &JsValue,
+        describe: Describe,
+        line: &mut Vec<Vec<u8>>,
+        read: impl Fn(&JsValue, Describe) -> Result<Vec<u8>, JsValue>,
+    ) -> Result<(), JsValue> {
+        let items = if value.is_object() {
+            js_sys::try_iter(value)?
+        } else {
+            None
+        };
+        let Some(items) = items else {
             if self.strict {
-                return Err(not_a_list());
+                return Err(type_error(&format!(
+                    "{} must be an iterable (such as an Array), got {}",
+                    describe(),
+                    type_name(value)
+                )));
             }
-            line.push(loose_bytes(value));
-            return Ok(());
-        }
-        let Some(items) = js_sys::try_iter(value)? else {
-            if self.strict {
-                return Err(not_a_list());
-            }
-            line.push(loose_bytes(value));
+            line.push(read(value, describe)?);
             return Ok(());
         };
         for (index, item) in items.enumerate() {
-            let item = item?;
-            line.push(self.native(&item, &|| format!("{}[{index}]", describe()))?);
+            line.push(read(&item?, &|| format!("{}[{index}]", describe()))?);
         }
         Ok(())
     }
 
-    pub fn int(&self, value: &JsValue, describe: &dyn Fn() -> String) -> Result<Vec<u8>, JsValue> {
+    pub fn int(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
         if let Some(number) = value.as_f64() {
-            if number.fract() == 0.0 && number.abs() <= crate::core::command::MAX_SAFE_INTEGER as f64 {
+            if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER as f64 {
                 return Ok((number as i64).to_string().into_bytes());
             }
         } else if value.is_bigint() {
             return Ok(loose_bytes(value));
         }
-        if self.strict {
-            return Err(type_error(&format!("{} must be an integer, got {}", describe(), describe_value(value))));
-        }
-        Ok(loose_bytes(value))
+        self.relaxed(value, || {
+            format!(
+                "{} must be an integer, got {}",
+                describe(),
+                describe_value(value)
+            )
+        })
     }
 
-    pub fn text(&self, value: &JsValue, describe: &dyn Fn() -> String) -> Result<Vec<u8>, JsValue> {
+    pub fn float(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
+        if let Some(number) = value.as_f64() {
+            if let Some(text) = float_arg(number) {
+                return Ok(text.into_bytes());
+            }
+        }
+        self.relaxed(value, || {
+            format!(
+                "{} must be a number, got {}",
+                describe(),
+                describe_value(value)
+            )
+        })
+    }
+
+    fn bit(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
+        match (value.as_bool(), value.as_f64()) {
+            (Some(bit), _) => Ok(if bit { b"1".to_vec() } else { b"0".to_vec() }),
+            (None, Some(number)) if number == 0.0 || number == 1.0 => {
+                Ok((number as u8).to_string().into_bytes())
+            }
+            _ => self.relaxed(value, || {
+                format!(
+                    "{} must be a boolean or 0/1, got {}",
+                    describe(),
+                    describe_value(value)
+                )
+            }),
+        }
+    }
+
+    pub fn text(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
         match value.as_string() {
             Some(text) => Ok(text.into_bytes()),
-            None if self.strict => Err(type_error(&format!("{} must be a string, got {}", describe(), type_name(value)))),
-            None => Ok(loose_bytes(value)),
+            None => self.relaxed(value, || {
+                format!("{} must be a string, got {}", describe(), type_name(value))
+            }),
+        }
+    }
+
+    /// A `ZScoreBoundary` (anything with `value` and `excludeBoundary`) or
+    /// a plain number.
+    fn score_bound(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
+        if value.as_f64().is_some() {
+            return self.float(value, describe);
+        }
+        if value.is_object() {
+            let bound = Reflect::get(value, &"value".into())?;
+            let exclusive = Reflect::get(value, &"excludeBoundary".into())?.is_truthy();
+            let text = match bound.as_string() {
+                Some(text) if matches!(text.as_str(), "-inf" | "+inf" | "inf") => text,
+                _ => String::from_utf8_lossy(
+                    &self.float(&bound, &|| format!("{}.value", describe()))?,
+                )
+                .into_owned(),
+            };
+            return Ok(score_bound(&text, exclusive).into_bytes());
+        }
+        self.relaxed(value, || {
+            format!(
+                "{} must be a ZScoreBoundary or a number, got {}",
+                describe(),
+                type_name(value)
+            )
+        })
+    }
+
+    /// The entries of a `Map`, of a plain object, or of an iterable of
+    /// `[key, value]` pairs.
+    pub fn pairs(
+        &self,
+        value: &JsValue,
+        describe: Describe,
+    ) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
+        let not_pairs = || {
+            type_error(&format!(
+                "{} must be a Map or a plain object, got {}",
+                describe(),
+                type_name(value)
+            ))
+        };
+        if !value.is_object() {
+            return Err(not_pairs());
+        }
+        let entries: Array = if let Some(map) = value.dyn_ref::<Map>() {
+            Array::from(&map.entries().into())
+        } else if let Some(items) = js_sys::try_iter(value)? {
+            items.collect::<Result<Array, JsValue>>()?
+        } else {
+            Object::entries(value.unchecked_ref())
+        };
+        entries
+            .iter()
+            .map(|entry| match entry.dyn_ref::<Array>() {
+                Some(pair) if pair.length() == 2 => Ok((pair.get(0), pair.get(1))),
+                _ => Err(not_pairs()),
+            })
+            .collect()
+    }
+
+    /// Strict mode refuses a value of the wrong type with `message`;
+    /// relaxed mode sends it as JS would print it.
+    fn relaxed(
+        &self,
+        value: &JsValue,
+        message: impl FnOnce() -> String,
+    ) -> Result<Vec<u8>, JsValue> {
+        if self.strict {
+            Err(type_error(&message()))
+        } else {
+            Ok(loose_bytes(value))
         }
     }
 }
@@ -122,22 +275,155 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A float reply (a bulk string in RESP2, a double in RESP3), or `null`.
+pub fn float(frame: Frame) -> Result<JsValue, JsValue> {
+    match frame {
+        Frame::Double(value) => Ok(JsValue::from_f64(value)),
+        Frame::Integer(value) => Ok(JsValue::from_f64(value as f64)),
+        Frame::Null => Ok(JsValue::NULL),
+        Frame::Bulk(bytes) | Frame::Simple(bytes) => {
+            let spelled = text(&bytes);
+            let value = match spelled.as_str() {
+                "inf" | "+inf" => f64::INFINITY,
+                "-inf" => f64::NEG_INFINITY,
+                other => other.parse().map_err(|_| {
+                    error(
+                        ErrorClass::RedisError,
+                        &format!("not a float reply: {other:?}"),
+                    )
+                })?,
+            };
+            Ok(JsValue::from_f64(value))
+        }
+        other => Err(unexpected("a float", &other)),
+    }
+}
+
+fn unexpected(method: &str, frame: &Frame) -> JsValue {
+    error(
+        ErrorClass::RedisError,
+        &format!("{method}: unexpected reply {}", frame_name(frame)),
+    )
+}
+
 /// The JS value of a reply to a method declared to return `kind`. An error
 /// reply rejects, as does a frame the method cannot have been sent.
-pub fn reply(frame: Frame, kind: ReplyKind, encoder: &Encoder, method: &str) -> Result<JsValue, JsValue> {
+pub fn reply(
+    frame: Frame,
+    kind: ReplyKind,
+    encoder: &Encoder,
+    method: &str,
+) -> Result<JsValue, JsValue> {
+    use ReplyKind as K;
+    let items = |frame: Frame| match frame {
+        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => Ok(items),
+        Frame::Map(pairs) => Ok(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect()),
+        Frame::Null => Ok(Vec::new()),
+        other => Err(unexpected(method, &other)),
+    };
     match (kind, frame) {
-        (_, Frame::Error(message) | Frame::BulkError(message)) => Err(error(ErrorClass::ErrorReply, &text(&message))),
-        (ReplyKind::Status | ReplyKind::StatusOrNull, Frame::Simple(status)) => Ok(StatusReply::new(text(&status)).into()),
-        (ReplyKind::StatusOrNull | ReplyKind::Native, Frame::Null) => Ok(JsValue::NULL),
-        (ReplyKind::Native, Frame::Bulk(bytes) | Frame::Simple(bytes)) => encoder.decode(&bytes),
-        (ReplyKind::Integer, Frame::Integer(value)) => Ok(integer(value)),
-        (ReplyKind::Boolean, Frame::Integer(value)) => Ok(JsValue::from_bool(value != 0)),
-        (ReplyKind::Plain, frame) => plain(frame, encoder),
-        (_, other) => Err(error(
-            ErrorClass::RedisError,
-            &format!("{method}: unexpected reply {}", frame_name(&other)),
+        (_, Frame::Error(message) | Frame::BulkError(message)) => Err(error_reply(&text(&message))),
+        (K::Status | K::StatusOrNull, Frame::Simple(status)) => Ok(reply_object(
+            "StatusReply",
+            &text(&status).into(),
+            &JsValue::UNDEFINED,
         )),
+        (K::Unit, Frame::Simple(_)) => Ok(JsValue::UNDEFINED),
+        (K::StatusOrNull | K::Native | K::IntegerOrNull, Frame::Null) => Ok(JsValue::NULL),
+        (K::NativeOrTimeout | K::BlockingPop, Frame::Null) => Err(error(
+            ErrorClass::TimeoutError,
+            &format!("{method}: timed out"),
+        )),
+        (K::Native | K::NativeOrTimeout, Frame::Bulk(bytes) | Frame::Simple(bytes)) => {
+            encoder.decode(&bytes)
+        }
+        (K::Text, Frame::Bulk(bytes) | Frame::Simple(bytes)) => Ok(text(&bytes).into()),
+        (K::Integer | K::IntegerOrNull, Frame::Integer(value)) => Ok(integer(value)),
+        (K::Boolean, Frame::Integer(value)) => Ok(JsValue::from_bool(value != 0)),
+        (K::Float, frame) => float(frame),
+        (K::Plain, frame) => plain(frame, encoder),
+        (K::List | K::Set | K::Dict | K::ZRange, frame) => {
+            Stream::whole(kind, items(frame)?, encoder)
+        }
+        (K::AsList, frame) => collect(items(frame)?, encoder, Array::new(), |array, item| {
+            array.push(&item);
+        }),
+        (K::AsSet, frame) => collect(
+            items(frame)?,
+            encoder,
+            Set::new(&JsValue::UNDEFINED),
+            |set, item| {
+                set.add(&item);
+            },
+        ),
+        (K::AsDict, frame) => {
+            let map = Map::new();
+            for pair in items(frame)?.chunks_exact(2) {
+                map.set(
+                    &plain(pair[0].clone(), encoder)?,
+                    &plain(pair[1].clone(), encoder)?,
+                );
+            }
+            Ok(map.into())
+        }
+        (K::ZRangeAsDict, frame) => {
+            let map = Map::new();
+            for pair in items(frame)?.chunks_exact(2) {
+                map.set(&plain(pair[0].clone(), encoder)?, &float(pair[1].clone())?);
+            }
+            Ok(map.into())
+        }
+        (K::BooleanList, frame) => collect(items(frame)?, encoder, Array::new(), |array, item| {
+            array.push(&JsValue::from_bool(item.as_f64().is_some_and(|n| n != 0.0)));
+        }),
+        (K::ConfigPair, frame) => {
+            let mut pair = items(frame)?.into_iter();
+            let parameter = pair
+                .next()
+                .map(|p| plain(p, &Encoder::Utf8))
+                .transpose()?
+                .unwrap_or(JsValue::NULL);
+            let value = pair
+                .next()
+                .map(|v| plain(v, &Encoder::Utf8))
+                .transpose()?
+                .unwrap_or(JsValue::NULL);
+            Ok(reply_object("ConfigPairReply", &parameter, &value))
+        }
+        (K::Info | K::ClientList, Frame::Bulk(raw) | Frame::Verbatim { text: raw, .. }) => {
+            let class = if kind == K::Info {
+                "InfoReply"
+            } else {
+                "ClientListReply"
+            };
+            Ok(reply_object(class, &text(&raw).into(), &JsValue::UNDEFINED))
+        }
+        (K::BlockingPop, Frame::Array(pair)) if pair.len() == 2 => {
+            let mut pair = pair.into_iter();
+            let list = plain(pair.next().unwrap_or(Frame::Null), encoder)?;
+            let value = plain(pair.next().unwrap_or(Frame::Null), encoder)?;
+            Ok(reply_object("BlockingPopReply", &list, &value))
+        }
+        (K::EvalScript, frame) => Ok(reply_object(
+            "EvalScriptReply",
+            &plain(frame, encoder)?,
+            &JsValue::UNDEFINED,
+        )),
+        (_, other) => Err(unexpected(method, &other)),
     }
+}
+
+/// Decodes each item with `plain` into a JS collection.
+fn collect<C: Into<JsValue>>(
+    items: Vec<Frame>,
+    encoder: &Encoder,
+    into: C,
+    add: impl Fn(&C, JsValue),
+) -> Result<JsValue, JsValue> {
+    for item in items {
+        add(&into, plain(item, encoder)?);
+    }
+    Ok(into.into())
 }
 
 /// The generic decoding of `call()`: strings, numbers, arrays, maps and
@@ -146,7 +432,7 @@ pub fn reply(frame: Frame, kind: ReplyKind, encoder: &Encoder, method: &str) -> 
 pub fn plain(frame: Frame, encoder: &Encoder) -> Result<JsValue, JsValue> {
     Ok(match frame {
         Frame::Simple(status) => JsValue::from(text(&status)),
-        Frame::Error(message) | Frame::BulkError(message) => error(ErrorClass::ErrorReply, &text(&message)),
+        Frame::Error(message) | Frame::BulkError(message) => error_reply(&text(&message)),
         Frame::Integer(value) => integer(value),
         Frame::Bulk(bytes) => encoder.decode(&bytes)?,
         Frame::Null => JsValue::NULL,
@@ -155,19 +441,18 @@ pub fn plain(frame: Frame, encoder: &Encoder) -> Result<JsValue, JsValue> {
         Frame::BigNumber(digits) => BigInt::new(&JsValue::from(text(&digits)))?.into(),
         Frame::Verbatim { text: body, .. } => JsValue::from(text(&body)),
         Frame::Array(items) | Frame::Push(items) => {
-            let array = Array::new_with_length(items.len() as u32);
-            for (index, item) in items.into_iter().enumerate() {
-                array.set(index as u32, plain(item, encoder)?);
-            }
-            array.into()
+            collect(items, encoder, Array::new(), |array, item| {
+                array.push(&item);
+            })?
         }
-        Frame::Set(items) => {
-            let set = Set::new(&JsValue::UNDEFINED);
-            for item in items {
-                set.add(&plain(item, encoder)?);
-            }
-            set.into()
-        }
+        Frame::Set(items) => collect(
+            items,
+            encoder,
+            Set::new(&JsValue::UNDEFINED),
+            |set, item| {
+                set.add(&item);
+            },
+        )?,
         Frame::Map(pairs) => {
             let map = Map::new();
             for (key, value) in pairs {

@@ -13,7 +13,11 @@ use super::errors::type_error;
 pub enum Encoder {
     Utf8,
     Bytes,
-    Custom { encode: Function, decode: Function, this: JsValue },
+    Custom {
+        encode: Function,
+        decode: Function,
+        this: JsValue,
+    },
 }
 
 impl Encoder {
@@ -50,7 +54,11 @@ impl Encoder {
         describe: impl Fn() -> String,
     ) -> Result<Vec<u8>, JsValue> {
         let wrong = |expected: &str| {
-            type_error(&format!("{} must be {expected}, got {}", describe(), type_name(value)))
+            type_error(&format!(
+                "{} must be {expected}, got {}",
+                describe(),
+                type_name(value)
+            ))
         };
         match self {
             Encoder::Utf8 => match value.as_string() {

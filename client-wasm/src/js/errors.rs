@@ -20,6 +20,9 @@ pub enum ErrorClass {
     ErrorReply,
     NotConnectedError,
     ConnectionLostError,
+    TimeoutError,
+    ScriptKilledError,
+    NoRunningScriptError,
 }
 
 impl ErrorClass {
@@ -29,12 +32,28 @@ impl ErrorClass {
             ErrorClass::ErrorReply => "ErrorReply",
             ErrorClass::NotConnectedError => "NotConnectedError",
             ErrorClass::ConnectionLostError => "ConnectionLostError",
+            ErrorClass::TimeoutError => "TimeoutError",
+            ErrorClass::ScriptKilledError => "ScriptKilledError",
+            ErrorClass::NoRunningScriptError => "NoRunningScriptError",
         }
     }
 }
 
 pub fn error(class: ErrorClass, message: &str) -> JsValue {
     make_error(class.name(), message)
+}
+
+/// The error for an error reply: the script errors the seed names get their
+/// own classes, everything else is an `ErrorReply` with the server's text.
+pub fn error_reply(message: &str) -> JsValue {
+    let class = if message.starts_with("NOTBUSY") {
+        ErrorClass::NoRunningScriptError
+    } else if message.contains("Script killed by user") {
+        ErrorClass::ScriptKilledError
+    } else {
+        ErrorClass::ErrorReply
+    };
+    error(class, message)
 }
 
 pub fn type_error(message: &str) -> JsValue {
@@ -45,8 +64,9 @@ impl From<ClientError> for JsValue {
     fn from(err: ClientError) -> JsValue {
         let class = match &err {
             ClientError::NotConnected(_) => ErrorClass::NotConnectedError,
-            ClientError::ConnectionLost(_) => ErrorClass::ConnectionLostError,
-            ClientError::Protocol(_) => ErrorClass::ConnectionLostError,
+            ClientError::ConnectionLost(_) | ClientError::Protocol(_) => {
+                ErrorClass::ConnectionLostError
+            }
         };
         error(class, &err.to_string())
     }

@@ -1,28 +1,108 @@
-//! Reply containers handed to JS.
+//! Reply containers: creating the JS reply classes and filling the
+//! streaming ones item by item.
 
+use js_sys::Array;
+use resp::Frame;
 use wasm_bindgen::prelude::*;
 
-/// A status reply (`+OK`, `+PONG`): `.status` holds its text.
-#[wasm_bindgen]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusReply {
-    status: String,
+use super::convert::{float, plain};
+use super::encoder::Encoder;
+use crate::core::ReplyKind;
+
+#[wasm_bindgen(module = "/js/classes.js")]
+extern "C" {
+    /// A `ListReply`, `SetReply`, `DictReply` or `ZRangeReply`.
+    pub type MultiBulkReply;
+    #[wasm_bindgen(method, js_name = _push)]
+    fn push(this: &MultiBulkReply, item: &JsValue);
+    #[wasm_bindgen(method, js_name = _end)]
+    fn end(this: &MultiBulkReply);
+    #[wasm_bindgen(method, js_name = _fail)]
+    fn fail(this: &MultiBulkReply, error: &JsValue);
+
+    #[wasm_bindgen(js_name = makeReply)]
+    fn make_reply(kind: &str, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue;
 }
 
-#[wasm_bindgen]
-impl StatusReply {
-    #[wasm_bindgen(constructor)]
-    pub fn new(status: String) -> StatusReply {
-        StatusReply { status }
+/// `new <kind>(a, b)` of one of the reply classes.
+pub fn reply_object(kind: &str, a: &JsValue, b: &JsValue) -> JsValue {
+    make_reply(kind, a, b, &JsValue::UNDEFINED)
+}
+
+/// A streaming container being filled, and the key of a pair whose value
+/// has not arrived yet.
+pub struct Stream {
+    container: MultiBulkReply,
+    kind: ReplyKind,
+    key: Option<JsValue>,
+}
+
+impl Stream {
+    /// The empty container for a reply of `kind` with `len` children.
+    pub fn new(kind: ReplyKind, len: usize) -> Stream {
+        let class = match kind {
+            ReplyKind::Set => "SetReply",
+            ReplyKind::Dict => "DictReply",
+            ReplyKind::ZRange => "ZRangeReply",
+            _ => "ListReply",
+        };
+        let length = match kind {
+            ReplyKind::Dict | ReplyKind::ZRange => len / 2,
+            _ => len,
+        };
+        let container = reply_object(class, &JsValue::from(length as f64), &JsValue::UNDEFINED);
+        Stream {
+            container: container.unchecked_into(),
+            kind,
+            key: None,
+        }
     }
 
-    #[wasm_bindgen(getter)]
-    pub fn status(&self) -> String {
-        self.status.clone()
+    pub fn container(&self) -> &JsValue {
+        &self.container
     }
 
-    #[wasm_bindgen(js_name = toString)]
-    pub fn to_js_string(&self) -> String {
-        self.status.clone()
+    /// Adds one child; pairs are pushed once their second half arrives.
+    pub fn push(&mut self, frame: Frame, encoder: &Encoder) -> Result<(), JsValue> {
+        let paired = matches!(self.kind, ReplyKind::Dict | ReplyKind::ZRange);
+        if !paired {
+            self.container.push(&plain(frame, encoder)?);
+            return Ok(());
+        }
+        match self.key.take() {
+            None => self.key = Some(plain(frame, encoder)?),
+            Some(key) => {
+                let value = if self.kind == ReplyKind::ZRange {
+                    float(frame)?
+                } else {
+                    plain(frame, encoder)?
+                };
+                self.container.push(&Array::of2(&key, &value));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn end(self) {
+        self.container.end();
+    }
+
+    pub fn fail(self, error: &JsValue) {
+        self.container.fail(error);
+    }
+
+    /// A container for a reply that arrived whole.
+    pub fn whole(
+        kind: ReplyKind,
+        items: Vec<Frame>,
+        encoder: &Encoder,
+    ) -> Result<JsValue, JsValue> {
+        let mut stream = Stream::new(kind, items.len());
+        for item in items {
+            stream.push(item, encoder)?;
+        }
+        let container = stream.container().clone();
+        stream.end();
+        Ok(container)
     }
 }

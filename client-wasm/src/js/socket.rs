@@ -1,8 +1,11 @@
 //! One browser WebSocket and the pipeline that runs over it.
 //!
-//! The socket's event handlers hold only a weak reference, so dropping the
-//! connection frees everything; the handlers are owned here (never leaked
-//! with `forget`) and detached on drop. Writes are batched: commands issued
+//! An open socket keeps itself alive, as a browser WebSocket does: a
+//! connection the user no longer references still settles every Promise it
+//! gave out. The event handlers hold only a weak reference; the socket holds
+//! a strong one to itself from the moment it opens until it closes, and then
+//! lets go, so a closed connection is freed with its handlers (which are
+//! owned here, never leaked with `forget`, and detached on drop). Writes are batched: commands issued
 //! in one JS task are encoded into the pipeline and flushed together by one
 //! microtask, as one WebSocket message.
 
@@ -17,6 +20,8 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use super::convert;
 use super::encoder::Encoder;
 use super::errors::{error, ErrorClass};
+use super::replies::Stream;
+use crate::core::pipeline::{self, Delivery, Outcome};
 use crate::core::{ClientError, Pipeline, ReplyKind};
 
 #[wasm_bindgen]
@@ -25,13 +30,42 @@ extern "C" {
     fn queue_microtask(callback: &Function);
 }
 
-/// A command waiting for its reply: how to settle its Promise, and what the
-/// reply is to become.
-pub struct Request {
+/// A command waiting for its reply: how to settle its Promise, what the
+/// reply is to become, and the container of a reply being streamed.
+#[derive(Clone)]
+pub struct Request(Rc<RequestState>);
+
+pub struct RequestState {
     resolve: Function,
     reject: Function,
     reply: ReplyKind,
     method: &'static str,
+    stream: RefCell<Option<Stream>>,
+}
+
+impl pipeline::Request for Request {
+    fn streams(&self) -> bool {
+        self.0.reply.streams()
+    }
+}
+
+impl RequestState {
+    fn resolve(&self, value: &JsValue) {
+        let _ = self.resolve.call1(&JsValue::NULL, value);
+    }
+
+    fn reject(&self, error: &JsValue) {
+        let _ = self.reject.call1(&JsValue::NULL, error);
+    }
+
+    /// Fails the request: its Promise if it is still pending, else the
+    /// container it already resolved to.
+    fn fail(&self, error: &JsValue) {
+        match self.stream.borrow_mut().take() {
+            Some(stream) => stream.fail(error),
+            None => self.reject(error),
+        }
+    }
 }
 
 /// The Promise settlers of a pending wait (the socket opening).
@@ -46,6 +80,7 @@ pub struct Socket {
     flush_queued: Cell<bool>,
     opening: RefCell<Option<Waiter>>,
     handlers: RefCell<Option<Handlers>>,
+    keep_alive: RefCell<Option<Rc<Socket>>>,
 }
 
 struct Handlers {
@@ -60,8 +95,14 @@ impl Socket {
     /// handshake rejects with `NotConnectedError`.
     pub async fn open(url: &str, encoder: Encoder, strict: bool) -> Result<Rc<Socket>, JsValue> {
         let ws = WebSocket::new(url).map_err(|cause| {
-            let why = cause.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
-            error(ErrorClass::NotConnectedError, &format!("cannot open a WebSocket to {url}: {why}"))
+            let why = cause
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_default();
+            error(
+                ErrorClass::NotConnectedError,
+                &format!("cannot open a WebSocket to {url}: {why}"),
+            )
         })?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let socket = Rc::new(Socket {
@@ -73,12 +114,16 @@ impl Socket {
             flush_queued: Cell::new(false),
             opening: RefCell::new(None),
             handlers: RefCell::new(None),
+            keep_alive: RefCell::new(None),
         });
         socket.attach();
         let opened = Promise::new(&mut |resolve, reject| {
             *socket.opening.borrow_mut() = Some((resolve, reject));
         });
         JsFuture::from(opened).await?;
+        if !socket.pipeline.borrow().is_closed() {
+            *socket.keep_alive.borrow_mut() = Some(Rc::clone(&socket));
+        }
         Ok(socket)
     }
 
@@ -110,9 +155,12 @@ impl Socket {
             close: Closure::new(on_close),
             flush: Closure::new(with(Socket::flush)),
         };
-        self.ws.set_onopen(Some(handlers.open.as_ref().unchecked_ref()));
-        self.ws.set_onmessage(Some(handlers.message.as_ref().unchecked_ref()));
-        self.ws.set_onclose(Some(handlers.close.as_ref().unchecked_ref()));
+        self.ws
+            .set_onopen(Some(handlers.open.as_ref().unchecked_ref()));
+        self.ws
+            .set_onmessage(Some(handlers.message.as_ref().unchecked_ref()));
+        self.ws
+            .set_onclose(Some(handlers.close.as_ref().unchecked_ref()));
         *self.handlers.borrow_mut() = Some(handlers);
     }
 
@@ -124,8 +172,14 @@ impl Socket {
     }
 
     fn on_message(&self, event: MessageEvent) {
-        let Some(buffer) = event.data().dyn_ref::<ArrayBuffer>().map(|data| Uint8Array::new(data)) else {
-            self.fail(ClientError::Protocol("the bridge sent a text frame; only binary frames carry RESP".into()));
+        let Some(buffer) = event
+            .data()
+            .dyn_ref::<ArrayBuffer>()
+            .map(|data| Uint8Array::new(data))
+        else {
+            self.fail(ClientError::Protocol(
+                "the bridge sent a text frame; only binary frames carry RESP".into(),
+            ));
             return;
         };
         let delivered = {
@@ -147,7 +201,11 @@ impl Socket {
         let why = if reason.is_empty() {
             format!("WebSocket to {} closed (code {})", self.url, event.code())
         } else {
-            format!("WebSocket to {} closed (code {}: {reason})", self.url, event.code())
+            format!(
+                "WebSocket to {} closed (code {}: {reason})",
+                self.url,
+                event.code()
+            )
         };
         if let Some((_, reject)) = self.opening.borrow_mut().take() {
             let _ = reject.call1(&JsValue::NULL, &error(ErrorClass::NotConnectedError, &why));
@@ -155,23 +213,51 @@ impl Socket {
         self.fail(ClientError::ConnectionLost(why));
     }
 
-    /// Closes the pipeline with `why`, rejecting every request in flight.
+    /// Closes the pipeline with `why`, rejecting every request in flight,
+    /// and stops keeping the socket alive. The last reference may be that
+    /// one, and this may run inside one of the socket's own handlers: it is
+    /// let go in a later task, never while a handler runs.
     fn fail(&self, why: ClientError) {
         let failed = self.pipeline.borrow_mut().close(why);
         self.settle(failed);
+        if let Some(socket) = self.keep_alive.borrow_mut().take() {
+            wasm_bindgen_futures::spawn_local(async move { drop(socket) });
+        }
     }
 
-    /// Settles the Promises of matched replies. The pipeline is not borrowed
-    /// here: a custom encoder's JS may issue commands while decoding.
-    fn settle(&self, delivered: Vec<crate::core::pipeline::Delivery<Request>>) {
-        for (request, outcome) in delivered {
-            let settled = outcome
-                .map_err(JsValue::from)
-                .and_then(|frame| convert::reply(frame, request.reply, &self.encoder, request.method));
-            let _ = match settled {
-                Ok(value) => request.resolve.call1(&JsValue::NULL, &value),
-                Err(err) => request.reject.call1(&JsValue::NULL, &err),
-            };
+    /// Settles the Promises of matched replies and fills streamed
+    /// containers. The pipeline is not borrowed here: a custom encoder's JS
+    /// may issue commands while decoding.
+    fn settle(&self, delivered: Vec<Delivery<Request>>) {
+        for (Request(request), outcome) in delivered {
+            match outcome {
+                Outcome::Reply(frame) => {
+                    match convert::reply(frame, request.reply, &self.encoder, request.method) {
+                        Ok(value) => request.resolve(&value),
+                        Err(err) => request.reject(&err),
+                    }
+                }
+                Outcome::Failed(why) => request.fail(&why.into()),
+                Outcome::Start { len, .. } => {
+                    let stream = Stream::new(request.reply, len);
+                    request.resolve(stream.container());
+                    *request.stream.borrow_mut() = Some(stream);
+                }
+                Outcome::Item(frame) => {
+                    let pushed = match request.stream.borrow_mut().as_mut() {
+                        Some(stream) => stream.push(frame, &self.encoder),
+                        None => Ok(()),
+                    };
+                    if let Err(err) = pushed {
+                        request.fail(&err);
+                    }
+                }
+                Outcome::End => {
+                    if let Some(stream) = request.stream.borrow_mut().take() {
+                        stream.end();
+                    }
+                }
+            }
         }
     }
 
@@ -179,15 +265,21 @@ impl Socket {
     pub fn send(&self, line: Vec<Vec<u8>>, reply: ReplyKind, method: &'static str) -> Promise {
         let mut request = None;
         let promise = Promise::new(&mut |resolve, reject| {
-            request = Some(Request { resolve, reject, reply, method });
+            request = Some(RequestState {
+                resolve,
+                reject,
+                reply,
+                method,
+                stream: RefCell::new(None),
+            });
         });
-        let request = request.expect("a Promise runs its executor at once");
+        let request = Request(Rc::new(
+            request.expect("a Promise runs its executor at once"),
+        ));
         let pushed = self.pipeline.borrow_mut().push(line.iter(), request);
         match pushed {
             Ok(()) => self.queue_flush(),
-            Err((request, why)) => {
-                let _ = request.reject.call1(&JsValue::NULL, &why.into());
-            }
+            Err((Request(request), why)) => request.reject(&why.into()),
         }
         promise
     }
@@ -209,16 +301,25 @@ impl Socket {
             return;
         }
         let mut sent = Ok(());
-        self.pipeline.borrow_mut().flush(|bytes| sent = self.ws.send_with_u8_array(bytes));
+        self.pipeline
+            .borrow_mut()
+            .flush(|bytes| sent = self.ws.send_with_u8_array(bytes));
         if sent.is_err() {
-            self.fail(ClientError::ConnectionLost(format!("sending to {} failed", self.url)));
+            self.fail(ClientError::ConnectionLost(format!(
+                "sending to {} failed",
+                self.url
+            )));
         }
     }
 
     /// Closes the socket by the user's wish: requests in flight reject now.
     pub fn close(&self) {
-        let _ = self.ws.close_with_code_and_reason(1000, "closed by the client");
-        self.fail(ClientError::ConnectionLost("the connection was closed by the client".into()));
+        let _ = self
+            .ws
+            .close_with_code_and_reason(1000, "closed by the client");
+        self.fail(ClientError::ConnectionLost(
+            "the connection was closed by the client".into(),
+        ));
     }
 
     pub fn is_connected(&self) -> bool {
@@ -232,6 +333,10 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
+        let failed = self.pipeline.get_mut().close(ClientError::ConnectionLost(
+            "the connection was dropped".into(),
+        ));
+        self.settle(failed);
         self.ws.set_onopen(None);
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);

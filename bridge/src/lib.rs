@@ -1,0 +1,36 @@
+//! `redis-ws-bridge`: lets a browser speak RESP to one Redis server.
+//!
+//! Browsers cannot open raw TCP sockets, so the bridge accepts WebSocket
+//! connections and relays binary frames to a Redis connection and back, one
+//! Redis connection per WebSocket. Because the browser side is untrusted,
+//! everything between the two is a check:
+//!
+//! * [`listener`] accepts TCP (and TLS) connections and bounds how long a
+//!   client may take to complete its handshake.
+//! * [`server`] routes HTTP: WebSocket upgrades, static files, `/healthz`.
+//! * [`access`] decides who may open a WebSocket: `Host`, `Origin`, token.
+//! * [`tokens`] maps the token a browser presents to a Redis ACL user.
+//! * [`limits`] holds the size, count and time limits, and counts
+//!   connections per client address.
+//! * [`relay`] copies bytes both ways, with bounded buffers.
+//! * [`policy`] parses browser commands and keeps denied ones from Redis.
+//! * [`redis`] reaches Redis (TCP or Unix socket) and authenticates.
+//! * [`metrics`] counts what happens, for Prometheus.
+//! * [`tls`] loads the certificate for `wss://` and `https://`.
+//!
+//! The binary (`main.rs`) only reads flags, sets up logging and signals, and
+//! calls [`serve`]; tests and the soak example call it in the same way.
+
+pub mod access;
+pub mod limits;
+pub mod listener;
+pub mod metrics;
+pub mod policy;
+pub mod redis;
+pub mod relay;
+pub mod server;
+pub mod tls;
+pub mod tokens;
+
+pub use listener::serve;
+pub use server::Config;

@@ -1,0 +1,203 @@
+//! What the integration tests and the soak example share: a throwaway
+//! `redis-server` (looked up on PATH), a plain RESP client for side
+//! connections, and the token formats, with every wait bounded by
+//! [`TIMEOUT`].
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use resp::Frame;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Upper bound for any single wait.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Awaits `future`, panicking if it takes longer than [`TIMEOUT`].
+pub async fn within<F: Future>(what: &str, future: F) -> F::Output {
+    tokio::time::timeout(TIMEOUT, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
+}
+
+/// A port that was free a moment ago (the OS picks it, then we release it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
+/// Kills (SIGKILL) and reaps `child` if it still runs.
+pub fn stop(child: &mut Option<Child>) {
+    if let Some(mut child) = child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// `redis-server` on a free loopback port, without persistence, killed on drop.
+pub struct RedisServer {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+    args: Vec<String>,
+}
+
+impl RedisServer {
+    pub fn start() -> RedisServer {
+        RedisServer::start_with(&[])
+    }
+
+    /// Starts with extra command-line configuration, e.g. `["--user", "alice", "on", ">pw", "+@all"]`.
+    pub fn start_with(args: &[&str]) -> RedisServer {
+        let mut redis = RedisServer {
+            child: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            args: args.iter().map(|arg| arg.to_string()).collect(),
+        };
+        redis.spawn();
+        redis
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.addr.port().to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server (is it installed and on PATH?)");
+        self.child = Some(child);
+        let deadline = Instant::now() + TIMEOUT;
+        while std::net::TcpStream::connect(self.addr).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Kills the server now (the bridge sees its connections drop).
+    pub fn kill(&mut self) {
+        stop(&mut self.child);
+    }
+
+    /// Kills the server with SIGKILL and starts a fresh one on the same port.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Runs one command on a fresh connection (as the default user).
+    pub async fn call(&self, args: &[&str]) -> Frame {
+        let mut conn = RedisConn::connect(self.addr).await;
+        conn.call(args).await
+    }
+
+    /// Number of clients connected to Redis, counting the one asking.
+    pub async fn client_count(&self) -> usize {
+        match self.call(&["CLIENT", "LIST"]).await {
+            Frame::Bulk(list) => String::from_utf8_lossy(&list)
+                .lines()
+                .filter(|line| !line.is_empty())
+                .count(),
+            other => panic!("unexpected CLIENT LIST reply {other:?}"),
+        }
+    }
+
+    /// Waits until Redis has exactly `expected` clients (the asker included).
+    pub async fn wait_for_clients(&self, expected: usize) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let count = self.client_count().await;
+            if count == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis has {count} clients, expected {expected}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A plain RESP connection to Redis.
+pub struct RedisConn {
+    stream: TcpStream,
+    decoder: resp::Decoder,
+}
+
+impl RedisConn {
+    pub async fn connect(addr: SocketAddr) -> RedisConn {
+        let stream = within("connect to redis", TcpStream::connect(addr))
+            .await
+            .expect("connect to redis");
+        RedisConn {
+            stream,
+            decoder: resp::Decoder::new(),
+        }
+    }
+
+    /// Sends one command and returns its reply.
+    pub async fn call(&mut self, args: &[&str]) -> Frame {
+        self.send(&command(args)).await;
+        self.reply().await
+    }
+
+    /// Sends raw bytes (a pipeline, say).
+    pub async fn send(&mut self, bytes: &[u8]) {
+        within("write to redis", self.stream.write_all(bytes))
+            .await
+            .expect("write to redis");
+    }
+
+    /// The next reply.
+    pub async fn reply(&mut self) -> Frame {
+        loop {
+            if let Some(frame) = self.decoder.decode().expect("valid RESP from redis") {
+                return frame;
+            }
+            let read = within(
+                "read from redis",
+                self.stream.read_buf(self.decoder.buffer_mut()),
+            )
+            .await
+            .expect("read from redis");
+            assert!(read > 0, "redis closed the connection");
+        }
+    }
+}
+
+/// Encodes a command as a RESP array of bulk strings.
+pub fn command(args: &[&str]) -> Vec<u8> {
+    let mut out = Vec::new();
+    resp::encode_command(&mut out, args);
+    out
+}
+
+/// A tokens file entry for `--tokens`.
+pub fn token_entry(token: &str, user: &str, password: &str) -> String {
+    format!("[[token]]\ntoken = {token:?}\nuser = {user:?}\npassword = {password:?}\n\n")
+}
+
+/// The `Sec-WebSocket-Protocol` value a browser offers with `token`.
+pub fn token_protocols(token: &str) -> String {
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token);
+    format!("redis-wasm, redis-wasm.token.{encoded}")
+}
