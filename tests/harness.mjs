@@ -48,8 +48,8 @@ export function redisCommand(port, ...words) {
 }
 
 /** A redis-server of our own; its files go to a temp dir removed when it exits. */
-export async function startRedis() {
-  const port = await freePort();
+export async function startRedis(port) {
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'redis-wasm-redis-'));
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--dir', dir, '--busy-reply-threshold', '100'], { stdio: 'ignore' });
@@ -106,20 +106,38 @@ async function stopProcess(proc) {
 const ADMIN_COMMANDS = ['CONFIG', 'FLUSHDB', 'FLUSHALL', 'SAVE', 'BGSAVE', 'BGREWRITEAOF', 'SHUTDOWN']
   .flatMap((name) => ['--allow-command', name]);
 
-/** Starts redis-server, the bridge serving www/, and Chromium; on a failure, stops what did start. */
+/**
+ * Starts redis-server, the bridge serving www/, and Chromium; on a failure,
+ * stops what did start. `killRedis()` and `restartRedis()` let a test take
+ * the server away under a running client and bring it back on its port.
+ */
 export async function startStack() {
   const started = [];
   const stop = async () => {
     for (const stopOne of started.reverse()) await stopOne();
   };
   try {
-    const redis = await startRedis();
+    let redis = await startRedis();
     started.push(() => stopProcess(redis.proc));
     const bridge = await startBridge(redis.port, ADMIN_COMMANDS);
     started.push(() => stopProcess(bridge.proc));
     const browser = await launchBrowser();
     started.push(() => browser.close());
-    return { redisPort: redis.port, url: `http://${bridge.addr}/`, browser, stop };
+    return {
+      redisPort: redis.port,
+      url: `http://${bridge.addr}/`,
+      browser,
+      stop,
+      async killRedis() {
+        const exited = new Promise((done) => redis.proc.once('exit', done));
+        redis.proc.kill('SIGKILL');
+        await exited;
+      },
+      async restartRedis() {
+        redis = await startRedis(redis.port);
+        started.push(() => stopProcess(redis.proc));
+      },
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -7,7 +7,7 @@ import init, * as wasm from './redis_wasm.js';
 
 await init();
 
-export { Connection } from './redis_wasm.js';
+export { Connection, Pool, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
 
 export const {
   RedisError, ErrorReply, TransactionError, NotConnectedError, ConnectionLostError,
@@ -16,3 +16,12 @@ export const {
   StatusReply, ListReply, SetReply, DictReply, ZRangeReply, ConfigPairReply, BlockingPopReply,
   PubSubReply, InfoReply, ClientListReply, EvalScriptReply,
 } = wasm.__classes();
+
+// `for await` over published messages and over scan cursors. (Only JS can
+// name a method by a symbol, so the iterators are attached here.)
+wasm.Subscription.prototype[Symbol.asyncIterator] = async function* messages() {
+  for (;;) yield await this.nextPublished();
+};
+wasm.Cursor.prototype[Symbol.asyncIterator] = async function* items() {
+  for (let item = await this.fetchone(); item !== null; item = await this.fetchone()) yield item;
+};

@@ -12,6 +12,7 @@ pub mod js;
 use wasm_bindgen::prelude::*;
 
 pub use js::connection::Connection;
+pub use js::pool::Pool;
 
 /// The JS classes (errors, encoders) for the package entry to re-export.
 #[wasm_bindgen(js_name = __classes)]

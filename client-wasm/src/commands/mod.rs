@@ -1,17 +1,21 @@
 //! The command table: one row per seed method.
 //!
 //! A row names the JS method, the Redis words it sends, its arguments (with
-//! the seed's defaults) and the shape of its reply. The `commands!` macro
-//! turns the rows into `#[wasm_bindgen]` methods that all go through
-//! [`Connection::run`], and into [`TABLE`], which tests read. Commands that
-//! do not fit a row (`set` with its options, `call`) are written out in
-//! `js::connection`.
+//! the seed's defaults) and the shape of its reply. The rows are written
+//! once, in `command_rows!`, and expanded twice: into [`TABLE`], which tests
+//! read, and into `#[wasm_bindgen]` methods on every class that sends
+//! commands (`Connection`, `Pool`, `Transaction`), all going through
+//! [`crate::js::target::run`]. Commands that do not fit a row (`set` with
+//! its options, `call`, `linsert`...) are in `special.rs`.
 
-use js_sys::Promise;
-use wasm_bindgen::prelude::*;
+mod special;
+
+pub use special::script_arguments;
 
 use crate::core::command::{Arg, ArgKind, CommandSpec, IfOmitted, ReplyKind};
 use crate::js::connection::Connection;
+use crate::js::pool::Pool;
+use crate::js::transaction::Transaction;
 
 /// One row as a `CommandSpec` value.
 macro_rules! spec {
@@ -31,9 +35,9 @@ macro_rules! spec {
     (@default $default:literal) => { Some(IfOmitted::Send($default)) };
 }
 
-/// Rows: `method [as "jsName"] => ["WORDS"] (arg: Kind [= "default" | = omit], ...) [["TAIL"]] -> Reply;`
-macro_rules! commands {
-    ($(
+/// Expands into [`TABLE`].
+macro_rules! command_table {
+    (; $(
         $(#[doc = $doc:literal])*
         $method:ident $(as $js:literal)? => [$($word:literal),+] ($($arg:ident: $kind:ident $(= $default:tt)?),*) $([$($tail:literal),*])? -> $reply:ident;
     )*) => {
@@ -41,22 +45,35 @@ macro_rules! commands {
         pub const TABLE: &[CommandSpec] = &[
             $(spec!($method $(as $js)?, [$($word),+], ($($arg: $kind $(= $default)?),*), [$($($tail),*)?], $reply)),*
         ];
+    };
+}
 
-        #[wasm_bindgen]
-        impl Connection {
+/// Expands into the command methods of one class.
+macro_rules! command_methods {
+    ($target:ident; $(
+        $(#[doc = $doc:literal])*
+        $method:ident $(as $js:literal)? => [$($word:literal),+] ($($arg:ident: $kind:ident $(= $default:tt)?),*) $([$($tail:literal),*])? -> $reply:ident;
+    )*) => {
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        impl $target {
             $(
                 $(#[doc = $doc])*
                 $(#[wasm_bindgen(js_name = $js)])?
-                pub fn $method(&self, $($arg: JsValue),*) -> Promise {
+                pub fn $method(&self, $($arg: wasm_bindgen::JsValue),*) -> js_sys::Promise {
                     const SPEC: CommandSpec = spec!($method $(as $js)?, [$($word),+], ($($arg: $kind $(= $default)?),*), [$($($tail),*)?], $reply);
-                    self.run(&SPEC, &[$($arg),*])
+                    crate::js::target::run(self, &SPEC, &[$($arg),*])
                 }
             )*
         }
     };
 }
 
-commands! {
+/// Rows: `method [as "jsName"] => ["WORDS"] (arg: Kind [= "default" | = omit], ...) [["TAIL"]] -> Reply;`,
+/// handed to `$expand` after `$($prefix)* ;`.
+macro_rules! command_rows {
+    ($expand:ident $($prefix:tt)*) => {
+        $expand! { $($prefix)* ;
+
     // Strings and bits
     /// Append a value to a key; resolves to the new length.
     append => ["APPEND"] (key: Native, value: Native) -> Integer;
@@ -348,7 +365,15 @@ commands! {
     script_kill as "scriptKill" => ["SCRIPT", "KILL"] () -> Status;
     /// Load a script into the cache; resolves to its SHA1 digest.
     script_load as "scriptLoad" => ["SCRIPT", "LOAD"] (script: Native) -> Text;
+
+        }
+    };
 }
+
+command_rows!(command_table);
+command_rows!(command_methods Connection);
+command_rows!(command_methods Pool);
+command_rows!(command_methods Transaction);
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 pub mod command;
 pub mod error;
 pub mod pipeline;
+pub mod uri;
 
 pub use command::ReplyKind;
 pub use error::ClientError;

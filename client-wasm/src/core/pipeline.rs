@@ -8,9 +8,12 @@
 //! so matching by position is exact. A request may ask for its reply to be
 //! streamed: a top-level aggregate then comes as `Start`, one `Item` per
 //! child as soon as it is parsed, and `End`, and only `End` pops the queue.
-//! When the socket closes, every request still waiting is handed back to be
-//! rejected, and the pipeline refuses new ones: no later socket's bytes can
-//! ever reach an old request.
+//! In pub/sub mode, which the connection enters before it sends its first
+//! SUBSCRIBE, `message` and `pmessage` arrays are published messages: they
+//! are handed out on their own and pop nothing. When the socket closes,
+//! every request still waiting is handed back to be rejected, and the
+//! pipeline refuses new ones: no later socket's bytes can ever reach an old
+//! request.
 
 use std::collections::VecDeque;
 
@@ -48,10 +51,17 @@ pub struct Pipeline<R> {
     waiting: VecDeque<R>,
     decoder: Decoder,
     closed: Option<ClientError>,
+    pubsub: bool,
 }
 
-/// One outcome matched to the request it belongs to.
-pub type Delivery<R> = (R, Outcome);
+/// What the socket's bytes came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery<R> {
+    /// An outcome, matched to the request it belongs to.
+    Request(R, Outcome),
+    /// A message published to a subscribed channel or pattern.
+    Published(Frame),
+}
 
 impl<R> Default for Pipeline<R> {
     fn default() -> Self {
@@ -60,6 +70,7 @@ impl<R> Default for Pipeline<R> {
             waiting: VecDeque::new(),
             decoder: Decoder::new(),
             closed: None,
+            pubsub: false,
         }
     }
 }
@@ -84,6 +95,38 @@ impl<R: Request> Pipeline<R> {
         resp::encode_command(&mut self.outgoing, args);
         self.waiting.push_back(request);
         Ok(())
+    }
+
+    /// Queues one command that Redis answers with one reply per request
+    /// given (`SUBSCRIBE a b c` is answered three times). With no request,
+    /// nothing is sent.
+    pub fn push_many<I>(&mut self, args: I, requests: Vec<R>) -> Result<(), (Vec<R>, ClientError)>
+    where
+        I: IntoIterator,
+        I::IntoIter: ExactSizeIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        let mut rest = requests.into_iter();
+        let Some(first) = rest.next() else {
+            return Ok(());
+        };
+        match self.push(args, first) {
+            Ok(()) => {
+                self.waiting.extend(rest);
+                Ok(())
+            }
+            Err((first, why)) => Err((std::iter::once(first).chain(rest).collect(), why)),
+        }
+    }
+
+    /// Enters pub/sub mode: from now on published messages are told apart
+    /// from replies. Call it before sending the first SUBSCRIBE.
+    pub fn enter_pubsub(&mut self) {
+        self.pubsub = true;
+    }
+
+    pub fn in_pubsub(&self) -> bool {
+        self.pubsub
     }
 
     /// Hands the bytes waiting to be sent to `send`, then forgets them.
@@ -120,18 +163,7 @@ impl<R: Request> Pipeline<R> {
     pub fn replies(&mut self) -> Vec<Delivery<R>> {
         let mut delivered = Vec::new();
         while self.closed.is_none() {
-            let streams = match self.waiting.front() {
-                Some(head) => head.streams(),
-                None => {
-                    if let Ok(Some(_)) | Err(_) = self.decoder.decode() {
-                        let why = ClientError::Protocol(
-                            "a reply arrived that no command asked for".into(),
-                        );
-                        delivered.extend(self.close(why));
-                    }
-                    break;
-                }
-            };
+            let streams = !self.pubsub && self.waiting.front().is_some_and(Request::streams);
             let event = if streams {
                 self.decoder.decode_streaming()
             } else {
@@ -139,6 +171,10 @@ impl<R: Request> Pipeline<R> {
             };
             let outcome = match event {
                 Ok(None) => break,
+                Ok(Some(Event::Frame(frame))) if self.pubsub && is_published(&frame) => {
+                    delivered.push(Delivery::Published(frame));
+                    continue;
+                }
                 Ok(Some(Event::Frame(frame))) => Outcome::Reply(frame),
                 Ok(Some(Event::Start { kind, len })) => Outcome::Start { kind, len },
                 Ok(Some(Event::Item(frame))) => Outcome::Item(frame),
@@ -152,7 +188,14 @@ impl<R: Request> Pipeline<R> {
                 Outcome::Start { .. } | Outcome::Item(_) => self.waiting.front().cloned(),
                 _ => self.waiting.pop_front(),
             };
-            delivered.extend(request.map(|request| (request, outcome)));
+            match request {
+                Some(request) => delivered.push(Delivery::Request(request, outcome)),
+                None => {
+                    let why =
+                        ClientError::Protocol("a reply arrived that no command asked for".into());
+                    delivered.extend(self.close(why));
+                }
+            }
         }
         delivered
     }
@@ -164,7 +207,7 @@ impl<R: Request> Pipeline<R> {
         let failed = self
             .waiting
             .drain(..)
-            .map(|request| (request, Outcome::Failed(why.clone())))
+            .map(|request| Delivery::Request(request, Outcome::Failed(why.clone())))
             .collect();
         if self.closed.is_none() {
             self.closed = Some(why);
@@ -179,6 +222,17 @@ impl<R: Request> Pipeline<R> {
     /// How many requests wait for a reply.
     pub fn in_flight(&self) -> usize {
         self.waiting.len()
+    }
+}
+
+/// Whether a frame received in pub/sub mode is a published message rather
+/// than the reply to a (un)subscribe or ping.
+fn is_published(frame: &Frame) -> bool {
+    match frame {
+        Frame::Array(items) | Frame::Push(items) => {
+            matches!(items.first(), Some(Frame::Bulk(kind)) if kind.as_ref() == b"message" || kind.as_ref() == b"pmessage")
+        }
+        _ => false,
     }
 }
 
@@ -210,7 +264,11 @@ mod tests {
     }
 
     fn reply(id: u32, frame: Frame) -> Delivery<Req> {
-        (whole(id), Outcome::Reply(frame))
+        Delivery::Request(whole(id), Outcome::Reply(frame))
+    }
+
+    fn streamed(outcome: Outcome) -> Delivery<Req> {
+        Delivery::Request(Req(2, true), outcome)
     }
 
     fn bulk(s: &str) -> Frame {
@@ -267,11 +325,8 @@ mod tests {
         }
         let got = p.receive(&wire);
         assert_eq!(got.len(), 10_000);
-        for (request, outcome) in got {
-            assert_eq!(
-                outcome,
-                Outcome::Reply(Frame::Integer(i64::from(request.0) + 1))
-            );
+        for (i, delivery) in got.into_iter().enumerate() {
+            assert_eq!(delivery, reply(i as u32, Frame::Integer(i as i64 + 1)));
         }
     }
 
@@ -281,19 +336,15 @@ mod tests {
         p.push(["PING"], whole(1)).unwrap();
         p.push(["LRANGE", "l", "0", "-1"], Req(2, true)).unwrap();
         p.push(["GET", "k"], whole(3)).unwrap();
-        let streamed = Req(2, true);
         assert_eq!(
             p.receive(b"+PONG\r\n*3\r\n$1\r\na\r\n$1"),
             vec![
                 reply(1, Frame::Simple(Bytes::from_static(b"PONG"))),
-                (
-                    streamed,
-                    Outcome::Start {
-                        kind: AggregateKind::Array,
-                        len: 3
-                    }
-                ),
-                (streamed, Outcome::Item(bulk("a"))),
+                streamed(Outcome::Start {
+                    kind: AggregateKind::Array,
+                    len: 3
+                }),
+                streamed(Outcome::Item(bulk("a"))),
             ]
         );
         assert_eq!(
@@ -304,12 +355,9 @@ mod tests {
         assert_eq!(
             p.receive(b"\r\nb\r\n*1\r\n:1\r\n$1\r\nv\r\n"),
             vec![
-                (streamed, Outcome::Item(bulk("b"))),
-                (
-                    streamed,
-                    Outcome::Item(Frame::Array(vec![Frame::Integer(1)]))
-                ),
-                (streamed, Outcome::End),
+                streamed(Outcome::Item(bulk("b"))),
+                streamed(Outcome::Item(Frame::Array(vec![Frame::Integer(1)]))),
+                streamed(Outcome::End),
                 reply(3, bulk("v")),
             ]
         );
@@ -322,7 +370,7 @@ mod tests {
         let got = p.receive(b"-WRONGTYPE nope\r\n");
         assert_eq!(
             got,
-            vec![(
+            vec![Delivery::Request(
                 Req(1, true),
                 Outcome::Reply(Frame::Error(Bytes::from_static(b"WRONGTYPE nope")))
             )]
@@ -339,7 +387,7 @@ mod tests {
         let lost = ClientError::ConnectionLost("socket closed".into());
         assert_eq!(
             p.close(lost.clone()),
-            vec![(Req(2, true), Outcome::Failed(lost))]
+            vec![Delivery::Request(Req(2, true), Outcome::Failed(lost))]
         );
         assert!(p.receive(b"$1\r\nz\r\n").is_empty());
         let (request, err) = p.push(["GET", "c"], whole(3)).unwrap_err();
@@ -372,8 +420,51 @@ mod tests {
         assert_eq!(got[0], reply(1, Frame::Simple(Bytes::from_static(b"PONG"))));
         assert!(matches!(
             &got[1],
-            (Req(2, false), Outcome::Failed(ClientError::Protocol(_)))
+            Delivery::Request(Req(2, false), Outcome::Failed(ClientError::Protocol(_)))
         ));
         assert!(p.is_closed());
+    }
+
+    #[test]
+    fn in_pubsub_mode_messages_pop_nothing_and_confirmations_pop_in_order() {
+        let mut p = Pipeline::new();
+        p.enter_pubsub();
+        p.push(["SUBSCRIBE", "a", "b"], whole(1)).unwrap();
+        p.push(["SUBSCRIBE", "a", "b"], whole(2)).unwrap();
+        p.push(["PING"], whole(3)).unwrap();
+        let confirm = |channel: &str, count| {
+            Frame::Array(vec![
+                bulk("subscribe"),
+                bulk(channel),
+                Frame::Integer(count),
+            ])
+        };
+        let message = Frame::Array(vec![bulk("message"), bulk("a"), bulk("hi")]);
+        let pmessage = Frame::Array(vec![bulk("pmessage"), bulk("a*"), bulk("ab"), bulk("ho")]);
+        let mut wire = Vec::new();
+        for frame in [&confirm("a", 1), &message, &confirm("b", 2), &pmessage] {
+            resp::encode(frame, &mut wire);
+        }
+        wire.extend_from_slice(b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+        assert_eq!(
+            p.receive(&wire),
+            vec![
+                reply(1, confirm("a", 1)),
+                Delivery::Published(message),
+                reply(2, confirm("b", 2)),
+                Delivery::Published(pmessage),
+                reply(3, Frame::Array(vec![bulk("pong"), bulk("")])),
+            ]
+        );
+    }
+
+    #[test]
+    fn outside_pubsub_mode_a_message_shaped_reply_is_a_reply() {
+        let mut p = Pipeline::new();
+        p.push(["LRANGE", "l", "0", "-1"], whole(1)).unwrap();
+        let list = Frame::Array(vec![bulk("message"), bulk("a"), bulk("b")]);
+        let mut wire = Vec::new();
+        resp::encode(&list, &mut wire);
+        assert_eq!(p.receive(&wire), vec![reply(1, list)]);
     }
 }

@@ -1,372 +1,505 @@
-//! `Connection`: the class users create; every command method lands here.
+//! `Connection`: one Redis connection through a bridge, with the seed's
+//! connection state (transaction, pub/sub, blocking call) and reconnects.
+//!
+//! A `Connection` owns its current socket. When the socket drops, every
+//! command in flight on it rejects with `ConnectionLostError` (the pipeline
+//! guarantees no later bytes reach them); with `autoReconnect` a new socket
+//! is opened with exponential backoff (first retry within 100 ms, then
+//! doubling up to `reconnectCap`, 2 s by default), `AUTH` and `SELECT` are
+//! sent again and active subscriptions are renewed. Commands issued while no
+//! socket is open reject at once with `NotConnectedError`: nothing waits in
+//! a queue that might be sent much later, or twice.
 
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::convert::ArgReader;
+use super::cursor::{Cursor, ScanFlavor};
 use super::encoder::Encoder;
-use super::errors::type_error;
-use super::socket::Socket;
-use crate::core::command::{CommandSpec, ReplyKind};
+use super::errors::{error, rejected, type_error, ErrorClass};
+use super::script::Script;
+use super::socket::{Socket, SocketOptions};
+use super::subscription::{SubState, Subscription};
+use super::target::{Build, Issuer, Target};
+use super::transaction::Transaction;
+use crate::core::uri::{parse_uri, token_protocol};
+use crate::core::ReplyKind;
 
-/// One connection to Redis through a WebSocket bridge.
-#[wasm_bindgen]
-pub struct Connection {
-    socket: Rc<Socket>,
+/// The options of `Connection.create` and `Pool.create`.
+pub struct Options {
+    pub socket: SocketOptions,
+    password: Option<Vec<u8>>,
+    db: Option<Vec<u8>>,
+    auto_reconnect: bool,
+    reconnect_cap_ms: f64,
 }
 
-/// The options of `Connection.create`.
-struct Options {
-    url: String,
-    password: JsValue,
-    db: JsValue,
-    encoder: Encoder,
-    strict: bool,
-}
+/// The first reconnect delay; it doubles up to the cap.
+const FIRST_RETRY_MS: f64 = 50.0;
 
 impl Options {
-    fn read(options: &JsValue) -> Result<Options, JsValue> {
+    pub fn read(options: &JsValue, who: &str) -> Result<Options, JsValue> {
         if !options.is_object() {
-            return Err(type_error("Connection.create: options must be an object such as { url: 'ws://127.0.0.1:7379' }"));
+            return Err(type_error(&format!(
+                "{who}: options must be an object such as {{ url: 'ws://127.0.0.1:7379' }}"
+            )));
         }
         let get = |name: &str| Reflect::get(options, &name.into());
         let url = get("url")?.as_string().ok_or_else(|| {
-            type_error("Connection.create: options.url must be a ws:// or wss:// URL string")
+            type_error(&format!(
+                "{who}: options.url must be a ws:// or wss:// URL string"
+            ))
         })?;
-        let strict = get("enableTypechecking")?;
+        let encoder = Encoder::from_option(&get("encoder")?)?;
+        let reader = ArgReader {
+            encoder: &encoder,
+            strict: true,
+        };
+        let password = get("password")?;
+        let password = match password.is_undefined() || password.is_null() {
+            true => None,
+            false => Some(reader.native(&password, &|| format!("{who}: options.password"))?),
+        };
+        let db = get("db")?;
+        let db = match db.is_undefined() || db.is_null() {
+            true => None,
+            false => {
+                Some(reader.int(&db, &|| format!("{who}: options.db"))?).filter(|db| db != b"0")
+            }
+        };
+        let token = get("token")?;
+        let protocols = match token.as_string() {
+            Some(token) => vec!["redis-wasm".to_owned(), token_protocol(&token)],
+            None if token.is_undefined() || token.is_null() => Vec::new(),
+            None => {
+                return Err(type_error(&format!(
+                    "{who}: options.token must be a string"
+                )))
+            }
+        };
+        let cap = get("reconnectCap")?.as_f64().unwrap_or(2000.0);
         Ok(Options {
-            url,
-            password: get("password")?,
-            db: get("db")?,
-            encoder: Encoder::from_option(&get("encoder")?)?,
-            strict: strict.as_bool().unwrap_or(true),
+            socket: SocketOptions {
+                url,
+                protocols,
+                encoder,
+                strict: get("enableTypechecking")?.as_bool().unwrap_or(true),
+            },
+            password,
+            db,
+            auto_reconnect: get("autoReconnect")?.as_bool().unwrap_or(true),
+            reconnect_cap_ms: cap.max(FIRST_RETRY_MS),
         })
+    }
+
+    /// The options a `ws://` URI spells (`fromUri`), over `extra`.
+    pub fn from_uri(uri: &str, extra: &JsValue, who: &str) -> Result<Options, JsValue> {
+        let parsed = parse_uri(uri).map_err(|why| type_error(&format!("{who}: {why}")))?;
+        let options = js_sys::Object::new();
+        if extra.is_object() {
+            js_sys::Object::assign(&options, extra.unchecked_ref());
+        }
+        Reflect::set(&options, &"url".into(), &parsed.url.into())?;
+        if let Some(password) = parsed.password {
+            Reflect::set(&options, &"password".into(), &password.into())?;
+        }
+        if let Some(db) = parsed.db {
+            Reflect::set(&options, &"db".into(), &db.into())?;
+        }
+        Options::read(&options, who)
     }
 }
 
-#[wasm_bindgen]
-impl Connection {
-    /// Opens a connection: the WebSocket, then `AUTH` and `SELECT` when
-    /// `password` and a non-zero `db` are given.
-    pub async fn create(options: JsValue) -> Result<Connection, JsValue> {
-        let options = Options::read(&options)?;
-        let reader = ArgReader {
-            encoder: &options.encoder,
-            strict: true,
-        };
+/// The state behind a `Connection` (and each connection of a `Pool`).
+pub struct ConnInner {
+    options: Options,
+    password: RefCell<Option<Vec<u8>>>,
+    db: RefCell<Option<Vec<u8>>>,
+    socket: RefCell<Option<Rc<Socket>>>,
+    in_transaction: Cell<bool>,
+    closed: Cell<bool>,
+    subscription: RefCell<Option<Rc<SubState>>>,
+}
+
+impl ConnInner {
+    pub async fn connect(options: Options) -> Result<Rc<ConnInner>, JsValue> {
+        let inner = Rc::new(ConnInner {
+            password: RefCell::new(options.password.clone()),
+            db: RefCell::new(options.db.clone()),
+            options,
+            socket: RefCell::new(None),
+            in_transaction: Cell::new(false),
+            closed: Cell::new(false),
+            subscription: RefCell::new(None),
+        });
+        let socket = inner.open_socket().await?;
+        inner.install(socket);
+        Ok(inner)
+    }
+
+    /// A new socket, logged in and on the right database.
+    async fn open_socket(&self) -> Result<Rc<Socket>, JsValue> {
+        let socket = Socket::open(&self.options.socket).await?;
         let mut setup = Vec::new();
-        if !options.password.is_undefined() && !options.password.is_null() {
-            let password = reader.native(&options.password, &|| {
-                "Connection.create: options.password".into()
-            })?;
-            setup.push(vec![b"AUTH".to_vec(), password]);
+        if let Some(password) = self.password.borrow().clone() {
+            setup.push(socket.send(
+                vec![b"AUTH".to_vec(), password],
+                ReplyKind::Status,
+                "create",
+            ));
         }
-        if !options.db.is_undefined() && !options.db.is_null() {
-            let db = reader.int(&options.db, &|| "Connection.create: options.db".into())?;
-            if db != b"0" {
-                setup.push(vec![b"SELECT".to_vec(), db]);
-            }
+        if let Some(db) = self.db.borrow().clone() {
+            setup.push(socket.send(vec![b"SELECT".to_vec(), db], ReplyKind::Status, "create"));
         }
-        let socket = Socket::open(&options.url, options.encoder, options.strict).await?;
-        let replies: Vec<Promise> = setup
-            .into_iter()
-            .map(|line| socket.send(line, ReplyKind::Status, "create"))
-            .collect();
-        for reply in replies {
+        for reply in setup {
             if let Err(err) = JsFuture::from(reply).await {
                 socket.close();
                 return Err(err);
             }
         }
-        Ok(Connection { socket })
+        Ok(socket)
+    }
+
+    fn install(self: &Rc<Self>, socket: Rc<Socket>) {
+        let weak = Rc::downgrade(self);
+        socket.when_closed(Box::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.lost();
+            }
+        }));
+        if let Some(subscription) = self.subscription.borrow().as_ref() {
+            subscription.renew(&socket);
+        }
+        *self.socket.borrow_mut() = Some(socket);
+    }
+
+    /// The socket dropped: leave the transaction, and reconnect if asked to.
+    fn lost(self: &Rc<Self>) {
+        self.in_transaction.set(false);
+        if self.options.auto_reconnect && !self.closed.get() {
+            wasm_bindgen_futures::spawn_local(reconnect(
+                Rc::downgrade(self),
+                self.options.reconnect_cap_ms,
+            ));
+        }
+    }
+
+    pub fn socket(&self) -> Option<Rc<Socket>> {
+        self.socket.borrow().clone()
+    }
+
+    /// The socket to send on, or why there is none.
+    fn usable_socket(&self) -> Result<Rc<Socket>, JsValue> {
+        match self.socket() {
+            Some(socket) if socket.is_connected() => Ok(socket),
+            _ if self.closed.get() => Err(error(
+                ErrorClass::NotConnectedError,
+                "the connection is closed",
+            )),
+            _ => Err(error(
+                ErrorClass::NotConnectedError,
+                "not connected (reconnecting)",
+            )),
+        }
+    }
+
+    /// Busy in the seed's sense: in a transaction, a blocking call or pub/sub.
+    pub fn in_use(&self) -> bool {
+        self.in_transaction.get()
+            || self
+                .socket()
+                .is_some_and(|s| s.in_blocking_call() || s.in_pubsub())
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.socket().is_some_and(|s| s.is_connected())
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.socket().map_or(0, |s| s.in_flight())
+    }
+
+    pub fn close(&self) {
+        self.closed.set(true);
+        if let Some(socket) = self.socket() {
+            socket.close();
+        }
+        if let Some(subscription) = self.subscription.borrow().as_ref() {
+            subscription.close();
+        }
+    }
+
+    /// `multi(watch)`: WATCH the keys, then MULTI; the connection refuses
+    /// its own commands until `exec` or `discard`.
+    pub async fn multi(self: Rc<Self>, watch: JsValue) -> Result<Transaction, JsValue> {
+        self.check_free("multi")?;
+        let socket = self.usable_socket()?;
+        if !watch.is_undefined() && !watch.is_null() {
+            let reader = ArgReader {
+                encoder: &socket.encoder,
+                strict: socket.strict,
+            };
+            let mut line = vec![b"WATCH".to_vec()];
+            reader.list(
+                &watch,
+                &|| "multi: argument 'watch'".into(),
+                &mut line,
+                |k, d| reader.native(k, d),
+            )?;
+            JsFuture::from(socket.send(line, ReplyKind::Unit, "watch")).await?;
+            self.check_free("multi")?;
+        }
+        self.in_transaction.set(true);
+        if let Err(err) =
+            JsFuture::from(socket.send(vec![b"MULTI".to_vec()], ReplyKind::Status, "multi")).await
+        {
+            self.in_transaction.set(false);
+            return Err(err);
+        }
+        Ok(Transaction::new(Rc::clone(&self), socket))
+    }
+
+    pub fn end_transaction(&self) {
+        self.in_transaction.set(false);
+    }
+
+    /// `startSubscribe()`: the connection's one `Subscription`.
+    pub fn start_subscribe(self: &Rc<Self>) -> Result<Subscription, JsValue> {
+        if let Some(state) = self.subscription.borrow().as_ref() {
+            return Ok(Subscription::new(Rc::clone(state)));
+        }
+        if self.in_transaction.get() {
+            return Err(error(
+                ErrorClass::RedisError,
+                "startSubscribe: the connection is in a transaction",
+            ));
+        }
+        let socket = self.usable_socket()?;
+        let state = SubState::new(Rc::downgrade(self), socket.encoder.clone());
+        state.renew(&socket);
+        *self.subscription.borrow_mut() = Some(Rc::clone(&state));
+        Ok(Subscription::new(state))
+    }
+
+    fn check_free(&self, method: &str) -> Result<(), JsValue> {
+        if self.in_transaction.get() {
+            return Err(error(
+                ErrorClass::RedisError,
+                &format!("{method}: the connection is already in a transaction"),
+            ));
+        }
+        if self.socket().is_some_and(|s| s.in_pubsub()) {
+            return Err(error(
+                ErrorClass::RedisError,
+                &format!("{method}: the connection is subscribed"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Remembers a successful `AUTH` or `SELECT`, to repeat it on reconnect.
+    fn remember(self: &Rc<Self>, method: &str, line: &[Vec<u8>], reply: &Promise) {
+        let is_auth = match method {
+            "auth" => true,
+            "select" => false,
+            _ => return,
+        };
+        let (Some(value), weak, reply) = (line.last().cloned(), Rc::downgrade(self), reply.clone())
+        else {
+            return;
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(inner) = JsFuture::from(reply).await.ok().and(weak.upgrade()) else {
+                return;
+            };
+            let slot = if is_auth { &inner.password } else { &inner.db };
+            *slot.borrow_mut() = Some(value);
+        });
+    }
+}
+
+impl Issuer for Rc<ConnInner> {
+    fn issue_with(&self, build: Build) -> Promise {
+        if self.in_transaction.get() {
+            return rejected(
+                ErrorClass::RedisError,
+                "the connection is in a transaction: send commands through the Transaction from multi(), then exec() or discard()",
+            );
+        }
+        let socket = match self.usable_socket() {
+            Ok(socket) => socket,
+            Err(err) => return Promise::reject(&err),
+        };
+        if socket.in_pubsub() {
+            return rejected(
+                ErrorClass::RedisError,
+                "the connection is subscribed: only the Subscription's subscribe, unsubscribe and ping are allowed",
+            );
+        }
+        let reader = ArgReader {
+            encoder: &socket.encoder,
+            strict: socket.strict,
+        };
+        match build(&reader) {
+            Ok((line, reply, method)) => {
+                let promise = socket.send(line.clone(), reply, method);
+                self.remember(method, &line, &promise);
+                promise
+            }
+            Err(err) => Promise::reject(&err),
+        }
+    }
+}
+
+/// Opens a new socket for `inner` with exponential backoff, until it
+/// succeeds, the connection is closed or nobody holds it any more.
+async fn reconnect(inner: Weak<ConnInner>, cap_ms: f64) {
+    let mut delay = FIRST_RETRY_MS;
+    loop {
+        sleep(delay).await;
+        let Some(conn) = inner.upgrade() else { return };
+        if conn.closed.get() {
+            return;
+        }
+        if let Ok(socket) = conn.open_socket().await {
+            if conn.closed.get() {
+                socket.close();
+            } else {
+                conn.install(socket);
+            }
+            return;
+        }
+        delay = (delay * 2.0).min(cap_ms);
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: f64) {
+    let timer = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
+    });
+    let _ = JsFuture::from(timer).await;
+}
+
+/// One connection to Redis through a WebSocket bridge.
+#[wasm_bindgen]
+pub struct Connection {
+    inner: Rc<ConnInner>,
+}
+
+impl Target for Connection {
+    fn issuer(&self) -> Rc<dyn Issuer> {
+        Rc::new(Rc::clone(&self.inner))
+    }
+}
+
+#[wasm_bindgen]
+impl Connection {
+    /// Opens a connection: `{ url, password, db, encoder, autoReconnect,
+    /// enableTypechecking, token, reconnectCap }`. `AUTH` and `SELECT` are
+    /// sent when `password` and a non-zero `db` are given.
+    pub async fn create(options: JsValue) -> Result<Connection, JsValue> {
+        let options = Options::read(&options, "Connection.create")?;
+        Ok(Connection {
+            inner: ConnInner::connect(options).await?,
+        })
+    }
+
+    /// Opens a connection from `ws[s]://[user:password@]host:port[/path][/DB][?password=...]`;
+    /// `options` may add any other option of `create`.
+    #[wasm_bindgen(js_name = fromUri)]
+    pub async fn from_uri(uri: String, options: JsValue) -> Result<Connection, JsValue> {
+        let options = Options::from_uri(&uri, &options, "Connection.fromUri")?;
+        Ok(Connection {
+            inner: ConnInner::connect(options).await?,
+        })
     }
 
     /// Closes the connection; commands still in flight reject with
-    /// `ConnectionLostError`.
+    /// `ConnectionLostError`, later ones with `NotConnectedError`.
     pub fn close(&self) {
-        self.socket.close();
+        self.inner.close();
+    }
+
+    /// Start a transaction, watching `watch` (any iterable of keys) first.
+    pub async fn multi(&self, watch: JsValue) -> Result<Transaction, JsValue> {
+        Rc::clone(&self.inner).multi(watch).await
+    }
+
+    /// Enter pub/sub mode: the `Subscription` subscribes and receives.
+    #[wasm_bindgen(js_name = startSubscribe)]
+    pub fn start_subscribe(&self) -> Promise {
+        settled(self.inner.start_subscribe().map(JsValue::from))
+    }
+
+    /// Load a Lua script; its `run(keys, args)` uses EVALSHA.
+    #[wasm_bindgen(js_name = registerScript)]
+    pub async fn register_script(&self, script: JsValue) -> Result<Script, JsValue> {
+        Script::register(self.issuer(), script).await
+    }
+
+    /// Iterate the keys matching `match` (default `*`).
+    pub fn scan(&self, r#match: JsValue) -> Cursor {
+        Cursor::new(self.issuer(), ScanFlavor::Keys, JsValue::UNDEFINED, r#match)
+    }
+
+    /// Iterate the members of a set.
+    pub fn sscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
+        Cursor::new(self.issuer(), ScanFlavor::Set, key, r#match)
+    }
+
+    /// Iterate the fields of a hash: items are `[field, value]`.
+    pub fn hscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
+        Cursor::new(self.issuer(), ScanFlavor::Hash, key, r#match)
+    }
+
+    /// Iterate a sorted set: items are `[member, score]`.
+    pub fn zscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
+        Cursor::new(self.issuer(), ScanFlavor::SortedSet, key, r#match)
     }
 
     #[wasm_bindgen(getter, js_name = isConnected)]
     pub fn is_connected(&self) -> bool {
-        self.socket.is_connected()
+        self.inner.is_connected()
     }
 
-    /// Whether commands are waiting for their replies.
+    #[wasm_bindgen(getter, js_name = inTransaction)]
+    pub fn in_transaction(&self) -> bool {
+        self.inner.in_transaction.get()
+    }
+
+    #[wasm_bindgen(getter, js_name = inPubsub)]
+    pub fn in_pubsub(&self) -> bool {
+        self.inner.socket().is_some_and(|s| s.in_pubsub())
+    }
+
+    #[wasm_bindgen(getter, js_name = inBlockingCall)]
+    pub fn in_blocking_call(&self) -> bool {
+        self.inner.socket().is_some_and(|s| s.in_blocking_call())
+    }
+
+    /// In a transaction, a blocking call or pub/sub: a pool sends other
+    /// commands elsewhere.
     #[wasm_bindgen(getter, js_name = inUse)]
     pub fn in_use(&self) -> bool {
-        self.socket.in_flight() > 0
-    }
-
-    /// `SET key value`, with `{ expire, pexpire, onlyIfNotExists,
-    /// onlyIfExists }` as the seed's `expire`, `pexpire`, `only_if_not_exists`
-    /// and `only_if_exists`. Resolves to a `StatusReply`, or `null` when a
-    /// condition kept the key from being set.
-    pub fn set(&self, key: JsValue, value: JsValue, options: JsValue) -> Promise {
-        self.issue(|reader| {
-            let mut line = vec![b"SET".to_vec()];
-            line.push(reader.native(&key, &|| "set: argument 'key'".into())?);
-            line.push(reader.native(&value, &|| "set: argument 'value'".into())?);
-            line.extend(set_options(reader, &options)?);
-            Ok((line, ReplyKind::StatusOrNull, "set"))
-        })
-    }
-
-    /// Sends any Redis command: `call('HSET', 'h', 'f', 'v')`. Resolves to
-    /// the plain decoding of the reply.
-    #[wasm_bindgen(variadic)]
-    pub fn call(&self, name: JsValue, args: Array) -> Promise {
-        self.issue(|reader| {
-            let mut line = vec![reader.text(&name, &|| "call: the command name".into())?];
-            for (index, arg) in args.iter().enumerate() {
-                line.push(call_arg(reader, &arg, index)?);
-            }
-            Ok((line, ReplyKind::Plain, "call"))
-        })
-    }
-
-    /// Insert `value` before or after `pivot`; resolves to the new length
-    /// (-1 when `pivot` is not found).
-    pub fn linsert(
-        &self,
-        key: JsValue,
-        pivot: JsValue,
-        value: JsValue,
-        before: JsValue,
-    ) -> Promise {
-        self.issue(|reader| {
-            let place = if before.is_truthy() {
-                b"BEFORE".to_vec()
-            } else {
-                b"AFTER".to_vec()
-            };
-            let line = vec![
-                b"LINSERT".to_vec(),
-                reader.native(&key, &|| "linsert: argument 'key'".into())?,
-                place,
-                reader.native(&pivot, &|| "linsert: argument 'pivot'".into())?,
-                reader.native(&value, &|| "linsert: argument 'value'".into())?,
-            ];
-            Ok((line, ReplyKind::Integer, "linsert"))
-        })
-    }
-
-    /// Store the intersection of sorted sets, scores combined by
-    /// `aggregate` (`ZAggregate.SUM`, `MIN`, `MAX`) after `weights`.
-    pub fn zinterstore(
-        &self,
-        destination: JsValue,
-        keys: JsValue,
-        weights: JsValue,
-        aggregate: JsValue,
-    ) -> Promise {
-        self.issue(|reader| {
-            store_sorted_sets(
-                reader,
-                "ZINTERSTORE",
-                [&destination, &keys, &weights, &aggregate],
-            )
-        })
-    }
-
-    /// Store the union of sorted sets; arguments as `zinterstore`.
-    pub fn zunionstore(
-        &self,
-        destination: JsValue,
-        keys: JsValue,
-        weights: JsValue,
-        aggregate: JsValue,
-    ) -> Promise {
-        self.issue(|reader| {
-            store_sorted_sets(
-                reader,
-                "ZUNIONSTORE",
-                [&destination, &keys, &weights, &aggregate],
-            )
-        })
-    }
-
-    /// Run a cached script by its SHA1 digest; resolves to an
-    /// `EvalScriptReply`, rejects with `ScriptKilledError` if it is killed.
-    pub fn evalsha(&self, sha: JsValue, keys: JsValue, args: JsValue) -> Promise {
-        self.issue(|reader| {
-            let mut line = vec![
-                b"EVALSHA".to_vec(),
-                reader.text(&sha, &|| "evalsha: argument 'sha'".into())?,
-            ];
-            line.extend(script_arguments(reader, "evalsha", &keys, &args)?);
-            Ok((line, ReplyKind::EvalScript, "evalsha"))
-        })
-    }
-
-    /// Stop the server, saving first when `save` is true.
-    pub fn shutdown(&self, save: JsValue) -> Promise {
-        let mode = if save.is_truthy() {
-            b"SAVE".to_vec()
-        } else {
-            b"NOSAVE".to_vec()
-        };
-        self.issue(|_| {
-            Ok((
-                vec![b"SHUTDOWN".to_vec(), mode],
-                ReplyKind::Status,
-                "shutdown",
-            ))
-        })
+        self.inner.in_use()
     }
 }
 
-/// `numkeys key... arg...` of a script call; `null` or `undefined` lists
-/// are empty.
-pub fn script_arguments(
-    reader: &ArgReader,
-    method: &str,
-    keys: &JsValue,
-    args: &JsValue,
-) -> Result<Vec<Vec<u8>>, JsValue> {
-    let mut keys_line = Vec::new();
-    if !keys.is_undefined() && !keys.is_null() {
-        reader.list(
-            keys,
-            &|| format!("{method}: argument 'keys'"),
-            &mut keys_line,
-            |k, d| reader.native(k, d),
-        )?;
-    }
-    let mut line = vec![keys_line.len().to_string().into_bytes()];
-    line.extend(keys_line);
-    if !args.is_undefined() && !args.is_null() {
-        reader.list(
-            args,
-            &|| format!("{method}: argument 'args'"),
-            &mut line,
-            |a, d| reader.native(a, d),
-        )?;
-    }
-    Ok(line)
-}
-
-/// `ZINTERSTORE`/`ZUNIONSTORE destination numkeys key... [WEIGHTS w...]
-/// AGGREGATE SUM|MIN|MAX`.
-fn store_sorted_sets(
-    reader: &ArgReader,
-    command: &'static str,
-    args: [&JsValue; 4],
-) -> Result<(Vec<Vec<u8>>, ReplyKind, &'static str), JsValue> {
-    let [destination, keys, weights, aggregate] = args;
-    let method = if command == "ZINTERSTORE" {
-        "zinterstore"
-    } else {
-        "zunionstore"
-    };
-    let mut line = vec![
-        command.as_bytes().to_vec(),
-        reader.native(destination, &|| format!("{method}: argument 'destination'"))?,
-    ];
-    let mut key_args = Vec::new();
-    reader.list(
-        keys,
-        &|| format!("{method}: argument 'keys'"),
-        &mut key_args,
-        |k, d| reader.native(k, d),
-    )?;
-    line.push(key_args.len().to_string().into_bytes());
-    line.extend(key_args);
-    if !weights.is_undefined() && !weights.is_null() {
-        line.push(b"WEIGHTS".to_vec());
-        reader.list(
-            weights,
-            &|| format!("{method}: argument 'weights'"),
-            &mut line,
-            |w, d| reader.float(w, d),
-        )?;
-    }
-    let aggregate = if aggregate.is_undefined() || aggregate.is_null() {
-        "SUM".to_owned()
-    } else {
-        aggregate
-            .as_string()
-            .map(|a| a.to_uppercase())
-            .unwrap_or_default()
-    };
-    if !matches!(aggregate.as_str(), "SUM" | "MIN" | "MAX") {
-        return Err(type_error(&format!(
-            "{method}: argument 'aggregate' must be ZAggregate.SUM, MIN or MAX"
-        )));
-    }
-    line.extend([b"AGGREGATE".to_vec(), aggregate.into_bytes()]);
-    Ok((line, ReplyKind::Integer, method))
-}
-
-/// An argument of `call()`: numbers and big integers are sent as their
-/// decimal text, anything else through the encoder.
-fn call_arg(reader: &ArgReader, arg: &JsValue, index: usize) -> Result<Vec<u8>, JsValue> {
-    let describe = || format!("call: argument {}", index + 1);
-    if arg.as_f64().is_some() || arg.is_bigint() {
-        return Ok(super::encoder::loose_bytes(arg));
-    }
-    reader.native(arg, &describe)
-}
-
-/// The words `SET` takes after the value, from its options object.
-fn set_options(reader: &ArgReader, options: &JsValue) -> Result<Vec<Vec<u8>>, JsValue> {
-    let mut words = Vec::new();
-    if options.is_undefined() || options.is_null() {
-        return Ok(words);
-    }
-    if !options.is_object() {
-        return Err(type_error(
-            "set: options must be an object such as { expire: 10 }",
-        ));
-    }
-    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        let value = Reflect::get(options, &key.as_str().into())?;
-        if value.is_undefined() {
-            continue;
-        }
-        match key.as_str() {
-            "expire" | "pexpire" => {
-                words.push(if key == "expire" { b"EX".to_vec() } else { b"PX".to_vec() });
-                words.push(reader.int(&value, &|| format!("set: option '{key}'"))?);
-            }
-            "onlyIfNotExists" | "onlyIfExists" => {
-                if value.as_bool().ok_or_else(|| type_error(&format!("set: option '{key}' must be a boolean")))? {
-                    words.push(if key == "onlyIfNotExists" { b"NX".to_vec() } else { b"XX".to_vec() });
-                }
-            }
-            other => {
-                return Err(type_error(&format!(
-                    "set: unknown option '{other}' (expected expire, pexpire, onlyIfNotExists, onlyIfExists)"
-                )))
-            }
-        }
-    }
-    Ok(words)
-}
-
-impl Connection {
-    /// Issues a command of the table.
-    pub(crate) fn run(&self, spec: &'static CommandSpec, values: &[JsValue]) -> Promise {
-        self.issue(|reader| Ok((reader.command(spec, values)?, spec.reply, spec.method)))
-    }
-
-    /// Builds a command line with the connection's argument reader and sends
-    /// it; a bad argument rejects the Promise before anything is sent.
-    fn issue(
-        &self,
-        build: impl FnOnce(&ArgReader) -> Result<(Vec<Vec<u8>>, ReplyKind, &'static str), JsValue>,
-    ) -> Promise {
-        let reader = ArgReader {
-            encoder: &self.socket.encoder,
-            strict: self.socket.strict,
-        };
-        match build(&reader) {
-            Ok((line, reply, method)) => self.socket.send(line, reply, method),
-            Err(err) => Promise::reject(&err),
-        }
+/// A Promise already settled with `result`.
+pub fn settled(result: Result<JsValue, JsValue>) -> Promise {
+    match result {
+        Ok(value) => Promise::resolve(&value),
+        Err(err) => Promise::reject(&err),
     }
 }

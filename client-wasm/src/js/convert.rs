@@ -323,6 +323,13 @@ pub fn reply(
     };
     match (kind, frame) {
         (_, Frame::Error(message) | Frame::BulkError(message)) => Err(error_reply(&text(&message))),
+        (K::Status, Frame::Array(pong)) if matches!(pong.first(), Some(Frame::Bulk(word)) if word.as_ref() == b"pong") => {
+            Ok(reply_object(
+                "StatusReply",
+                &"PONG".into(),
+                &JsValue::UNDEFINED,
+            ))
+        }
         (K::Status | K::StatusOrNull, Frame::Simple(status)) => Ok(reply_object(
             "StatusReply",
             &text(&status).into(),
@@ -403,6 +410,35 @@ pub fn reply(
             let list = plain(pair.next().unwrap_or(Frame::Null), encoder)?;
             let value = plain(pair.next().unwrap_or(Frame::Null), encoder)?;
             Ok(reply_object("BlockingPopReply", &list, &value))
+        }
+        (K::ScanPage | K::ScanPairs | K::ScanScores, Frame::Array(page)) if page.len() == 2 => {
+            let mut page = page.into_iter();
+            let cursor = match page.next() {
+                Some(Frame::Bulk(cursor) | Frame::Simple(cursor)) => text(&cursor),
+                _ => {
+                    return Err(error(
+                        ErrorClass::RedisError,
+                        &format!("{method}: the page has no cursor"),
+                    ))
+                }
+            };
+            let found = items(page.next().unwrap_or(Frame::Null))?;
+            let out = Array::new();
+            if kind == K::ScanPage {
+                for item in found {
+                    out.push(&plain(item, encoder)?);
+                }
+            } else {
+                for pair in found.chunks_exact(2) {
+                    let value = if kind == K::ScanScores {
+                        float(pair[1].clone())?
+                    } else {
+                        plain(pair[1].clone(), encoder)?
+                    };
+                    out.push(&Array::of2(&plain(pair[0].clone(), encoder)?, &value));
+                }
+            }
+            Ok(Array::of2(&cursor.into(), &out).into())
         }
         (K::EvalScript, frame) => Ok(reply_object(
             "EvalScriptReply",

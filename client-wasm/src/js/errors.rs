@@ -23,6 +23,8 @@ pub enum ErrorClass {
     TimeoutError,
     ScriptKilledError,
     NoRunningScriptError,
+    TransactionError,
+    NoAvailableConnectionsInPoolError,
 }
 
 impl ErrorClass {
@@ -35,6 +37,8 @@ impl ErrorClass {
             ErrorClass::TimeoutError => "TimeoutError",
             ErrorClass::ScriptKilledError => "ScriptKilledError",
             ErrorClass::NoRunningScriptError => "NoRunningScriptError",
+            ErrorClass::TransactionError => "TransactionError",
+            ErrorClass::NoAvailableConnectionsInPoolError => "NoAvailableConnectionsInPoolError",
         }
     }
 }
@@ -54,6 +58,19 @@ pub fn error_reply(message: &str) -> JsValue {
         ErrorClass::ErrorReply
     };
     error(class, message)
+}
+
+/// A rejected Promise carrying `error(class, message)`.
+pub fn rejected(class: ErrorClass, message: &str) -> js_sys::Promise {
+    js_sys::Promise::reject(&error(class, message))
+}
+
+/// The `message` of a JS error value, or nothing.
+pub fn message_of(error: &JsValue) -> String {
+    js_sys::Reflect::get(error, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_default()
 }
 
 pub fn type_error(message: &str) -> JsValue {

@@ -3,7 +3,13 @@
 
 pub mod connection;
 pub mod convert;
+pub mod cursor;
 pub mod encoder;
 pub mod errors;
+pub mod pool;
 pub mod replies;
+pub mod script;
 pub mod socket;
+pub mod subscription;
+pub mod target;
+pub mod transaction;

@@ -5,14 +5,15 @@
 //! gave out. The event handlers hold only a weak reference; the socket holds
 //! a strong one to itself from the moment it opens until it closes, and then
 //! lets go, so a closed connection is freed with its handlers (which are
-//! owned here, never leaked with `forget`, and detached on drop). Writes are batched: commands issued
-//! in one JS task are encoded into the pipeline and flushed together by one
-//! microtask, as one WebSocket message.
+//! owned here, never leaked with `forget`, and detached on drop). Writes are
+//! batched: commands issued in one JS task are encoded into the pipeline and
+//! flushed together by one microtask, as one WebSocket message.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{ArrayBuffer, Function, Promise, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Function, Promise, Uint8Array};
+use resp::Frame;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
@@ -30,46 +31,93 @@ extern "C" {
     fn queue_microtask(callback: &Function);
 }
 
-/// A command waiting for its reply: how to settle its Promise, what the
-/// reply is to become, and the container of a reply being streamed.
+/// Where a reply goes: a Promise, or (for the few callers that read raw
+/// frames, such as `exec`) a slot that a Promise wakes the reader of.
+enum Sink {
+    Promise {
+        resolve: Function,
+        reject: Function,
+    },
+    Frame {
+        slot: Rc<RefCell<Option<Result<Frame, ClientError>>>>,
+        wake: Function,
+    },
+}
+
+/// A command waiting for its reply: where the reply goes, what it is to
+/// become, and the container of a reply being streamed.
 #[derive(Clone)]
 pub struct Request(Rc<RequestState>);
 
-pub struct RequestState {
-    resolve: Function,
-    reject: Function,
+struct RequestState {
+    sink: Sink,
     reply: ReplyKind,
     method: &'static str,
+    blocking: bool,
     stream: RefCell<Option<Stream>>,
 }
 
 impl pipeline::Request for Request {
     fn streams(&self) -> bool {
-        self.0.reply.streams()
+        self.0.reply.streams() && matches!(self.0.sink, Sink::Promise { .. })
     }
 }
 
 impl RequestState {
+    fn new(sink: Sink, reply: ReplyKind, method: &'static str) -> RequestState {
+        let blocking = matches!(reply, ReplyKind::BlockingPop | ReplyKind::NativeOrTimeout);
+        RequestState {
+            sink,
+            reply,
+            method,
+            blocking,
+            stream: RefCell::new(None),
+        }
+    }
+
     fn resolve(&self, value: &JsValue) {
-        let _ = self.resolve.call1(&JsValue::NULL, value);
+        if let Sink::Promise { resolve, .. } = &self.sink {
+            let _ = resolve.call1(&JsValue::NULL, value);
+        }
     }
 
     fn reject(&self, error: &JsValue) {
-        let _ = self.reject.call1(&JsValue::NULL, error);
+        if let Sink::Promise { reject, .. } = &self.sink {
+            let _ = reject.call1(&JsValue::NULL, error);
+        }
     }
 
     /// Fails the request: its Promise if it is still pending, else the
     /// container it already resolved to.
-    fn fail(&self, error: &JsValue) {
+    fn fail(&self, why: ClientError) {
+        if let Sink::Frame { slot, wake } = &self.sink {
+            *slot.borrow_mut() = Some(Err(why));
+            let _ = wake.call0(&JsValue::NULL);
+            return;
+        }
+        let error = JsValue::from(why);
         match self.stream.borrow_mut().take() {
-            Some(stream) => stream.fail(error),
-            None => self.reject(error),
+            Some(stream) => stream.fail(&error),
+            None => self.reject(&error),
         }
     }
 }
 
 /// The Promise settlers of a pending wait (the socket opening).
 type Waiter = (Function, Function);
+
+/// What is called with each published message in pub/sub mode.
+pub type PublishedHandler = Rc<dyn Fn(Frame)>;
+
+/// How to open a socket.
+#[derive(Clone)]
+pub struct SocketOptions {
+    pub url: String,
+    /// The `Sec-WebSocket-Protocol` values to offer (the bridge token).
+    pub protocols: Vec<String>,
+    pub encoder: Encoder,
+    pub strict: bool,
+}
 
 pub struct Socket {
     ws: WebSocket,
@@ -81,6 +129,9 @@ pub struct Socket {
     opening: RefCell<Option<Waiter>>,
     handlers: RefCell<Option<Handlers>>,
     keep_alive: RefCell<Option<Rc<Socket>>>,
+    blocking: Cell<usize>,
+    published: RefCell<Option<PublishedHandler>>,
+    on_closed: RefCell<Option<Box<dyn FnOnce()>>>,
 }
 
 struct Handlers {
@@ -93,8 +144,19 @@ struct Handlers {
 impl Socket {
     /// Opens the WebSocket and resolves once it is open; a refused or failed
     /// handshake rejects with `NotConnectedError`.
-    pub async fn open(url: &str, encoder: Encoder, strict: bool) -> Result<Rc<Socket>, JsValue> {
-        let ws = WebSocket::new(url).map_err(|cause| {
+    pub async fn open(options: &SocketOptions) -> Result<Rc<Socket>, JsValue> {
+        let url = &options.url;
+        let ws = if options.protocols.is_empty() {
+            WebSocket::new(url)
+        } else {
+            let protocols: Array = options
+                .protocols
+                .iter()
+                .map(|p| JsValue::from(p.as_str()))
+                .collect();
+            WebSocket::new_with_str_sequence(url, &protocols)
+        }
+        .map_err(|cause| {
             let why = cause
                 .dyn_ref::<js_sys::Error>()
                 .map(|e| String::from(e.message()))
@@ -108,13 +170,16 @@ impl Socket {
         let socket = Rc::new(Socket {
             ws,
             url: url.to_owned(),
-            encoder,
-            strict,
+            encoder: options.encoder.clone(),
+            strict: options.strict,
             pipeline: RefCell::new(Pipeline::new()),
             flush_queued: Cell::new(false),
             opening: RefCell::new(None),
             handlers: RefCell::new(None),
             keep_alive: RefCell::new(None),
+            blocking: Cell::new(0),
+            published: RefCell::new(None),
+            on_closed: RefCell::new(None),
         });
         socket.attach();
         let opened = Promise::new(&mut |resolve, reject| {
@@ -128,32 +193,23 @@ impl Socket {
     }
 
     fn attach(self: &Rc<Self>) {
-        let weak = Rc::downgrade(self);
-        let with = move |f: fn(&Socket)| {
-            let weak: Weak<Socket> = weak.clone();
-            move || {
+        fn weakly<E: 'static>(socket: &Rc<Socket>, f: fn(&Socket, E)) -> impl FnMut(E) + 'static {
+            let weak: Weak<Socket> = Rc::downgrade(socket);
+            move |event| {
                 if let Some(socket) = weak.upgrade() {
-                    f(&socket)
+                    f(&socket, event)
                 }
             }
-        };
-        let weak = Rc::downgrade(self);
-        let on_message = move |event: MessageEvent| {
-            if let Some(socket) = weak.upgrade() {
-                socket.on_message(event)
-            }
-        };
-        let weak = Rc::downgrade(self);
-        let on_close = move |event: CloseEvent| {
-            if let Some(socket) = weak.upgrade() {
-                socket.on_close(&event)
-            }
-        };
+        }
+        let mut open = weakly(self, |socket, ()| socket.on_open());
+        let mut flush = weakly(self, |socket, ()| socket.flush());
         let handlers = Handlers {
-            open: Closure::new(with(Socket::on_open)),
-            message: Closure::new(on_message),
-            close: Closure::new(on_close),
-            flush: Closure::new(with(Socket::flush)),
+            open: Closure::new(move || open(())),
+            message: Closure::new(weakly(self, Socket::on_message)),
+            close: Closure::new(weakly(self, |socket, event: CloseEvent| {
+                socket.on_close(&event)
+            })),
+            flush: Closure::new(move || flush(())),
         };
         self.ws
             .set_onopen(Some(handlers.open.as_ref().unchecked_ref()));
@@ -190,10 +246,12 @@ impl Socket {
             buffer.copy_to(&mut input[start..]);
             pipeline.replies()
         };
-        if self.pipeline.borrow().is_closed() {
-            let _ = self.ws.close_with_code_and_reason(1002, "protocol error");
-        }
+        let broken = self.pipeline.borrow().is_closed();
         self.settle(delivered);
+        if broken {
+            let _ = self.ws.close_with_code_and_reason(1002, "protocol error");
+            self.release();
+        }
     }
 
     fn on_close(&self, event: &CloseEvent) {
@@ -213,23 +271,56 @@ impl Socket {
         self.fail(ClientError::ConnectionLost(why));
     }
 
-    /// Closes the pipeline with `why`, rejecting every request in flight,
-    /// and stops keeping the socket alive. The last reference may be that
-    /// one, and this may run inside one of the socket's own handlers: it is
-    /// let go in a later task, never while a handler runs.
+    /// Closes the pipeline with `why`, rejecting every request in flight.
     fn fail(&self, why: ClientError) {
         let failed = self.pipeline.borrow_mut().close(why);
         self.settle(failed);
+        self.release();
+    }
+
+    /// The socket is done: tell whoever watches it, and stop keeping it
+    /// alive. The last reference may be that one, and this may run inside
+    /// one of the socket's own handlers: it is let go in a later task,
+    /// never while a handler runs.
+    fn release(&self) {
+        if let Some(on_closed) = self.on_closed.borrow_mut().take() {
+            on_closed();
+        }
         if let Some(socket) = self.keep_alive.borrow_mut().take() {
             wasm_bindgen_futures::spawn_local(async move { drop(socket) });
         }
     }
 
-    /// Settles the Promises of matched replies and fills streamed
-    /// containers. The pipeline is not borrowed here: a custom encoder's JS
-    /// may issue commands while decoding.
+    /// Settles the Promises of matched replies, fills streamed containers
+    /// and hands published messages on. The pipeline is not borrowed here:
+    /// a custom encoder's JS may issue commands while decoding.
     fn settle(&self, delivered: Vec<Delivery<Request>>) {
-        for (Request(request), outcome) in delivered {
+        for delivery in delivered {
+            let (Request(request), outcome) = match delivery {
+                Delivery::Request(request, outcome) => (request, outcome),
+                Delivery::Published(frame) => {
+                    let handler = self.published.borrow().clone();
+                    if let Some(handler) = handler {
+                        handler(frame);
+                    }
+                    continue;
+                }
+            };
+            if request.blocking && !matches!(outcome, Outcome::Start { .. } | Outcome::Item(_)) {
+                self.blocking.set(self.blocking.get().saturating_sub(1));
+            }
+            if let Sink::Frame { slot, wake } = &request.sink {
+                let result = match outcome {
+                    Outcome::Failed(why) => Err(why),
+                    Outcome::Reply(frame) => Ok(frame),
+                    _ => Err(ClientError::Protocol(
+                        "a streamed reply to a raw request".into(),
+                    )),
+                };
+                *slot.borrow_mut() = Some(result);
+                let _ = wake.call0(&JsValue::NULL);
+                continue;
+            }
             match outcome {
                 Outcome::Reply(frame) => {
                     match convert::reply(frame, request.reply, &self.encoder, request.method) {
@@ -237,7 +328,7 @@ impl Socket {
                         Err(err) => request.reject(&err),
                     }
                 }
-                Outcome::Failed(why) => request.fail(&why.into()),
+                Outcome::Failed(why) => request.fail(why),
                 Outcome::Start { len, .. } => {
                     let stream = Stream::new(request.reply, len);
                     request.resolve(stream.container());
@@ -249,7 +340,9 @@ impl Socket {
                         None => Ok(()),
                     };
                     if let Err(err) = pushed {
-                        request.fail(&err);
+                        if let Some(stream) = request.stream.borrow_mut().take() {
+                            stream.fail(&err);
+                        }
                     }
                 }
                 Outcome::End => {
@@ -263,25 +356,74 @@ impl Socket {
 
     /// Queues one command line; its Promise settles with the reply.
     pub fn send(&self, line: Vec<Vec<u8>>, reply: ReplyKind, method: &'static str) -> Promise {
-        let mut request = None;
-        let promise = Promise::new(&mut |resolve, reject| {
-            request = Some(RequestState {
-                resolve,
-                reject,
-                reply,
-                method,
-                stream: RefCell::new(None),
-            });
-        });
-        let request = Request(Rc::new(
-            request.expect("a Promise runs its executor at once"),
-        ));
-        let pushed = self.pipeline.borrow_mut().push(line.iter(), request);
-        match pushed {
-            Ok(()) => self.queue_flush(),
-            Err((Request(request), why)) => request.reject(&why.into()),
+        self.send_answered(line, reply, method, 1)
+            .pop()
+            .unwrap_or_else(|| Promise::resolve(&JsValue::UNDEFINED))
+    }
+
+    /// Queues one command line that Redis answers `replies` times (one
+    /// SUBSCRIBE for several channels), with a Promise for each answer.
+    pub fn send_answered(
+        &self,
+        line: Vec<Vec<u8>>,
+        reply: ReplyKind,
+        method: &'static str,
+        replies: usize,
+    ) -> Vec<Promise> {
+        let mut promises = Vec::with_capacity(replies);
+        let mut requests = Vec::with_capacity(replies);
+        for _ in 0..replies {
+            let mut sink = None;
+            promises.push(Promise::new(&mut |resolve, reject| {
+                sink = Some(Sink::Promise { resolve, reject })
+            }));
+            let sink = sink.expect("a Promise runs its executor at once");
+            requests.push(Request(Rc::new(RequestState::new(sink, reply, method))));
         }
-        promise
+        self.push(line, requests);
+        promises
+    }
+
+    /// Queues one command line and resolves to its raw reply frame.
+    pub async fn send_raw(
+        &self,
+        line: Vec<Vec<u8>>,
+        method: &'static str,
+    ) -> Result<Frame, ClientError> {
+        let slot = Rc::new(RefCell::new(None));
+        let mut wake = None;
+        let woken = Promise::new(&mut |resolve, _| wake = Some(resolve));
+        let sink = Sink::Frame {
+            slot: Rc::clone(&slot),
+            wake: wake.expect("a Promise runs its executor at once"),
+        };
+        self.push(
+            line,
+            vec![Request(Rc::new(RequestState::new(
+                sink,
+                ReplyKind::Plain,
+                method,
+            )))],
+        );
+        let _ = JsFuture::from(woken).await;
+        let result = slot.borrow_mut().take();
+        result.unwrap_or_else(|| Err(ClientError::ConnectionLost("no reply".into())))
+    }
+
+    fn push(&self, line: Vec<Vec<u8>>, requests: Vec<Request>) {
+        let blocking = requests.iter().filter(|Request(r)| r.blocking).count();
+        let pushed = self.pipeline.borrow_mut().push_many(line.iter(), requests);
+        match pushed {
+            Ok(()) => {
+                self.blocking.set(self.blocking.get() + blocking);
+                self.queue_flush();
+            }
+            Err((requests, why)) => {
+                for Request(request) in requests {
+                    request.fail(why.clone());
+                }
+            }
+        }
     }
 
     fn queue_flush(&self) {
@@ -314,12 +456,36 @@ impl Socket {
 
     /// Closes the socket by the user's wish: requests in flight reject now.
     pub fn close(&self) {
+        self.on_closed.borrow_mut().take();
         let _ = self
             .ws
             .close_with_code_and_reason(1000, "closed by the client");
         self.fail(ClientError::ConnectionLost(
             "the connection was closed by the client".into(),
         ));
+    }
+
+    /// Calls `on_closed` once when the socket closes by any cause other
+    /// than [`Socket::close`].
+    pub fn when_closed(&self, on_closed: Box<dyn FnOnce()>) {
+        if self.pipeline.borrow().is_closed() {
+            return;
+        }
+        *self.on_closed.borrow_mut() = Some(on_closed);
+    }
+
+    /// Enters pub/sub mode; published messages go to `handler`.
+    pub fn enter_pubsub(&self, handler: PublishedHandler) {
+        self.pipeline.borrow_mut().enter_pubsub();
+        *self.published.borrow_mut() = Some(handler);
+    }
+
+    pub fn in_pubsub(&self) -> bool {
+        self.pipeline.borrow().in_pubsub()
+    }
+
+    pub fn in_blocking_call(&self) -> bool {
+        self.blocking.get() > 0
     }
 
     pub fn is_connected(&self) -> bool {

@@ -1,0 +1,104 @@
+// Everything the suite runs against, on free loopback ports: redis-server
+// and the bridge (started by tests/harness.mjs), websockify, and headless
+// Chromium with the bench page. `stop()` ends each by its PID.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { join } from 'node:path';
+
+const BENCH = join(import.meta.dirname, '..');
+// The harness reads these when imported: the release bridge, serving bench/www.
+process.env.BRIDGE_BIN ??= join(BENCH, '..', 'target/release/redis-ws-bridge');
+process.env.WWW_DIR = join(BENCH, 'www');
+const harness = await import('../../tests/harness.mjs');
+export const { redisCommand, freePort } = harness;
+
+// Bridge logs: warnings only (one INFO line per connection would flood the output).
+process.env.RUST_LOG ??= 'warn';
+
+const BRIDGE_LIMITS = ['--max-connections', '100000', '--max-connections-per-ip', '100000'];
+
+async function stop(proc, { group = false } = {}) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((done) => proc.once('exit', done));
+  if (group) process.kill(-proc.pid, 'SIGTERM');
+  else proc.kill('SIGTERM');
+  const timer = setTimeout(() => (group ? process.kill(-proc.pid, 'SIGKILL') : proc.kill('SIGKILL')), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function waitForPort(port, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  return new Promise((done, fail) => {
+    const attempt = () => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); done(); });
+      socket.once('error', () => {
+        if (Date.now() > deadline) fail(new Error(`nothing listening on ${port} after ${ms} ms`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+/** websockify from bench/.venv relaying to Redis; in its own process group (it forks per connection). */
+async function startWebsockify(redisPort) {
+  const port = await freePort();
+  const proc = spawn(join(BENCH, '.venv/bin/websockify'), [`127.0.0.1:${port}`, `127.0.0.1:${redisPort}`],
+    { stdio: 'ignore', detached: true });
+  await waitForPort(port);
+  return { port, proc };
+}
+
+/**
+ * The bench page, made cross-origin isolated (COOP/COEP headers added through
+ * the DevTools protocol, the response itself untouched) so performance.now()
+ * has fine resolution.
+ */
+async function openPage(browser, origin) {
+  const page = await browser.newPage();
+  const cdp = await page.context().newCDPSession(page);
+  cdp.on('Fetch.requestPaused', ({ requestId, responseHeaders = [] }) => cdp.send('Fetch.continueResponse', {
+    requestId,
+    responseHeaders: [...responseHeaders, { name: 'Cross-Origin-Opener-Policy', value: 'same-origin' },
+      { name: 'Cross-Origin-Embedder-Policy', value: 'require-corp' }],
+  }).catch((err) => console.error("cdp", err.message)));
+  await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${origin}/*`, requestStage: 'Response' }] });
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err));
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 20_000 }).catch((err) => {
+    throw new Error(`bench page did not load: ${errors.join('; ') || err.message}`);
+  });
+  return page;
+}
+
+export async function startStack() {
+  const stops = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    const redis = await harness.startRedis();
+    stops.push(() => stop(redis.proc));
+    const bridge = await harness.startBridge(redis.port, BRIDGE_LIMITS);
+    stops.push(() => stop(bridge.proc));
+    const websockify = await startWebsockify(redis.port);
+    stops.push(() => stop(websockify.proc, { group: true }));
+    const browser = await harness.launchBrowser();
+    stops.push(() => browser.close());
+    const page = await openPage(browser, `http://${bridge.addr}`);
+    return {
+      redisPort: redis.port,
+      bridgePid: bridge.proc.pid,
+      websockifyPid: websockify.proc.pid,
+      urls: { bridge: `ws://${bridge.addr}/`, websockify: `ws://127.0.0.1:${websockify.port}/` },
+      browser,
+      page,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,51 @@
+// The project's performance targets (issue 8), computed from medians.
+// Informational only: a missed target never fails the run.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SYSTEMS as S } from './workloads.mjs';
+
+/** Native decode speed of the resp crate from the last `cargo bench -p resp` (MB/s), if any. */
+export function nativeDecodeMBps(root) {
+  const dir = join(root, 'target/criterion/decode 1 MiB of replies/resp');
+  const estimates = join(dir, 'new/estimates.json');
+  const benchmark = join(dir, 'new/benchmark.json');
+  if (!existsSync(estimates) || !existsSync(benchmark)) return null;
+  const ns = JSON.parse(readFileSync(estimates, 'utf8')).median.point_estimate;
+  const bytes = JSON.parse(readFileSync(benchmark, 'utf8')).throughput.Bytes;
+  return (bytes / ns) * 1e3;
+}
+
+/** [{ target, value, goal, met }] from `med(workload, system, metric)` (undefined when not measured). */
+export function targets(med, { items, nativeMBps }) {
+  const rows = [];
+  const ratio = (target, a, b, goal) => {
+    const value = a / b;
+    if (Number.isFinite(value)) rows.push({ target, value, goal, met: value >= goal });
+  };
+  ratio('wasm·bridge sequential ops/s ÷ redis-benchmark', med('sequential SET/GET', S.wasmBridge, 'opsPerSec'), med('sequential SET/GET', S.rb, 'opsPerSec'), 0.6);
+  ratio('wasm·bridge pipeline 100 ÷ redis-benchmark -P 100', med('pipeline 100', S.wasmBridge, 'opsPerSec'), med('pipeline 100', S.rb, 'opsPerSec'), 0.5);
+  for (const depth of [100, 1000]) {
+    ratio(`wasm·bridge pipeline ${depth} ÷ ioredis pipeline`, med(`pipeline ${depth}`, S.wasmBridge, 'opsPerSec'), med(`pipeline ${depth}`, S.ioPipe, 'opsPerSec'), 1);
+  }
+  for (const system of [S.wasmBridge, S.wsBridge]) {
+    for (const metric of ['upMBps', 'downMBps']) {
+      ratio(`1 MB values ${metric === 'upMBps' ? 'SET' : 'GET'} via ${system} ÷ 1 GB/s`, med('1 MB values', system, metric), 1000, 1);
+    }
+  }
+  // Our bridge against websockify, same client on both sides, every workload both ran.
+  const pairs = [[S.wasmBridge, S.wasmWsk], [S.wsBridge, S.wsWsk]];
+  const workloadNames = ['sequential SET/GET', 'pipeline 100', 'pipeline 1000', '1 MB values', '10 MB values', '50 connections',
+    '500 connections', `LRANGE ${items} → Array`, `HGETALL ${items} → Map`, 'pub/sub to one subscriber'];
+  for (const w of workloadNames) {
+    for (const [ours, theirs] of pairs) {
+      for (const metric of ['opsPerSec', 'upMBps', 'downMBps', 'itemsPerSec', 'msgsPerSec']) {
+        ratio(`bridge ÷ websockify: ${w}, ${ours.split(' · ')[0]}, ${metric}`, med(w, ours, metric), med(w, theirs, metric), 1.5);
+      }
+      ratio(`websockify ÷ bridge CPU ms/MB: ${w}, ${ours.split(' · ')[0]}`, med(w, theirs, 'relayCpuMsPerMB'), med(w, ours, 'relayCpuMsPerMB'), 1.5);
+    }
+  }
+  if (nativeMBps) {
+    ratio('in-page LRANGE MB/s (wasm·bridge, incl. transfer) ÷ native resp decode', med(`LRANGE ${items} → Array`, S.wasmBridge, 'MBps'), nativeMBps, 0.7);
+  }
+  return rows;
+}
