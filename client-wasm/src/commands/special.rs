@@ -8,9 +8,11 @@ use wasm_bindgen::prelude::*;
 use crate::core::ReplyKind;
 use crate::js::connection::Connection;
 use crate::js::convert::ArgReader;
+use crate::js::cursor::{Cursor, ScanFlavor};
 use crate::js::encoder::loose_bytes;
 use crate::js::errors::type_error;
 use crate::js::pool::Pool;
+use crate::js::script::Script;
 use crate::js::target::{issue, Line, Target};
 use crate::js::transaction::Transaction;
 
@@ -118,6 +120,44 @@ macro_rules! special_methods {
 special_methods!(Connection);
 special_methods!(Pool);
 special_methods!(Transaction);
+
+/// Scripts and scan cursors: objects that keep sending through the target
+/// they came from (on a pool, each call goes to a free connection).
+macro_rules! issuer_methods {
+    ($target:ident) => {
+        #[wasm_bindgen]
+        impl $target {
+            /// Load a Lua script; its `run(keys, args)` uses EVALSHA.
+            #[wasm_bindgen(js_name = registerScript)]
+            pub async fn register_script(&self, script: JsValue) -> Result<Script, JsValue> {
+                Script::register(self.issuer(), script).await
+            }
+
+            /// Iterate the keys matching `match` (all keys by default).
+            pub fn scan(&self, r#match: JsValue) -> Cursor {
+                Cursor::new(self.issuer(), ScanFlavor::Keys, JsValue::UNDEFINED, r#match)
+            }
+
+            /// Iterate the members of a set.
+            pub fn sscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
+                Cursor::new(self.issuer(), ScanFlavor::Set, key, r#match)
+            }
+
+            /// Iterate the fields of a hash: items are `[field, value]`.
+            pub fn hscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
+                Cursor::new(self.issuer(), ScanFlavor::Hash, key, r#match)
+            }
+
+            /// Iterate a sorted set: items are `[member, score]`.
+            pub fn zscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
+                Cursor::new(self.issuer(), ScanFlavor::SortedSet, key, r#match)
+            }
+        }
+    };
+}
+
+issuer_methods!(Connection);
+issuer_methods!(Pool);
 
 fn set(
     reader: &ArgReader,

@@ -18,10 +18,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::convert::ArgReader;
-use super::cursor::{Cursor, ScanFlavor};
 use super::encoder::Encoder;
 use super::errors::{error, rejected, type_error, ErrorClass};
-use super::script::Script;
 use super::socket::{Socket, SocketOptions};
 use super::subscription::{SubState, Subscription};
 use super::target::{Build, Issuer, Target};
@@ -440,32 +438,6 @@ impl Connection {
     #[wasm_bindgen(js_name = startSubscribe)]
     pub fn start_subscribe(&self) -> Promise {
         settled(self.inner.start_subscribe().map(JsValue::from))
-    }
-
-    /// Load a Lua script; its `run(keys, args)` uses EVALSHA.
-    #[wasm_bindgen(js_name = registerScript)]
-    pub async fn register_script(&self, script: JsValue) -> Result<Script, JsValue> {
-        Script::register(self.issuer(), script).await
-    }
-
-    /// Iterate the keys matching `match` (default `*`).
-    pub fn scan(&self, r#match: JsValue) -> Cursor {
-        Cursor::new(self.issuer(), ScanFlavor::Keys, JsValue::UNDEFINED, r#match)
-    }
-
-    /// Iterate the members of a set.
-    pub fn sscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
-        Cursor::new(self.issuer(), ScanFlavor::Set, key, r#match)
-    }
-
-    /// Iterate the fields of a hash: items are `[field, value]`.
-    pub fn hscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
-        Cursor::new(self.issuer(), ScanFlavor::Hash, key, r#match)
-    }
-
-    /// Iterate a sorted set: items are `[member, score]`.
-    pub fn zscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
-        Cursor::new(self.issuer(), ScanFlavor::SortedSet, key, r#match)
     }
 
     #[wasm_bindgen(getter, js_name = isConnected)]

@@ -11,9 +11,7 @@ use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::connection::{settled, ConnInner, Options};
-use super::cursor::{Cursor, ScanFlavor};
 use super::errors::{error, type_error, ErrorClass};
-use super::script::Script;
 use super::target::{Build, Issuer, Target};
 use super::transaction::Transaction;
 
@@ -136,27 +134,5 @@ impl Pool {
                 .and_then(|conn| conn.start_subscribe())
                 .map(JsValue::from),
         )
-    }
-
-    /// Load a Lua script; each `run` goes to a free connection.
-    #[wasm_bindgen(js_name = registerScript)]
-    pub async fn register_script(&self, script: JsValue) -> Result<Script, JsValue> {
-        Script::register(self.issuer(), script).await
-    }
-
-    pub fn scan(&self, r#match: JsValue) -> Cursor {
-        Cursor::new(self.issuer(), ScanFlavor::Keys, JsValue::UNDEFINED, r#match)
-    }
-
-    pub fn sscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
-        Cursor::new(self.issuer(), ScanFlavor::Set, key, r#match)
-    }
-
-    pub fn hscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
-        Cursor::new(self.issuer(), ScanFlavor::Hash, key, r#match)
-    }
-
-    pub fn zscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
-        Cursor::new(self.issuer(), ScanFlavor::SortedSet, key, r#match)
     }
 }
