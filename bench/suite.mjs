@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack } from './lib/stack.mjs';
 import { workloads, prepareCollections, SIZES, SYSTEMS, LOOPBACK_ADDRS } from './lib/workloads.mjs';
-import { idleRss, idleCapacity } from './lib/idle.mjs';
+import { idleRss, idleCapacity, openFileLimit } from './lib/idle.mjs';
 import { median, quantile } from './lib/stats.mjs';
 import { targets, nativeDecodeMBps } from './lib/targets.mjs';
 import { renderTables, writeJson, writeSvg, fmt } from './lib/report.mjs';
@@ -30,12 +30,13 @@ let idle = null;
 let isolated = false;
 try {
   isolated = await stack.page.evaluate(() => window.bench.isolated());
-  if (!(await stack.page.evaluate(() => window.bench.pubsubApi()))) {
+  const pubsubInPage = await stack.page.evaluate(() => window.bench.pubsubApi());
+  if (!pubsubInPage) {
     notes.push('The wasm client has no pub/sub API yet (no Connection.startSubscribe): pub/sub is measured with the raw ws load generator (and an ioredis TCP subscriber as baseline), not in the browser.');
   }
   log(`preparing ${size.items}-item list and hash`);
   await prepareCollections(stack.redisPort, size.items);
-  const suite = workloads(stack, size);
+  const suite = workloads(stack, size, { pubsubInPage });
   for (let rep = 0; rep < size.reps; rep++) {
     for (const { name, systems } of suite.list) {
       const keys = Object.keys(systems);
@@ -49,8 +50,9 @@ try {
           if (!samples.has(id)) samples.set(id, {});
           for (const [metric, value] of Object.entries(result)) (samples.get(id)[metric] ??= []).push(value);
         } catch (err) {
-          errors.push(`${label}: ${err.message}`);
-          log(`FAILED ${label}: ${err.message}`);
+          const message = err.message.split('\n')[0];
+          errors.push(`${label}: ${message}`);
+          log(`FAILED ${label}: ${message}`);
         }
       }
     }
@@ -58,7 +60,7 @@ try {
   suite.close();
 
   const n = idleCapacity(size.idle);
-  if (n < size.idle) notes.push(`Idle connections: ${n} instead of ${size.idle}; the open-file limit (${n * 2 + 500} usable) caps it, the bridge holding a WebSocket and a Redis socket per connection.`);
+  if (n < size.idle) notes.push(`Idle connections: ${n} instead of ${size.idle}; the open-file limit (${openFileLimit()}) caps it, as the bridge holds a WebSocket and a Redis socket per connection.`);
   log(`opening ${n} idle WebSockets to the bridge`);
   try {
     idle = await withTimeout(idleRss(stack.urls.bridge, stack.bridgePid, n, LOOPBACK_ADDRS), CASE_TIMEOUT_MS, 'idle connections');

@@ -37,4 +37,7 @@ WASM_BINDGEN_TEST_ADDRESS=$TEST_PAGE_ADDR CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/
 step "end to end: the demo page in Chromium (Playwright)"
 (cd tests && BRIDGE_BIN="$ROOT/target/debug/redis-ws-bridge" WWW_DIR="$ROOT/www" node --test)
 
+step "benchmark smoke run (bench/run --quick; speeds are reported, never asserted)"
+BRIDGE_BIN="$ROOT/target/debug/redis-ws-bridge" bench/run --quick
+
 rm -rf /tmp/org.chromium.* 2>/dev/null || true

@@ -15,7 +15,7 @@ export const SYSTEMS = {
 };
 
 export const SIZES = {
-  full: { reps: 5, seq: 10_000, pipeOps: 100_000, big: { 1e6: 20, 1e7: 5 }, concMs: 3000, concRbOps: 100_000, items: 100_000, messages: 100_000, idle: 10_000 },
+  full: { reps: 5, seq: 10_000, pipeOps: 100_000, big: { 1e6: 20, 1e7: 3 }, concMs: 3000, concRbOps: 100_000, items: 100_000, messages: 100_000, idle: 10_000 },
   quick: { reps: 1, seq: 1000, pipeOps: 10_000, big: { 1e6: 3, 1e7: 1 }, concMs: 500, concRbOps: 10_000, items: 10_000, messages: 5000, idle: 500 },
 };
 
@@ -23,7 +23,7 @@ export const SIZES = {
 export const LOOPBACK_ADDRS = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1}`);
 
 /** Builds the workload list for a stack (see stack.mjs) and sizes. */
-export function workloads(stack, size) {
+export function workloads(stack, size, { pubsubInPage }) {
   const { page, redisPort: port, urls } = stack;
   const inPage = (fn, ...args) => page.evaluate(([f, a]) => window.bench[f](...a), [fn, args]);
   const rbMixed = (r) => ({ opsPerSec: tcp.mixedRate(r.set.rps, r.get.rps), p50Ms: (r.set.p50Ms + r.get.p50Ms) / 2, p99Ms: (r.set.p99Ms + r.get.p99Ms) / 2 });
@@ -59,6 +59,8 @@ export function workloads(stack, size) {
     const withCpu = (pid, withChildren, run) => async () => {
       const before = cpuMs(pid, { withChildren });
       const result = await run();
+      // websockify's per-connection process exits at close: give the parent time to reap it.
+      if (withChildren) await new Promise((done) => setTimeout(done, 300));
       return { ...result, relayCpuMsPerMB: (cpuMs(pid, { withChildren }) - before) / relayed };
     };
     const onBridge = (run) => withCpu(stack.bridgePid, false, run);
@@ -96,7 +98,14 @@ export function workloads(stack, size) {
 
   const publisher = tcp.ioredis(port);
   const publishAll = (channel) => () => tcp.publish(publisher, channel, size.messages);
+  const inPagePubsub = (url, channel) => async () => {
+    await inPage('subscribe', url, channel);
+    const start = performance.now();
+    await Promise.all([publishAll(channel)(), inPage('receive', size.messages)]);
+    return { msgsPerSec: (size.messages * 1000) / (performance.now() - start) };
+  };
   add('pub/sub to one subscriber', {
+    ...(pubsubInPage && { wasmBridge: inPagePubsub(urls.bridge, 'bench:wasmb'), wasmWsk: inPagePubsub(urls.websockify, 'bench:wasmw') }),
     io: () => tcp.pubsub(port, 'bench:io', size.messages, publishAll('bench:io')),
     wsBridge: () => wsraw.pubsub(urls.bridge, 'bench:wsb', size.messages, publishAll('bench:wsb')),
     wsWsk: () => wsraw.pubsub(urls.websockify, 'bench:wsw', size.messages, publishAll('bench:wsw')),

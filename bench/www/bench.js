@@ -52,13 +52,14 @@ function pipeline(url, depth, batches) {
 /** SET then GET of a `size`-byte Uint8Array, `count` times each: MB/s each way. */
 function bigValue(url, size, count) {
   return withConnection({ url, encoder: new BytesEncoder() }, async (conn) => {
+    const key = new TextEncoder().encode('bench:big');
     const value = new Uint8Array(size).fill(0x78);
     let t0 = performance.now();
-    for (let i = 0; i < count; i++) await conn.set('bench:big', value);
+    for (let i = 0; i < count; i++) await conn.set(key, value);
     const up = performance.now() - t0;
     t0 = performance.now();
     for (let i = 0; i < count; i++) {
-      const got = await conn.get('bench:big');
+      const got = await conn.get(key);
       if (got.length !== size) throw new Error(`GET returned ${got.length} bytes`);
     }
     const down = performance.now() - t0;
@@ -82,5 +83,26 @@ function collection(url, kind, key, items, replyBytes) {
 /** Whether the client has a pub/sub API to measure (it may not exist yet). */
 const pubsubApi = () => typeof Connection.prototype.startSubscribe === 'function';
 
-window.bench = { seq, pipeline, bigValue, collection, pubsubApi, isolated: () => self.crossOriginIsolated };
+let subscriber = null;
+
+/** Subscribes to `channel`; `receive` then waits for the driver's messages. */
+async function subscribe(url, channel) {
+  const conn = await Connection.create({ url });
+  const sub = await conn.startSubscribe();
+  await sub.subscribe([channel]);
+  subscriber = { conn, sub };
+}
+
+/** Resolves once `messages` published messages arrived, then closes. */
+async function receive(messages) {
+  const { conn, sub } = subscriber;
+  try {
+    for (let i = 0; i < messages; i++) await sub.nextPublished();
+  } finally {
+    subscriber = null;
+    conn.close();
+  }
+}
+
+window.bench = { seq, pipeline, bigValue, collection, pubsubApi, subscribe, receive, isolated: () => self.crossOriginIsolated };
 window.benchReady = true;
