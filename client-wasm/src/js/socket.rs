@@ -103,6 +103,18 @@ impl RequestState {
     }
 }
 
+/// A request whose reply settles the returned Promise.
+fn promised_request(reply: ReplyKind, method: &'static str) -> (Promise, Request) {
+    let mut sink = None;
+    let promise =
+        Promise::new(&mut |resolve, reject| sink = Some(Sink::Promise { resolve, reject }));
+    let sink = sink.expect("a Promise runs its executor at once");
+    (
+        promise,
+        Request(Rc::new(RequestState::new(sink, reply, method))),
+    )
+}
+
 /// The Promise settlers of a pending wait (the socket opening).
 type Waiter = (Function, Function);
 
@@ -356,9 +368,9 @@ impl Socket {
 
     /// Queues one command line; its Promise settles with the reply.
     pub fn send(&self, line: Vec<Vec<u8>>, reply: ReplyKind, method: &'static str) -> Promise {
-        self.send_answered(line, reply, method, 1)
-            .pop()
-            .unwrap_or_else(|| Promise::resolve(&JsValue::UNDEFINED))
+        let (promise, request) = promised_request(reply, method);
+        self.push(line, vec![request]);
+        promise
     }
 
     /// Queues one command line that Redis answers `replies` times (one
@@ -370,16 +382,9 @@ impl Socket {
         method: &'static str,
         replies: usize,
     ) -> Vec<Promise> {
-        let mut promises = Vec::with_capacity(replies);
-        let mut requests = Vec::with_capacity(replies);
-        for _ in 0..replies {
-            let mut sink = None;
-            promises.push(Promise::new(&mut |resolve, reject| {
-                sink = Some(Sink::Promise { resolve, reject })
-            }));
-            let sink = sink.expect("a Promise runs its executor at once");
-            requests.push(Request(Rc::new(RequestState::new(sink, reply, method))));
-        }
+        let (promises, requests) = (0..replies)
+            .map(|_| promised_request(reply, method))
+            .unzip();
         self.push(line, requests);
         promises
     }
