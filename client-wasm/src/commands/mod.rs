@@ -296,7 +296,7 @@ macro_rules! command_rows {
     /// A member's rank from the highest score, or `null`.
     zrevrank => ["ZREVRANK"] (key: Native, member: Native) -> IntegerOrNull;
     /// A member's score, or `null`.
-    zscore => ["ZSCORE"] (key: Native, member: Native) -> Float;
+    zscore => ["ZSCORE"] (key: Native, member: Native) -> FloatOrNull;
 
     // Server and connection
     /// Authenticate to the server.

@@ -67,8 +67,10 @@ pub enum ReplyKind {
     IntegerOrNull,
     /// An integer reply read as a boolean.
     Boolean,
-    /// A float sent as a bulk string, as a `number`; or `null`.
+    /// A float sent as a bulk string, as a `number`.
     Float,
+    /// A float, or `null` when the server answers nil (`ZSCORE` of a missing member).
+    FloatOrNull,
     /// The generic decoding of `call()`: whatever the frame holds.
     Plain,
     /// `ListReply`, filled while it streams in.

@@ -347,7 +347,7 @@ pub fn reply(
         (K::Text, Frame::Bulk(bytes) | Frame::Simple(bytes)) => Ok(text(&bytes).into()),
         (K::Integer | K::IntegerOrNull, Frame::Integer(value)) => Ok(integer(value)),
         (K::Boolean, Frame::Integer(value)) => Ok(JsValue::from_bool(value != 0)),
-        (K::Float, frame) => float(frame),
+        (K::Float | K::FloatOrNull, frame) => float(frame),
         (K::Plain, frame) => plain(frame, encoder),
         (K::List | K::Set | K::Dict | K::ZRange, frame) => {
             Stream::whole(kind, items(frame)?, encoder)

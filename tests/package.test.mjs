@@ -1,0 +1,216 @@
+// The npm package as users get it: `npm pack` of client-wasm/pkg, installed
+// from the tarball into a fresh project, then
+//  - loaded with no bundler from a static server (an import map for the bare
+//    name) and from the output of `vite build`, both running commands
+//    through the real bridge to a real redis-server in headless Chromium;
+//  - type-checked: tests/types/good.ts compiles with `tsc --strict`, every
+//    line of tests/types/bad.ts marked `// error TSxxxx` fails with exactly
+//    that error, and the declarations name every method the wasm classes
+//    really have, and no other.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { launchBrowser, startBridge, startRedis } from './harness.mjs';
+
+const run = promisify(execFile);
+const TESTS = import.meta.dirname;
+const PKG_DIR = process.env.PKG_DIR ?? resolve(TESTS, '../client-wasm/pkg');
+const BIN = join(TESTS, 'node_modules/.bin');
+
+const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css' };
+
+/** A static file server for `root` on a free loopback port (what any web host does). */
+function serveStatic(root) {
+  const server = http.createServer((req, res) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[extname(path)] ?? 'application/octet-stream' });
+    createReadStream(path).pipe(res);
+  });
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
+}
+
+let dir;
+let app;
+let tarball;
+let server;
+let origin;
+let redis;
+let bridge;
+let browser;
+const stops = [];
+
+before(async () => {
+  assert.ok(existsSync(join(PKG_DIR, 'index.d.ts')), `no built package in ${PKG_DIR}: run scripts/build.sh first`);
+  dir = mkdtempSync(join(tmpdir(), 'redis-wasm-package-'));
+  stops.push(() => rmSync(dir, { recursive: true, force: true }));
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: PKG_DIR });
+  tarball = join(dir, JSON.parse(stdout)[0].filename);
+
+  // A fresh project: the fixture app, the package installed from the tarball.
+  app = join(dir, 'app');
+  cpSync(join(TESTS, 'package-app'), app, { recursive: true });
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app });
+
+  server = await serveStatic(app);
+  stops.push(() => new Promise((done) => { server.closeAllConnections(); server.close(done); }));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  redis = await startRedis();
+  stops.push(() => stopProcess(redis.proc));
+  bridge = await startBridge(redis.port, ['--allow-origin', origin]);
+  stops.push(() => stopProcess(bridge.proc));
+  browser = await launchBrowser();
+  stops.push(() => browser.close());
+});
+
+after(async () => {
+  for (const stop of stops.reverse()) await stop();
+});
+
+async function stopProcess(proc) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((done) => proc.once('exit', done));
+  proc.kill('SIGTERM');
+  await exited;
+}
+
+/** Opens `path` of the app, waits for `window.result`; also returns the URLs the page requested. */
+async function load(path) {
+  const page = await browser.newPage();
+  const requested = [];
+  const problems = [];
+  page.on('request', (req) => requested.push(new URL(req.url()).pathname));
+  page.on('pageerror', (err) => problems.push(err.message));
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+  try {
+    await page.goto(`${origin}${path}?bridge=ws://${bridge.addr}/`);
+    const result = await page.waitForFunction(() => window.result, null, { timeout: 15_000 })
+      .then((handle) => handle.jsonValue())
+      .catch((err) => { throw new Error(`${path}: ${problems.join('; ') || err.message}`); });
+    assert.equal(result.failed, undefined, `${path}: ${result.failed}`);
+    return { result, requested, problems };
+  } finally {
+    await page.close();
+  }
+}
+
+function checkCommands(result) {
+  assert.equal(result.set, 'OK');
+  assert.equal(result.get, 'hello');
+  assert.equal(result.incr, 1);
+  assert.deepEqual(result.list, ['a', 'b']);
+  assert.equal(result.error.isErrorReply, true);
+  assert.match(result.error.message, /^ERR value is not an integer/);
+  assert.deepEqual(result.bytes, [0, 255, 128]);
+}
+
+test('npm pack: the tarball holds the entry, its types, the glue and the wasm, and nothing else', async () => {
+  const { stdout } = await run('tar', ['tzf', tarball]);
+  const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
+  // (npm adds a README.md by itself when there is one.)
+  assert.deepEqual(files.filter((f) => !f.startsWith('snippets/') && f !== 'README.md'),
+    ['LICENSE', 'index.d.ts', 'index.js', 'package.json', 'redis_wasm.js', 'redis_wasm_bg.wasm']);
+  assert.ok(files.some((f) => /^snippets\/.+\/js\/classes\.js$/.test(f)), 'the classes.js snippet');
+  const manifest = JSON.parse(readFileSync(join(app, 'node_modules/redis-wasm/package.json'), 'utf8'));
+  assert.equal(manifest.name, 'redis-wasm');
+  assert.match(manifest.version, /^\d+\.\d+\.\d+/);
+  assert.ok(manifest.description && manifest.license && manifest.repository?.url);
+  assert.equal(manifest.type, 'module');
+  assert.equal(manifest.types, './index.d.ts');
+  assert.deepEqual(manifest.exports['.'], { types: './index.d.ts', default: './index.js' });
+  assert.ok(Array.isArray(manifest.sideEffects) && manifest.sideEffects.includes('./index.js'));
+});
+
+test('no bundler: a static server and <script type="module"> with an import map', async () => {
+  const { result, requested } = await load('/static.html');
+  checkCommands(result);
+  assert.ok(requested.includes('/node_modules/redis-wasm/index.js'), 'the entry came from node_modules');
+  assert.ok(requested.includes('/node_modules/redis-wasm/redis_wasm_bg.wasm'), 'the .wasm was found next to the module');
+  for (const name of ['Connection', 'Pool', 'ErrorReply', 'BytesEncoder', 'ZScoreBoundary', 'ListReply']) {
+    assert.ok(result.exports.includes(name), `exports ${name}`);
+  }
+});
+
+test('vite build: the bundle carries the .wasm as an asset and runs with no init call', async () => {
+  await run(join(BIN, 'vite'), ['build'], { cwd: app });
+  const assets = readdirSync(join(app, 'dist/assets'));
+  const wasm = assets.find((f) => f.endsWith('.wasm'));
+  assert.ok(wasm, `a .wasm asset in dist/assets: ${assets}`);
+  assert.deepEqual(readFileSync(join(app, 'dist/assets', wasm)), readFileSync(join(PKG_DIR, 'redis_wasm_bg.wasm')));
+  const bundle = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist/assets', f), 'utf8')).join('\n');
+  assert.ok(bundle.includes(wasm), 'the bundle refers to the hashed .wasm');
+
+  const { result, requested } = await load('/dist/index.html');
+  checkCommands(result);
+  assert.ok(requested.includes(`/dist/assets/${wasm}`), 'the page loaded the bundled .wasm');
+  assert.ok(!requested.some((p) => p.includes('node_modules')), 'nothing came from node_modules');
+});
+
+/** Runs `tsc -p <config>` in the app; resolves to `{ code, diagnostics: [{ file, line, code, text }] }`. */
+async function tsc(config) {
+  const outcome = await run(join(BIN, 'tsc'), ['-p', config, '--pretty', 'false'], { cwd: app })
+    .then(({ stdout }) => ({ code: 0, stdout }), (err) => ({ code: err.code, stdout: `${err.stdout}${err.stderr}` }));
+  const diagnostics = [...outcome.stdout.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+): (.*)$/gm)]
+    .map(([, file, line, code, text]) => ({ file, line: Number(line), code, text }));
+  return { ...outcome, diagnostics };
+}
+
+function tsconfig(name, files) {
+  writeFileSync(join(app, name), JSON.stringify({
+    compilerOptions: {
+      strict: true, noEmit: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler',
+      lib: ['es2022', 'dom'], types: [], skipLibCheck: false,
+    },
+    files,
+  }));
+}
+
+test('types: good.ts compiles with tsc --strict against the installed package', async () => {
+  cpSync(join(TESTS, 'types/good.ts'), join(app, 'good.ts'));
+  tsconfig('tsconfig.good.json', ['good.ts']);
+  const { code, stdout } = await tsc('tsconfig.good.json');
+  assert.equal(code, 0, stdout);
+});
+
+test('types: each wrong call in bad.ts fails with the expected error, and nothing else does', async () => {
+  cpSync(join(TESTS, 'types/bad.ts'), join(app, 'bad.ts'));
+  tsconfig('tsconfig.bad.json', ['bad.ts']);
+  const source = readFileSync(join(app, 'bad.ts'), 'utf8').split('\n');
+  const expected = source.flatMap((text, index) => {
+    const match = /\/\/ error (TS\d+)/.exec(text);
+    return match ? [`${index + 1} ${match[1]}`] : [];
+  });
+  assert.ok(expected.length >= 15, `${expected.length} expected errors`);
+  const { code, diagnostics, stdout } = await tsc('tsconfig.bad.json');
+  assert.notEqual(code, 0, 'bad.ts compiled');
+  assert.ok(diagnostics.every((d) => d.file === 'bad.ts'), `errors outside bad.ts (a config or package problem):\n${stdout}`);
+  assert.deepEqual(diagnostics.map((d) => `${d.line} ${d.code}`), expected, stdout);
+});
+
+test('types: the declarations name exactly the methods and getters the wasm classes have', async () => {
+  const { result } = await load('/static.html');
+  const lines = ["import type { Connection, Pool, Transaction, Subscription, Script, Cursor } from 'redis-wasm';"];
+  for (const [name, members] of Object.entries(result.prototypes)) {
+    assert.ok(members.length > 0, name);
+    const union = members.map((m) => JSON.stringify(m)).join(' | ');
+    const type = name === 'Cursor' ? 'Cursor<string>' : `${name}<string>`;
+    // Every runtime name is declared (TS2344 names the missing one)...
+    lines.push(`type ${name}Declared<K extends keyof ${type}> = K;`, `export type ${name}Runtime = ${name}Declared<${union}>;`);
+    // ...and every declared string key exists at runtime (TS2741/TS2739 name the extra ones).
+    lines.push(`export const ${name}Extra: Record<Exclude<Extract<keyof ${type}, string>, ${union}>, true> = {};`);
+  }
+  writeFileSync(join(app, 'complete.ts'), `${lines.join('\n')}\n`);
+  tsconfig('tsconfig.complete.json', ['complete.ts']);
+  const { code, stdout } = await tsc('tsconfig.complete.json');
+  assert.equal(code, 0, `the types and the runtime classes differ:\n${stdout}`);
+  assert.ok(result.prototypes.Connection.length > 150, `${result.prototypes.Connection.length} Connection members`);
+});

@@ -1,0 +1,228 @@
+// The command console: type a command, see Redis's reply.
+//
+// It talks through a connection with a `BytesEncoder`, so arguments can
+// hold any bytes ("\xff" escapes) and binary replies are shown exactly.
+// Several lines (paste them, or Shift+Enter between them) are issued in one
+// JS task, so the client pipelines them into one WebSocket message.
+import { render } from './render.js';
+
+const HISTORY_KEY = 'redis-wasm-demo:history';
+const HISTORY_MAX = 200;
+const utf8 = new TextEncoder();
+
+/**
+ * Splits a command line into words as redis-cli does: "double quotes" with
+ * \n \r \t \\ \" and \xHH escapes, 'single quotes' taken literally. Each
+ * word is a `Uint8Array`.
+ */
+export function parseCommandLine(line) {
+  const words = [];
+  const pattern = /"((?:\\.|[^"\\])*)"|'([^']*)'|(\S+)/g;
+  for (const [, doubleQuoted, singleQuoted, bare] of line.matchAll(pattern)) {
+    words.push(doubleQuoted !== undefined ? unescape(doubleQuoted) : utf8.encode(singleQuoted ?? bare));
+  }
+  return words;
+}
+
+function unescape(text) {
+  const bytes = [];
+  const simple = { n: 10, r: 13, t: 9, b: 8, a: 7, '\\': 92, '"': 34 };
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\' && text[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
+      bytes.push(parseInt(text.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else if (text[i] === '\\' && text[i + 1] in simple) {
+      bytes.push(simple[text[i + 1]]);
+      i += 1;
+    } else {
+      const codePoint = text.codePointAt(i);
+      const char = String.fromCodePoint(codePoint);
+      bytes.push(...utf8.encode(char));
+      i += char.length - 1;
+    }
+  }
+  return new Uint8Array(bytes);
+}
+
+/** `name` → `{ summary, syntax }` from `COMMAND DOCS`, for the hint line. */
+function describe(name, docsReply) {
+  const pairs = (flat) => {
+    const object = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) object[flat[i]] = flat[i + 1];
+    return object;
+  };
+  const argText = (arg) => {
+    const a = pairs(arg);
+    const nested = (a.arguments ?? []).map(argText);
+    let text = a.type === 'pure-token' ? a.token
+      : a.type === 'oneof' ? nested.join('|')
+        : a.type === 'block' ? nested.join(' ')
+          : a.display_text ?? a.name;
+    if (a.token && a.type !== 'pure-token') text = `${a.token} ${text}`;
+    const flags = a.flags ?? [];
+    if (flags.includes('multiple')) text = `${text} [${text} …]`;
+    return flags.includes('optional') ? `[${text}]` : text;
+  };
+  const docs = pairs(docsReply?.[1] ?? []);
+  return {
+    summary: docs.summary ?? '',
+    syntax: [name, ...(docs.arguments ?? []).map(argText)].join(' '),
+  };
+}
+
+/**
+ * Wires the console. `raw` is a `Connection<Uint8Array>` for the commands,
+ * `conn` a `Connection<string>` for the command names and docs.
+ */
+export function startConsole({ raw, conn, statusChanged }) {
+  const form = document.getElementById('prompt');
+  const input = document.getElementById('command');
+  const output = document.getElementById('output');
+  const hint = document.getElementById('hint');
+
+  let history = [];
+  try { history = JSON.parse(localStorage.getItem(HISTORY_KEY)) ?? []; } catch { /* private mode */ }
+  let historyAt = history.length;
+  let draft = '';
+
+  let names = [];
+  const docs = new Map();
+  // COMMAND LIST: every command this server knows, for Tab completion.
+  conn.call('COMMAND', 'LIST').then((list) => { names = list.map((n) => n.toUpperCase()).sort(); }, () => {});
+
+  function show(command, reply, ms) {
+    const entry = document.createElement('div');
+    entry.className = 'entry';
+    const cmd = document.createElement('div');
+    cmd.className = 'cmd';
+    cmd.textContent = command;
+    const time = document.createElement('span');
+    time.className = 'time';
+    time.textContent = `${ms.toFixed(1)} ms`;
+    const body = document.createElement('div');
+    const kind = reply.error ? 'error' : reply.value === null ? 'nil' : 'ok';
+    body.className = `reply ${kind}`;
+    body.append(reply.error ? `(error) ${reply.error.message}` : render(reply.value));
+    entry.append(time, cmd, body);
+    output.append(entry);
+  }
+
+  function note(text) {
+    const line = document.createElement('div');
+    line.className = 'note';
+    line.textContent = text;
+    output.append(line);
+  }
+
+  async function runLines(text) {
+    const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+    if (lines.length === 0) return;
+    if (lines.length === 1 && lines[0].toLowerCase() === 'clear') {
+      output.replaceChildren();
+      return;
+    }
+    // Issue every command before awaiting any: they leave together.
+    const started = performance.now();
+    const pending = lines.map((line) => {
+      const [name, ...args] = parseCommandLine(line);
+      const promise = raw.call(new TextDecoder().decode(name), ...args);
+      return promise.then((value) => ({ value, at: performance.now() }), (error) => ({ error, at: performance.now() }));
+    });
+    for (const [i, reply] of (await Promise.all(pending)).entries()) {
+      show(lines[i], reply, reply.at - started);
+    }
+    if (lines.length > 1) {
+      note(`${lines.length} commands pipelined: sent in one WebSocket message, all replies in ${(performance.now() - started).toFixed(1)} ms`);
+    }
+    output.scrollTop = output.scrollHeight;
+    if (!raw.isConnected) statusChanged();
+  }
+
+  function remember(text) {
+    if (history.at(-1) !== text) history.push(text);
+    history = history.slice(-HISTORY_MAX);
+    historyAt = history.length;
+    try { localStorage.setItem(HISTORY_KEY, JSON.stringify(history)); } catch { /* private mode */ }
+  }
+
+  function resize() {
+    input.rows = Math.min(8, input.value.split('\n').length);
+  }
+
+  /** The first word of the line the caret is on, while the caret is still in it. */
+  function wordAtCaret() {
+    const before = input.value.slice(0, input.selectionStart);
+    const lineStart = before.lastIndexOf('\n') + 1;
+    const word = before.slice(lineStart);
+    return /^\S*$/.test(word) ? { word, lineStart } : null;
+  }
+
+  function complete() {
+    const at = wordAtCaret();
+    if (!at || !at.word) return false;
+    const prefix = at.word.toUpperCase();
+    const matches = names.filter((n) => n.startsWith(prefix));
+    if (matches.length === 0) return false;
+    let common = matches[0];
+    for (const m of matches) while (!m.startsWith(common)) common = common.slice(0, -1);
+    const replacement = matches.length === 1 ? `${matches[0]} ` : common;
+    input.setRangeText(replacement, at.lineStart, input.selectionStart, 'end');
+    if (matches.length > 1) {
+      hint.textContent = `${matches.slice(0, 16).join('  ')}${matches.length > 16 ? `  … ${matches.length - 16} more` : ''}`;
+    } else {
+      updateHint();
+    }
+    return true;
+  }
+
+  async function updateHint() {
+    const line = input.value.slice(0, input.selectionStart).split('\n').at(-1);
+    const name = line.trim().split(/\s+/)[0]?.toUpperCase();
+    if (!name || !names.includes(name)) {
+      hint.textContent = 'Tab completes a command name · ↑/↓ history · Shift+Enter adds a line: several lines run as one pipeline';
+      return;
+    }
+    if (!docs.has(name)) {
+      // COMMAND DOCS: the summary and arguments Redis documents for it.
+      docs.set(name, conn.call('COMMAND', 'DOCS', name).then((reply) => describe(name, reply), () => null));
+    }
+    const doc = await docs.get(name);
+    if (doc) hint.textContent = `${doc.syntax}${doc.summary ? ` — ${doc.summary}` : ''}`;
+  }
+
+  input.addEventListener('keydown', (event) => {
+    const { key, shiftKey } = event;
+    if (key === 'Enter' && !shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (key === 'Tab' && !shiftKey) {
+      if (complete()) event.preventDefault();
+    } else if (key === 'ArrowUp' && !input.value.slice(0, input.selectionStart).includes('\n')) {
+      if (historyAt === 0) return;
+      if (historyAt === history.length) draft = input.value;
+      historyAt -= 1;
+      input.value = history[historyAt];
+      event.preventDefault();
+    } else if (key === 'ArrowDown' && !input.value.slice(input.selectionEnd).includes('\n')) {
+      if (historyAt >= history.length) return;
+      historyAt += 1;
+      input.value = historyAt === history.length ? draft : history[historyAt];
+      event.preventDefault();
+    }
+    queueMicrotask(resize);
+  });
+  input.addEventListener('input', () => { resize(); updateHint(); });
+  input.addEventListener('click', updateHint);
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    resize();
+    remember(text);
+    await runLines(text);
+  });
+  document.getElementById('console-clear').addEventListener('click', () => output.replaceChildren());
+  updateHint();
+}
