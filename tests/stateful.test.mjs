@@ -47,6 +47,14 @@ test('transactions: results at exec, errors in place, watch conflicts, discard',
   await rejects(never, m.TransactionError, 'discard rejects the queued commands');
   eq(await conn.get(a), 'changed', 'discarded commands did not run');
 
+  const aborted = await conn.multi();
+  const before = aborted.set(a, 'aborted');
+  const unknown = aborted.call('NOSUCHCOMMAND');
+  await rejects(aborted.exec(), m.TransactionError, 'a command Redis refuses to queue aborts the transaction');
+  await rejects(unknown, m.ErrorReply, 'that command rejects with its own error');
+  await rejects(before, m.TransactionError, 'the others with TransactionError');
+  eq(await conn.get(a), 'changed', 'nothing of the aborted transaction ran');
+
   const unwatched = await conn.multi([a]);
   eq(await Promise.all([unwatched.unwatch(), unwatched.exec()]), [undefined, undefined], 'unwatch inside the transaction');
 }));

@@ -193,6 +193,11 @@ export function makeReply(kind, a, b, c) {
   return new replies[kind](a, b, c);
 }
 
+/** Marks a Promise's rejection as handled: it is read later, by `exec()`. */
+export function handleLater(promise) {
+  promise.catch(() => {});
+}
+
 export function classes() {
   return { ...errors, ...replies, UTF8Encoder, BytesEncoder, ZScoreBoundary, ZAggregate };
 }

@@ -363,20 +363,11 @@ pub fn reply(
                 set.add(&item);
             },
         ),
-        (K::AsDict, frame) => {
+        (K::AsDict | K::ZRangeAsDict, frame) => {
             let map = Map::new();
-            for pair in items(frame)?.chunks_exact(2) {
-                map.set(
-                    &plain(pair[0].clone(), encoder)?,
-                    &plain(pair[1].clone(), encoder)?,
-                );
-            }
-            Ok(map.into())
-        }
-        (K::ZRangeAsDict, frame) => {
-            let map = Map::new();
-            for pair in items(frame)?.chunks_exact(2) {
-                map.set(&plain(pair[0].clone(), encoder)?, &float(pair[1].clone())?);
+            for (key, value) in pairs(items(frame)?) {
+                let scores = kind == K::ZRangeAsDict;
+                map.set(&plain(key, encoder)?, &pair_value(value, scores, encoder)?);
             }
             Ok(map.into())
         }
@@ -429,13 +420,9 @@ pub fn reply(
                     out.push(&plain(item, encoder)?);
                 }
             } else {
-                for pair in found.chunks_exact(2) {
-                    let value = if kind == K::ScanScores {
-                        float(pair[1].clone())?
-                    } else {
-                        plain(pair[1].clone(), encoder)?
-                    };
-                    out.push(&Array::of2(&plain(pair[0].clone(), encoder)?, &value));
+                for (key, value) in pairs(found) {
+                    let value = pair_value(value, kind == K::ScanScores, encoder)?;
+                    out.push(&Array::of2(&plain(key, encoder)?, &value));
                 }
             }
             Ok(Array::of2(&cursor.into(), &out).into())
@@ -446,6 +433,21 @@ pub fn reply(
             &JsValue::UNDEFINED,
         )),
         (_, other) => Err(unexpected(method, &other)),
+    }
+}
+
+/// The consecutive key, value pairs of a flat reply (HGETALL, WITHSCORES).
+fn pairs(items: Vec<Frame>) -> impl Iterator<Item = (Frame, Frame)> {
+    let mut items = items.into_iter();
+    std::iter::from_fn(move || Some((items.next()?, items.next()?)))
+}
+
+/// The value half of a pair: a score as a `number`, else decoded plainly.
+pub fn pair_value(frame: Frame, scores: bool, encoder: &Encoder) -> Result<JsValue, JsValue> {
+    if scores {
+        float(frame)
+    } else {
+        plain(frame, encoder)
     }
 }
 

@@ -5,7 +5,7 @@ use js_sys::Array;
 use resp::Frame;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{float, plain};
+use super::convert::{pair_value, plain};
 use super::encoder::Encoder;
 use crate::core::ReplyKind;
 
@@ -72,11 +72,7 @@ impl Stream {
         match self.key.take() {
             None => self.key = Some(plain(frame, encoder)?),
             Some(key) => {
-                let value = if self.kind == ReplyKind::ZRange {
-                    float(frame)?
-                } else {
-                    plain(frame, encoder)?
-                };
+                let value = pair_value(frame, self.kind == ReplyKind::ZRange, encoder)?;
                 self.container.push(&Array::of2(&key, &value));
             }
         }

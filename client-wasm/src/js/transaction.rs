@@ -21,6 +21,14 @@ use super::socket::Socket;
 use super::target::{Build, Issuer, Target};
 use crate::core::ReplyKind;
 
+#[wasm_bindgen(module = "/js/classes.js")]
+extern "C" {
+    /// Keeps a queuing error from being reported as unhandled: `exec()`
+    /// reads it and rejects the command's own Promise with it.
+    #[wasm_bindgen(js_name = handleLater)]
+    fn handle_later(promise: &Promise);
+}
+
 /// A command queued in the transaction.
 struct Queued {
     reply: ReplyKind,
@@ -55,6 +63,7 @@ impl Issuer for Rc<TxInner> {
             Err(err) => return Promise::reject(&err),
         };
         let queuing = self.socket.send(line, ReplyKind::Status, method);
+        handle_later(&queuing);
         let mut settlers = None;
         let promise = Promise::new(&mut |resolve, reject| settlers = Some((resolve, reject)));
         let (resolve, reject) = settlers.expect("a Promise runs its executor at once");
