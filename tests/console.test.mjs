@@ -2,20 +2,14 @@
 // Redis through the real bridge, and its reply is shown.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { redisCommand, startStack } from './harness.mjs';
+import { openDemo, redisCommand, startStack } from './harness.mjs';
 
 let stack;
 let page;
 
 before(async () => {
   stack = await startStack();
-  page = await stack.browser.newPage();
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(err.message));
-  await page.goto(stack.url);
-  await page.locator('#status.connected').waitFor({ timeout: 10_000 }).catch((err) => {
-    throw new Error(`the demo did not connect: ${problems.join('; ') || err.message}`);
-  });
+  ({ page } = await openDemo(stack));
 });
 
 after(async () => {

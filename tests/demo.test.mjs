@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { redisCommand, startStack } from './harness.mjs';
+import { openDemo, redisCommand, startStack } from './harness.mjs';
 
 const DOCS = process.env.DOCS_DIR ?? resolve(import.meta.dirname, '../docs');
 
 let stack;
 let page;
-const problems = [];
+let problems;
 const redis = (...words) => redisCommand(stack.redisPort, ...words);
 
 before(async () => {
@@ -30,12 +30,7 @@ before(async () => {
     ['SET', 'demo:session', 'abc', 'EX', '3600'],
   ]) await redis(...words);
   for (let i = 0; i < 120; i++) await redis('SET', `bulk:${String(i).padStart(3, '0')}`, String(i));
-  page = await stack.browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  page.on('pageerror', (err) => problems.push(err.message));
-  await page.goto(stack.url);
-  await page.locator('#status.connected').waitFor({ timeout: 10_000 }).catch((err) => {
-    throw new Error(`the demo did not connect: ${problems.join('; ') || err.message}`);
-  });
+  ({ page, problems } = await openDemo(stack, { viewport: { width: 1440, height: 1000 } }));
 });
 
 after(async () => {

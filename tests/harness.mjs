@@ -143,3 +143,15 @@ export async function startStack() {
     throw err;
   }
 }
+
+/** Opens the demo page served by the stack's bridge and waits until it is connected. */
+export async function openDemo(stack, pageOptions) {
+  const page = await stack.browser.newPage(pageOptions);
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  await page.goto(stack.url);
+  await page.locator('#status.connected').waitFor({ timeout: 10_000 }).catch((err) => {
+    throw new Error(`the demo did not connect: ${problems.join('; ') || err.message}`);
+  });
+  return { page, problems };
+}
