@@ -14,6 +14,11 @@ import { renderTables, writeJson, writeSvg, fmt } from './lib/report.mjs';
 const BENCH = import.meta.dirname;
 const ROOT = join(BENCH, '..');
 const quick = process.argv.includes('--quick');
+// `--only <regex>`: the cases whose "workload / system" matches (the idle
+// connections as "idle WebSockets"), for a focused look; the default is all.
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? new RegExp(process.argv[onlyAt + 1], 'i') : null;
+const selected = (label) => !only || only.test(label);
 const size = quick ? SIZES.quick : SIZES.full;
 const CASE_TIMEOUT_MS = quick ? 60_000 : 240_000;
 
@@ -30,22 +35,22 @@ let idle = null;
 let isolated = false;
 try {
   isolated = await stack.page.evaluate(() => window.bench.isolated());
-  const pubsubInPage = await stack.page.evaluate(() => window.bench.pubsubApi());
-  if (!pubsubInPage) {
-    notes.push('The wasm client has no pub/sub API yet (no Connection.startSubscribe): pub/sub is measured with the raw ws load generator (and an ioredis TCP subscriber as baseline), not in the browser.');
-  }
   log(`preparing ${size.items}-item list and hash`);
   await prepareCollections(stack.redisPort, size.items);
-  const suite = workloads(stack, size, { pubsubInPage });
-  for (let rep = 0; rep < size.reps; rep++) {
+  const suite = workloads(stack, size);
+  // Round 0 warms up (JIT tiers in Chromium and Node, Redis's allocator)
+  // and is not recorded.
+  for (let rep = 0; rep <= size.reps; rep++) {
     for (const { name, systems } of suite.list) {
       const keys = Object.keys(systems);
       const order = keys.map((_, i) => keys[(i + rep) % keys.length]);
       for (const key of order) {
         const label = `${name} / ${SYSTEMS[key]}`;
-        log(`round ${rep + 1}/${size.reps}: ${label}`);
+        if (!selected(label)) continue;
+        log(`${rep ? `round ${rep}/${size.reps}` : 'warm-up'}: ${label}`);
         try {
           const result = await withTimeout(systems[key](), CASE_TIMEOUT_MS, label);
+          if (!rep) continue;
           const id = `${name}\0${SYSTEMS[key]}`;
           if (!samples.has(id)) samples.set(id, {});
           for (const [metric, value] of Object.entries(result)) (samples.get(id)[metric] ??= []).push(value);
@@ -59,13 +64,15 @@ try {
   }
   suite.close();
 
-  const n = idleCapacity(size.idle);
-  if (n < size.idle) notes.push(`Idle connections: ${n} instead of ${size.idle}; the open-file limit (${openFileLimit()}) caps it, as the bridge holds a WebSocket and a Redis socket per connection.`);
-  log(`opening ${n} idle WebSockets to the bridge`);
-  try {
-    idle = await withTimeout(idleRss(stack.urls.bridge, stack.bridgePid, n, LOOPBACK_ADDRS), CASE_TIMEOUT_MS, 'idle connections');
-  } catch (err) {
-    errors.push(`idle connections: ${err.message}`);
+  const n = selected('idle WebSockets') ? idleCapacity(size.idle) : 0;
+  if (n && n < size.idle) notes.push(`Idle connections: ${n} instead of ${size.idle}; the open-file limit (${openFileLimit()}) caps it, as the bridge holds a WebSocket and a Redis socket per connection.`);
+  if (n) {
+    log(`opening ${n} idle WebSockets to a fresh bridge`);
+    try {
+      idle = await withTimeout(stack.withFreshBridge(({ url, pid }) => idleRss(url, pid, n, LOOPBACK_ADDRS)), CASE_TIMEOUT_MS, 'idle connections');
+    } catch (err) {
+      errors.push(`idle connections: ${err.message}`);
+    }
   }
 } finally {
   await stack.stop();
@@ -96,9 +103,9 @@ const record = {
   errors,
 };
 if (nativeMBps) {
-  notes.push(`Native decode (resp crate, criterion, last \`cargo bench -p resp\`): ${fmt(nativeMBps)} MB/s. The in-page figure includes the transfer and building the JS Array, so it is a lower bound on the wasm decoder.`);
+  notes.push(`Native decode (resp crate, criterion \`cargo bench -p resp --bench decode\`, run by bench/run before the suite): ${fmt(nativeMBps)} MB/s.`);
 } else {
-  notes.push('No criterion result under target/criterion: run `cargo bench -p resp --bench decode` to compare the in-page decode speed with native.');
+  notes.push('No criterion result under target/criterion (quick runs skip it): run `cargo bench -p resp --bench decode` to compare the wasm decoder with native.');
 }
 if (!isolated) notes.push('The bench page was not cross-origin isolated: performance.now() is coarse (100 µs) in the browser latencies.');
 

@@ -13,7 +13,7 @@ scripts/setup.sh
 step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy -p redis-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p redis-wasm --target wasm32-unknown-unknown --all-targets --features bench -- -D warnings
 
 step "Rust tests (codec, client core, bridge) and benchmark smoke run"
 cargo test --workspace --all-targets
@@ -29,7 +29,10 @@ start_redis
 # The test page is served by wasm-bindgen's runner: pin its address so the
 # bridge can allow exactly that origin.
 TEST_PAGE_ADDR="127.0.0.1:$(free_port)"
-start_bridge target/debug/redis-ws-bridge 127.0.0.1:0 --allow-origin "http://$TEST_PAGE_ADDR"
+# Messages over 1 MiB are refused, so the large-value test shows the client
+# splitting its writes.
+start_bridge target/debug/redis-ws-bridge 127.0.0.1:0 --allow-origin "http://$TEST_PAGE_ADDR" \
+  --max-message-size 1048576
 export REDIS_WASM_TEST_BRIDGE="ws://$BRIDGE_ADDR/"
 WASM_BINDGEN_TEST_ADDRESS=$TEST_PAGE_ADDR CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} \
   wasm-pack test --headless --chrome --mode no-install client-wasm

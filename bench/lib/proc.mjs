@@ -41,3 +41,28 @@ export function rssKiB(pid) {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match[1]);
 }
+
+/**
+ * CPU ms so far of every process of the stack (Chromium's by their
+ * `--type`, redis-server, the relays), keyed "pid name".
+ */
+export function stackCpuMs() {
+  const out = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Chromium's children rewrite their command line into one string.
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const program = cmdline.split(' ')[0].split('/').pop();
+      let name;
+      if (/redis-server|redis-ws-bridge|websockify/.test(program)) name = program;
+      else if (/websockify/.test(cmdline)) name = 'websockify';
+      else if (/chrom/.test(cmdline)) {
+        const type = /--utility-sub-type=(\S+)/.exec(cmdline)?.[1] ?? /--type=(\S+)/.exec(cmdline)?.[1] ?? 'browser';
+        name = `chromium ${type}`;
+      } else continue;
+      out.set(`${entry} ${name}`, cpuMs(Number(entry)));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}

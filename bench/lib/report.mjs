@@ -4,9 +4,11 @@ import { writeFileSync } from 'node:fs';
 export const UNITS = {
   opsPerSec: 'ops/s', p50Ms: 'p50 ms', p99Ms: 'p99 ms', upMBps: 'SET MB/s', downMBps: 'GET MB/s',
   itemsPerSec: 'items/s', MBps: 'MB/s', msgsPerSec: 'msgs/s', relayCpuMsPerMB: 'relay CPU ms/MB',
+  relayCpuUsPerOp: 'relay CPU µs/op', relayCpuUsPerMsg: 'relay CPU µs/msg',
+  decodeMBps: 'decode MB/s', decodeToJsMBps: 'decode → JS values MB/s', nsPerCommand: 'ns per command read + encoded',
 };
 /** Metrics where more is better (the chart draws these). */
-const THROUGHPUT = new Set(['opsPerSec', 'upMBps', 'downMBps', 'itemsPerSec', 'msgsPerSec']);
+const THROUGHPUT = new Set(['opsPerSec', 'upMBps', 'downMBps', 'itemsPerSec', 'msgsPerSec', 'decodeMBps', 'decodeToJsMBps']);
 
 export function fmt(x) {
   if (x === undefined || x === null || !Number.isFinite(x)) return '-';
@@ -41,7 +43,7 @@ export function writeJson(path, record) {
 }
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1'];
+const COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#9c755f'];
 
 /** One panel per workload × throughput metric: a bar per system (median) with a min–max whisker. */
 export function writeSvg(path, record) {

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
+import { launchChromium } from './browser.mjs';
 
 const BENCH = join(import.meta.dirname, '..');
 // The harness reads these when imported: the release bridge, serving bench/www.
@@ -54,14 +55,16 @@ async function startWebsockify(redisPort) {
  * The bench page. It is not cross-origin isolated (the bridge sends no
  * COOP/COEP headers), so in-page timers have 100 µs resolution.
  */
-async function openPage(browser, origin) {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err));
-  await page.goto(`${origin}/`);
-  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 20_000 }).catch((err) => {
-    throw new Error(`bench page did not load: ${errors.join('; ') || err.message}`);
-  });
+async function openBenchPage(chromium, origin) {
+  const page = await chromium.openPage(`${origin}/`);
+  const deadline = Date.now() + 20_000;
+  while (!(await page.evaluate(() => window.benchReady === true).catch(() => false))) {
+    if (Date.now() > deadline) {
+      const why = await page.evaluate(() => window.benchError).catch(() => undefined);
+      throw new Error(`bench page did not load${why ? `: ${why}` : ''}`);
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
   return page;
 }
 
@@ -77,15 +80,27 @@ export async function startStack() {
     stops.push(() => stop(bridge.proc));
     const websockify = await startWebsockify(redis.port);
     stops.push(() => stop(websockify.proc, { group: true }));
-    const browser = await harness.launchBrowser();
-    stops.push(() => browser.close());
-    const page = await openPage(browser, `http://${bridge.addr}`);
+    const chromium = await launchChromium();
+    stops.push(() => chromium.close());
+    const page = await openBenchPage(chromium, `http://${bridge.addr}`);
     return {
       redisPort: redis.port,
       bridgePid: bridge.proc.pid,
       websockifyPid: websockify.proc.pid,
       urls: { bridge: `ws://${bridge.addr}/`, websockify: `ws://127.0.0.1:${websockify.port}/` },
-      browser,
+      /**
+       * Runs `measure({ url, pid })` against a bridge of its own, started
+       * now and stopped after: memory figures must not count (or reuse)
+       * what earlier workloads left in the shared bridge's heap.
+       */
+      async withFreshBridge(measure) {
+        const fresh = await harness.startBridge(redis.port, BRIDGE_LIMITS);
+        try {
+          return await measure({ url: `ws://${fresh.addr}/`, pid: fresh.proc.pid });
+        } finally {
+          await stop(fresh.proc);
+        }
+      },
       page,
       stop: stopAll,
     };

@@ -10,34 +10,57 @@ export const SYSTEMS = {
   ioPipe: 'ioredis pipeline · TCP',
   wasmBridge: 'wasm client · bridge',
   wasmWsk: 'wasm client · websockify',
+  bareBridge: 'bare browser WebSocket · bridge',
+  wasmPage: 'wasm client · in page, no I/O',
   wsBridge: 'ws load gen · bridge',
   wsWsk: 'ws load gen · websockify',
 };
 
 export const SIZES = {
-  full: { reps: 5, seq: 10_000, pipeOps: 100_000, big: { 1e6: 20, 1e7: 3 }, concMs: 3000, concRbOps: 100_000, items: 100_000, messages: 100_000, idle: 10_000 },
-  quick: { reps: 1, seq: 1000, pipeOps: 10_000, big: { 1e6: 3, 1e7: 1 }, concMs: 500, concRbOps: 10_000, items: 10_000, messages: 5000, idle: 500 },
+  full: { reps: 5, micro: { rounds: 20, calls: 200_000 }, seq: 10_000, pipeOps: 100_000, big: { 1e6: 20, 1e7: 3 }, concMs: 3000, concRbOps: 100_000, items: 100_000, messages: 100_000, idle: 10_000 },
+  quick: { reps: 1, micro: { rounds: 5, calls: 20_000 }, seq: 1000, pipeOps: 10_000, big: { 1e6: 3, 1e7: 1 }, concMs: 500, concRbOps: 10_000, items: 10_000, messages: 5000, idle: 500 },
 };
 
 /** Source addresses for many connections: 127.0.0.x spreads them over more ephemeral ports. */
 export const LOOPBACK_ADDRS = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1}`);
 
 /** Builds the workload list for a stack (see stack.mjs) and sizes. */
-export function workloads(stack, size, { pubsubInPage }) {
+export function workloads(stack, size) {
   const { page, redisPort: port, urls } = stack;
   const inPage = (fn, ...args) => page.evaluate(([f, a]) => window.bench[f](...a), [fn, args]);
   const rbMixed = (r) => ({ opsPerSec: tcp.mixedRate(r.set.rps, r.get.rps), p50Ms: (r.set.p50Ms + r.get.p50Ms) / 2, p99Ms: (r.set.p99Ms + r.get.p99Ms) / 2 });
 
   const list = [];
   const add = (name, systems) => list.push({ name, systems });
+  /**
+   * Wraps `run` to add the relay's CPU time (read from /proc around it) per
+   * unit of work, as `metric`: µs per op or message, ms per MB. Throughput
+   * through a relay is bounded by its clients as much as by the relay; its
+   * CPU cost per unit of work is the relay's alone.
+   */
+  const relayCpu = (relay, metric, units, run) => async () => {
+    const [pid, withChildren] = relay === 'bridge' ? [stack.bridgePid, false] : [stack.websockifyPid, true];
+    const before = cpuMs(pid, { withChildren });
+    const result = await run();
+    // websockify's per-connection process exits at close: give the parent time to reap it.
+    if (withChildren) await new Promise((done) => setTimeout(done, 300));
+    const ms = cpuMs(pid, { withChildren }) - before;
+    return { ...result, [metric]: (metric.includes('Us') ? ms * 1000 : ms) / units };
+  };
+  const perOp = (relay, ops, run) => relayCpu(relay, 'relayCpuUsPerOp', ops, run);
+
+  add('micro: RESP decode, JS↔wasm', {
+    wasmPage: () => inPage('micro', size.micro.rounds, size.micro.calls),
+  });
 
   add('sequential SET/GET', {
     rb: async () => rbMixed(await tcp.redisBenchmark(port, { requests: size.seq })),
     io: () => tcp.seq(port, size.seq),
-    wasmBridge: () => inPage('seq', urls.bridge, size.seq),
-    wasmWsk: () => inPage('seq', urls.websockify, size.seq),
-    wsBridge: () => wsraw.seq(urls.bridge, size.seq),
-    wsWsk: () => wsraw.seq(urls.websockify, size.seq),
+    wasmBridge: perOp('bridge', size.seq, () => inPage('seq', urls.bridge, size.seq)),
+    wasmWsk: perOp('websockify', size.seq, () => inPage('seq', urls.websockify, size.seq)),
+    bareBridge: () => inPage('seq', urls.bridge, size.seq, true),
+    wsBridge: perOp('bridge', size.seq, () => wsraw.seq(urls.bridge, size.seq)),
+    wsWsk: perOp('websockify', size.seq, () => wsraw.seq(urls.websockify, size.seq)),
   });
 
   for (const depth of [100, 1000]) {
@@ -46,25 +69,19 @@ export function workloads(stack, size, { pubsubInPage }) {
       rb: async () => ({ opsPerSec: (await tcp.redisBenchmark(port, { requests: size.pipeOps, pipeline: depth, tests: 'set' })).set.rps }),
       io: () => tcp.pipeline(port, depth, batches, false),
       ioPipe: () => tcp.pipeline(port, depth, batches, true),
-      wasmBridge: () => inPage('pipeline', urls.bridge, depth, batches),
-      wasmWsk: () => inPage('pipeline', urls.websockify, depth, batches),
-      wsBridge: () => wsraw.pipeline(urls.bridge, depth, batches),
-      wsWsk: () => wsraw.pipeline(urls.websockify, depth, batches),
+      wasmBridge: perOp('bridge', size.pipeOps, () => inPage('pipeline', urls.bridge, depth, batches)),
+      wasmWsk: perOp('websockify', size.pipeOps, () => inPage('pipeline', urls.websockify, depth, batches)),
+      bareBridge: () => inPage('pipeline', urls.bridge, depth, batches, true),
+      wsBridge: perOp('bridge', size.pipeOps, () => wsraw.pipeline(urls.bridge, depth, batches)),
+      wsWsk: perOp('websockify', size.pipeOps, () => wsraw.pipeline(urls.websockify, depth, batches)),
     });
   }
 
-  // Large values; the relay's CPU time per MB relayed (both ways) is read from /proc around each run.
+  // Large values (MB/s each way).
   for (const [bytes, count] of Object.entries(size.big).map(([b, c]) => [Number(b), c])) {
     const relayed = (2 * bytes * count) / 1e6;
-    const withCpu = (pid, withChildren, run) => async () => {
-      const before = cpuMs(pid, { withChildren });
-      const result = await run();
-      // websockify's per-connection process exits at close: give the parent time to reap it.
-      if (withChildren) await new Promise((done) => setTimeout(done, 300));
-      return { ...result, relayCpuMsPerMB: (cpuMs(pid, { withChildren }) - before) / relayed };
-    };
-    const onBridge = (run) => withCpu(stack.bridgePid, false, run);
-    const onWsk = (run) => withCpu(stack.websockifyPid, true, run);
+    const onBridge = (run) => relayCpu('bridge', 'relayCpuMsPerMB', relayed, run);
+    const onWsk = (run) => relayCpu('websockify', 'relayCpuMsPerMB', relayed, run);
     add(`${bytes / 1e6} MB values`, {
       rb: async () => {
         const r = await tcp.redisBenchmark(port, { requests: count, size: bytes });
@@ -73,6 +90,7 @@ export function workloads(stack, size, { pubsubInPage }) {
       io: () => tcp.bigValue(port, bytes, count),
       wasmBridge: onBridge(() => inPage('bigValue', urls.bridge, bytes, count)),
       wasmWsk: onWsk(() => inPage('bigValue', urls.websockify, bytes, count)),
+      bareBridge: () => inPage('bigValue', urls.bridge, bytes, count, true),
       wsBridge: onBridge(() => wsraw.bigValue(urls.bridge, bytes, count)),
       wsWsk: onWsk(() => wsraw.bigValue(urls.websockify, bytes, count)),
     });
@@ -91,8 +109,8 @@ export function workloads(stack, size, { pubsubInPage }) {
     const replyBytes = collectionReplyBytes(kind, size.items);
     add(kind === 'list' ? `LRANGE ${size.items} → Array` : `HGETALL ${size.items} → Map`, {
       io: () => tcp.collection(port, kind, key, size.items, replyBytes),
-      wasmBridge: () => inPage('collection', urls.bridge, kind, key, size.items, replyBytes),
-      wasmWsk: () => inPage('collection', urls.websockify, kind, key, size.items, replyBytes),
+      wasmBridge: relayCpu('bridge', 'relayCpuMsPerMB', replyBytes / 1e6, () => inPage('collection', urls.bridge, kind, key, size.items, replyBytes)),
+      wasmWsk: relayCpu('websockify', 'relayCpuMsPerMB', replyBytes / 1e6, () => inPage('collection', urls.websockify, kind, key, size.items, replyBytes)),
     });
   }
 
@@ -104,11 +122,13 @@ export function workloads(stack, size, { pubsubInPage }) {
     await Promise.all([publishAll(channel)(), inPage('receive', size.messages)]);
     return { msgsPerSec: (size.messages * 1000) / (performance.now() - start) };
   };
+  const perMsg = (relay, run) => relayCpu(relay, 'relayCpuUsPerMsg', size.messages, run);
   add('pub/sub to one subscriber', {
-    ...(pubsubInPage && { wasmBridge: inPagePubsub(urls.bridge, 'bench:wasmb'), wasmWsk: inPagePubsub(urls.websockify, 'bench:wasmw') }),
+    wasmBridge: perMsg('bridge', inPagePubsub(urls.bridge, 'bench:wasmb')),
+    wasmWsk: perMsg('websockify', inPagePubsub(urls.websockify, 'bench:wasmw')),
     io: () => tcp.pubsub(port, 'bench:io', size.messages, publishAll('bench:io')),
-    wsBridge: () => wsraw.pubsub(urls.bridge, 'bench:wsb', size.messages, publishAll('bench:wsb')),
-    wsWsk: () => wsraw.pubsub(urls.websockify, 'bench:wsw', size.messages, publishAll('bench:wsw')),
+    wsBridge: perMsg('bridge', () => wsraw.pubsub(urls.bridge, 'bench:wsb', size.messages, publishAll('bench:wsb'))),
+    wsWsk: perMsg('websockify', () => wsraw.pubsub(urls.websockify, 'bench:wsw', size.messages, publishAll('bench:wsw'))),
   });
 
   return { list, close: () => publisher.disconnect() };

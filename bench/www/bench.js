@@ -2,6 +2,10 @@
 // client-wasm/pkg by bench/run) running each workload against a WebSocket
 // URL given by the driver (the bridge or websockify). Every function
 // returns plain numbers; percentiles are computed here.
+//
+// With `bare` set, the same workload runs on a bare browser WebSocket with
+// hand-encoded commands and replies only counted: the most any client in
+// this browser could do, which bounds ours.
 import { Connection, BytesEncoder } from './pkg/index.js';
 
 const quantile = (values, q) => {
@@ -11,19 +15,106 @@ const quantile = (values, q) => {
   return sorted[lo] + (sorted[Math.ceil(pos)] - sorted[lo]) * (pos - lo);
 };
 
-async function withConnection(options, work) {
-  const conn = await Connection.create(options);
+const encoder = new TextEncoder();
+
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** One RESP command as bytes; `args` are strings or Uint8Arrays. */
+function command(...args) {
+  const parts = [encoder.encode(`*${args.length}\r\n`)];
+  for (const arg of args) {
+    const bytes = typeof arg === 'string' ? encoder.encode(arg) : arg;
+    parts.push(encoder.encode(`$${bytes.length}\r\n`), bytes, encoder.encode('\r\n'));
+  }
+  return concat(parts);
+}
+
+/**
+ * Counts the replies in a stream of messages; knows only the replies these
+ * workloads get (simple strings, errors, integers, bulk strings), split
+ * anywhere across messages.
+ */
+function replyCounter() {
+  let body = 0; // bytes of a bulk string (and its CRLF) still to come
+  let header = ''; // a header line split across messages
+  return (bytes) => {
+    let replies = 0;
+    let at = 0;
+    while (at < bytes.length) {
+      if (body) {
+        const taken = Math.min(body, bytes.length - at);
+        body -= taken;
+        at += taken;
+        if (!body) replies++;
+        continue;
+      }
+      const lf = bytes.indexOf(10, at);
+      header += String.fromCharCode(...bytes.subarray(at, lf < 0 ? bytes.length : lf));
+      if (lf < 0) break;
+      at = lf + 1;
+      const line = header.slice(0, -1); // without its CR
+      header = '';
+      if (line[0] === '*') throw new Error('bare socket: an array reply is not counted');
+      const len = line[0] === '$' ? Number(line.slice(1)) : -1;
+      if (len >= 0) body = len + 2;
+      else replies++;
+    }
+    return replies;
+  };
+}
+
+/** A bare WebSocket: `request(bytes, replies)` sends one message and resolves once that many replies came. */
+function bareSocket(url) {
+  return new Promise((open, fail) => {
+    const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    const count = replyCounter();
+    let received = 0;
+    let expected = 0;
+    let waiter = null;
+    ws.onmessage = (event) => {
+      received += count(new Uint8Array(event.data));
+      if (waiter && received >= waiter.target) waiter.resolve();
+    };
+    ws.onclose = () => waiter?.reject(new Error(`bare socket to ${url} closed`));
+    ws.onerror = () => fail(new Error(`bare socket to ${url} failed`));
+    ws.onopen = () => open({
+      request(bytes, replies = 1) {
+        expected += replies;
+        const target = expected;
+        ws.send(bytes);
+        return new Promise((resolve, reject) => { waiter = { target, resolve, reject }; });
+      },
+      close: () => ws.close(),
+    });
+  });
+}
+
+/** Runs `work` with the wasm client (`Connection.create(options)`) or a bare socket. */
+async function withClient(bare, options, work) {
+  const client = bare ? await bareSocket(options.url) : await Connection.create(options);
   try {
-    return await work(conn);
+    return await work(client);
   } finally {
-    conn.close();
+    client.close();
   }
 }
 
 /** Sequential SET/GET round trips, each awaited. */
-function seq(url, n) {
-  return withConnection({ url }, async (conn) => {
-    const op = (i) => (i % 2 ? conn.get('bench:seq') : conn.set('bench:seq', 'xxx'));
+function seq(url, n, bare = false) {
+  const [SET, GET] = bare ? [command('SET', 'bench:seq', 'xxx'), command('GET', 'bench:seq')] : [];
+  return withClient(bare, { url }, async (conn) => {
+    const op = bare
+      ? (i) => conn.request(i % 2 ? GET : SET)
+      : (i) => (i % 2 ? conn.get('bench:seq') : conn.set('bench:seq', 'xxx'));
     for (let i = 0; i < 100; i++) await op(i);
     const lat = new Array(n);
     const start = performance.now();
@@ -37,11 +128,14 @@ function seq(url, n) {
   });
 }
 
-/** `batches` × `depth` SETs issued without awaiting (one WebSocket message each batch). */
-function pipeline(url, depth, batches) {
-  return withConnection({ url }, async (conn) => {
-    const keys = Array.from({ length: depth }, (_, i) => `bench:p:${i}`);
-    const batch = () => Promise.all(keys.map((key) => conn.set(key, 'xxx')));
+/** `batches` × `depth` SETs issued without awaiting (one WebSocket message each batch): one message in flight. */
+function pipeline(url, depth, batches, bare = false) {
+  const keys = Array.from({ length: depth }, (_, i) => `bench:p:${i}`);
+  const message = bare && concat(keys.map((key) => command('SET', key, 'xxx')));
+  return withClient(bare, { url }, async (conn) => {
+    const batch = bare
+      ? () => conn.request(message, depth)
+      : () => Promise.all(keys.map((key) => conn.set(key, 'xxx')));
     await batch();
     const start = performance.now();
     for (let b = 0; b < batches; b++) await batch();
@@ -50,18 +144,21 @@ function pipeline(url, depth, batches) {
 }
 
 /** SET then GET of a `size`-byte Uint8Array, `count` times each: MB/s each way. */
-function bigValue(url, size, count) {
-  return withConnection({ url, encoder: new BytesEncoder() }, async (conn) => {
-    const key = new TextEncoder().encode('bench:big');
-    const value = new Uint8Array(size).fill(0x78);
-    let t0 = performance.now();
-    for (let i = 0; i < count; i++) await conn.set(key, value);
-    const up = performance.now() - t0;
-    t0 = performance.now();
-    for (let i = 0; i < count; i++) {
+function bigValue(url, size, count, bare = false) {
+  const key = encoder.encode('bench:big');
+  const value = new Uint8Array(size).fill(0x78);
+  const [SET, GET] = bare ? [command('SET', key, value), command('GET', key)] : [];
+  return withClient(bare, { url, encoder: new BytesEncoder() }, async (conn) => {
+    const set = bare ? () => conn.request(SET) : () => conn.set(key, value);
+    const get = bare ? () => conn.request(GET) : async () => {
       const got = await conn.get(key);
       if (got.length !== size) throw new Error(`GET returned ${got.length} bytes`);
-    }
+    };
+    let t0 = performance.now();
+    for (let i = 0; i < count; i++) await set();
+    const up = performance.now() - t0;
+    t0 = performance.now();
+    for (let i = 0; i < count; i++) await get();
     const down = performance.now() - t0;
     const mb = (size * count) / 1e6;
     return { upMBps: (mb * 1000) / up, downMBps: (mb * 1000) / down };
@@ -70,7 +167,7 @@ function bigValue(url, size, count) {
 
 /** LRANGE 0 -1 into an Array, or HGETALL into a Map, of a key prepared by the driver. */
 function collection(url, kind, key, items, replyBytes) {
-  return withConnection({ url }, async (conn) => {
+  return withClient(false, { url }, async (conn) => {
     const t0 = performance.now();
     const got = kind === 'list' ? await conn.lrangeAsList(key, 0, -1) : await conn.hgetallAsDict(key);
     const ms = performance.now() - t0;
@@ -79,9 +176,6 @@ function collection(url, kind, key, items, replyBytes) {
     return { itemsPerSec: (items * 1000) / ms, MBps: replyBytes / 1e3 / ms };
   });
 }
-
-/** Whether the client has a pub/sub API to measure (it may not exist yet). */
-const pubsubApi = () => typeof Connection.prototype.startSubscribe === 'function';
 
 let subscriber = null;
 
@@ -104,5 +198,30 @@ async function receive(messages) {
   }
 }
 
-window.bench = { seq, pipeline, bigValue, collection, pubsubApi, subscribe, receive, isolated: () => self.crossOriginIsolated };
+/**
+ * The micro-benchmarks (the client built with its `bench` feature, see
+ * client-wasm/src/js/micro.rs): decoding 1 MiB of replies inside wasm,
+ * `rounds` times, into frames and into JS values; and `calls` commands
+ * read from JS and encoded, with no socket.
+ */
+async function micro(rounds, calls) {
+  const { default: init, Micro } = await import('./micro/redis_wasm.js');
+  await init();
+  const input = Micro.corpus();
+  const timed = (work) => {
+    work(); // warm-up: wasm code tiers up while it runs
+    const t0 = performance.now();
+    work();
+    return performance.now() - t0;
+  };
+  const mb = (input.length * rounds) / 1e6;
+  const decodeMs = timed(() => Micro.decode(input, rounds));
+  const toJsMs = timed(() => Micro.decodeToJs(input, rounds));
+  const commandMs = timed(() => {
+    for (let i = 0; i < calls; i++) Micro.encodeGet('bench:seq');
+  });
+  return { decodeMBps: (mb * 1000) / decodeMs, decodeToJsMBps: (mb * 1000) / toJsMs, nsPerCommand: (commandMs * 1e6) / calls };
+}
+
+window.bench = { micro, seq, pipeline, bigValue, collection, subscribe, receive, isolated: () => self.crossOriginIsolated };
 window.benchReady = true;

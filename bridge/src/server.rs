@@ -36,6 +36,13 @@ use crate::policy::Policy;
 use crate::redis;
 use crate::relay::{self, Session};
 
+/// Bytes the WebSocket layer reads from the browser per read call. Its
+/// buffer is zero-filled to this size once per connection, so it is what
+/// an idle connection costs (tungstenite's default, 128 KiB, would make
+/// 10,000 idle WebSockets cost over a GiB); larger messages still arrive
+/// whole, a few more reads each.
+const WEBSOCKET_READ_BUFFER: usize = 16 * 1024;
+
 /// What the bridge serves, and how.
 pub struct Config {
     /// Redis address every WebSocket is relayed to.
@@ -183,6 +190,7 @@ fn relay(
     };
     upgrade
         .protocols([PROTOCOL])
+        .read_buffer_size(WEBSOCKET_READ_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
         .on_failed_upgrade(move |error| tracing::debug!(%peer, %error, "websocket upgrade failed"))

@@ -201,3 +201,19 @@ export function handleLater(promise) {
 export function classes() {
   return { ...errors, ...replies, UTF8Encoder, BytesEncoder, ZScoreBoundary, ZAggregate };
 }
+
+/** Appends to `into` the strings of `text` that end at each of `ends` (UTF-16 offsets). */
+export function cutText(into, text, ends) {
+  let start = 0;
+  for (const end of ends) {
+    into.push(text.slice(start, end));
+    start = end;
+  }
+}
+
+/** A `Map` of the consecutive key, value items of `flat`. */
+export function pairMap(flat) {
+  const map = new Map();
+  for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
+  return map;
+}

@@ -10,7 +10,9 @@
 //! * [`Frame`] is one RESP value.
 //! * [`Decoder`] turns a byte stream into frames, whole or streamed as [`Event`]s.
 //! * [`encode`] and its helpers turn frames and commands back into bytes.
+//! * [`corpus`] is the input of the decoder benchmarks, native and in-browser.
 
+pub mod corpus;
 mod decode;
 mod encode;
 mod error;

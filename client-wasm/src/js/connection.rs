@@ -299,17 +299,10 @@ impl ConnInner {
         Ok(())
     }
 
-    /// Remembers a successful `AUTH` or `SELECT`, to repeat it on reconnect.
-    fn remember(self: &Rc<Self>, method: &str, line: &[Vec<u8>], reply: &Promise) {
-        let is_auth = match method {
-            "auth" => true,
-            "select" => false,
-            _ => return,
-        };
-        let (Some(value), weak, reply) = (line.last().cloned(), Rc::downgrade(self), reply.clone())
-        else {
-            return;
-        };
+    /// Remembers the value of `AUTH` (`is_auth`) or `SELECT` once `reply`
+    /// tells it succeeded, to repeat it on reconnect.
+    fn remember(self: &Rc<Self>, is_auth: bool, value: Vec<u8>, reply: &Promise) {
+        let (weak, reply) = (Rc::downgrade(self), reply.clone());
         wasm_bindgen_futures::spawn_local(async move {
             let Some(inner) = JsFuture::from(reply).await.ok().and(weak.upgrade()) else {
                 return;
@@ -344,8 +337,14 @@ impl Issuer for Rc<ConnInner> {
         };
         match build(&reader) {
             Ok((line, reply, method)) => {
-                let promise = socket.send(line.clone(), reply, method);
-                self.remember(method, &line, &promise);
+                let remembered = match method {
+                    "auth" | "select" => line.last().cloned(),
+                    _ => None,
+                };
+                let promise = socket.send(line, reply, method);
+                if let Some(value) = remembered {
+                    self.remember(method == "auth", value, &promise);
+                }
                 promise
             }
             Err(err) => Promise::reject(&err),

@@ -7,7 +7,9 @@ use wasm_bindgen::prelude::*;
 
 use super::encoder::{loose_bytes, type_name, Encoder};
 use super::errors::{error, error_reply, type_error, ErrorClass};
+use super::interned;
 use super::replies::{reply_object, Stream};
+use super::texts::{text_map, texts};
 use crate::core::command::{
     float_arg, is_safe_integer, score_bound, Arg, ArgKind, CommandSpec, IfOmitted, ReplyKind,
     MAX_SAFE_INTEGER,
@@ -326,13 +328,13 @@ pub fn reply(
         (K::Status, Frame::Array(pong)) if matches!(pong.first(), Some(Frame::Bulk(word)) if word.as_ref() == b"pong") => {
             Ok(reply_object(
                 "StatusReply",
-                &"PONG".into(),
+                &interned::status(b"PONG"),
                 &JsValue::UNDEFINED,
             ))
         }
         (K::Status | K::StatusOrNull, Frame::Simple(status)) => Ok(reply_object(
             "StatusReply",
-            &text(&status).into(),
+            &interned::status(&status),
             &JsValue::UNDEFINED,
         )),
         (K::Unit, Frame::Simple(_)) => Ok(JsValue::UNDEFINED),
@@ -352,21 +354,29 @@ pub fn reply(
         (K::List | K::Set | K::Dict | K::ZRange, frame) => {
             Stream::whole(kind, items(frame)?, encoder)
         }
-        (K::AsList, frame) => collect(items(frame)?, encoder, Array::new(), |array, item| {
-            array.push(&item);
-        }),
-        (K::AsSet, frame) => collect(
-            items(frame)?,
-            encoder,
-            Set::new(&JsValue::UNDEFINED),
-            |set, item| {
-                set.add(&item);
-            },
-        ),
+        (K::AsList, frame) => list(items(frame)?, encoder),
+        (K::AsSet, frame) => {
+            let items = items(frame)?;
+            if let Some(texts) = texts(&items, encoder) {
+                return Ok(Set::new(&texts).into());
+            }
+            collect(
+                items,
+                encoder,
+                Set::new(&JsValue::UNDEFINED),
+                |set, item| {
+                    set.add(&item);
+                },
+            )
+        }
         (K::AsDict | K::ZRangeAsDict, frame) => {
+            let items = items(frame)?;
+            let scores = kind == K::ZRangeAsDict;
+            if let Some(map) = text_map(&items, encoder).filter(|_| !scores) {
+                return Ok(map.into());
+            }
             let map = Map::new();
-            for (key, value) in pairs(items(frame)?) {
-                let scores = kind == K::ZRangeAsDict;
+            for (key, value) in pairs(items) {
                 map.set(&plain(key, encoder)?, &pair_value(value, scores, encoder)?);
             }
             Ok(map.into())
@@ -451,6 +461,17 @@ pub fn pair_value(frame: Frame, scores: bool, encoder: &Encoder) -> Result<JsVal
     }
 }
 
+/// The items as a JS Array: strings decoded together when they all are
+/// strings, else each with `plain`.
+fn list(items: Vec<Frame>, encoder: &Encoder) -> Result<JsValue, JsValue> {
+    if let Some(texts) = texts(&items, encoder) {
+        return Ok(texts.into());
+    }
+    collect(items, encoder, Array::new(), |array, item| {
+        array.push(&item);
+    })
+}
+
 /// Decodes each item with `plain` into a JS collection.
 fn collect<C: Into<JsValue>>(
     items: Vec<Frame>,
@@ -469,7 +490,7 @@ fn collect<C: Into<JsValue>>(
 /// value rather than a rejection.
 pub fn plain(frame: Frame, encoder: &Encoder) -> Result<JsValue, JsValue> {
     Ok(match frame {
-        Frame::Simple(status) => JsValue::from(text(&status)),
+        Frame::Simple(status) => interned::status(&status),
         Frame::Error(message) | Frame::BulkError(message) => error_reply(&text(&message)),
         Frame::Integer(value) => integer(value),
         Frame::Bulk(bytes) => encoder.decode(&bytes)?,
@@ -478,11 +499,7 @@ pub fn plain(frame: Frame, encoder: &Encoder) -> Result<JsValue, JsValue> {
         Frame::Boolean(value) => JsValue::from_bool(value),
         Frame::BigNumber(digits) => BigInt::new(&JsValue::from(text(&digits)))?.into(),
         Frame::Verbatim { text: body, .. } => JsValue::from(text(&body)),
-        Frame::Array(items) | Frame::Push(items) => {
-            collect(items, encoder, Array::new(), |array, item| {
-                array.push(&item);
-            })?
-        }
+        Frame::Array(items) | Frame::Push(items) => list(items, encoder)?,
         Frame::Set(items) => collect(
             items,
             encoder,

@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{pair_value, plain};
 use super::encoder::Encoder;
+use super::interned::interned;
 use crate::core::ReplyKind;
 
 #[wasm_bindgen(module = "/js/classes.js")]
@@ -21,12 +22,12 @@ extern "C" {
     fn fail(this: &MultiBulkReply, error: &JsValue);
 
     #[wasm_bindgen(js_name = makeReply)]
-    fn make_reply(kind: &str, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue;
+    fn make_reply(kind: &JsValue, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue;
 }
 
 /// `new <kind>(a, b)` of one of the reply classes.
-pub fn reply_object(kind: &str, a: &JsValue, b: &JsValue) -> JsValue {
-    make_reply(kind, a, b, &JsValue::UNDEFINED)
+pub fn reply_object(kind: &'static str, a: &JsValue, b: &JsValue) -> JsValue {
+    make_reply(&interned(kind), a, b, &JsValue::UNDEFINED)
 }
 
 /// A streaming container being filled, and the key of a pair whose value

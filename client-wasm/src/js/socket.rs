@@ -7,7 +7,8 @@
 //! lets go, so a closed connection is freed with its handlers (which are
 //! owned here, never leaked with `forget`, and detached on drop). Writes are
 //! batched: commands issued in one JS task are encoded into the pipeline and
-//! flushed together by one microtask, as one WebSocket message.
+//! flushed together by one microtask, as one WebSocket message (several
+//! for a write over [`MAX_MESSAGE`]).
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -30,6 +31,12 @@ extern "C" {
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask(callback: &Function);
 }
+
+/// The largest WebSocket message sent. A bigger write (a large value, a
+/// long pipeline) goes as several messages, which the bridge joins again
+/// (it parses commands across messages): so no message is refused for its
+/// size, and neither side has to hold one whole command in one buffer.
+const MAX_MESSAGE: usize = 256 * 1024;
 
 /// Where a reply goes: a Promise, or (for the few callers that read raw
 /// frames, such as `exec`) a slot that a Promise wakes the reader of.
@@ -448,9 +455,11 @@ impl Socket {
             return;
         }
         let mut sent = Ok(());
-        self.pipeline
-            .borrow_mut()
-            .flush(|bytes| sent = self.ws.send_with_u8_array(bytes));
+        self.pipeline.borrow_mut().flush(|bytes| {
+            sent = bytes
+                .chunks(MAX_MESSAGE)
+                .try_for_each(|message| self.ws.send_with_u8_array(message));
+        });
         if sent.is_err() {
             self.fail(ClientError::ConnectionLost(format!(
                 "sending to {} failed",
