@@ -52,7 +52,7 @@
 //! `RESET` (which logs the connection back in as the default user) get the
 //! same kind of stand-in, saying the bridge authenticates the connection.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -96,8 +96,9 @@ const MAX_LINE_LEN: usize = 64;
 /// Which commands are denied, built once from the flags.
 #[derive(Debug)]
 pub struct Policy {
-    /// Upper-case command name → what of it is denied.
-    denied: HashMap<Vec<u8>, Rule>,
+    /// Upper-case command name → what of it is denied. Looked up for every
+    /// command: a B-tree of a few dozen short names needs no hashing.
+    denied: BTreeMap<Vec<u8>, Rule>,
     /// Whether the bridge authenticates connections itself (`--tokens`).
     bridge_authenticates: bool,
 }
@@ -107,7 +108,7 @@ enum Rule {
     /// The command, whatever its subcommand.
     Command,
     /// These upper-case subcommands only.
-    Subcommands(HashSet<Vec<u8>>),
+    Subcommands(BTreeSet<Vec<u8>>),
 }
 
 impl Policy {
@@ -132,7 +133,7 @@ impl Policy {
             })
             .collect::<Result<HashSet<_>, _>>()?;
         let mut policy = Policy {
-            denied: HashMap::new(),
+            denied: BTreeMap::new(),
             bridge_authenticates,
         };
         for name in DEFAULT_DENIED.iter().filter(|name| !allow.contains(**name)) {
@@ -153,7 +154,7 @@ impl Policy {
         let rule = self
             .denied
             .entry(name.as_bytes().to_vec())
-            .or_insert_with(|| Rule::Subcommands(HashSet::new()));
+            .or_insert_with(|| Rule::Subcommands(BTreeSet::new()));
         match (rule, sub) {
             (Rule::Subcommands(subs), Some(sub)) => {
                 subs.insert(sub.as_bytes().to_vec());
@@ -170,7 +171,7 @@ impl Policy {
             return Some(Verdict::Relay);
         };
         if self.bridge_authenticates {
-            let refused = match name.as_slice() {
+            let refused = match &name[..] {
                 b"AUTH" | b"RESET" => true,
                 b"HELLO" if argc > HELLO_MAX_ARGS => true,
                 b"HELLO" if args.len() < argc => return None,
@@ -185,14 +186,14 @@ impl Policy {
                 )));
             }
         }
-        match self.denied.get(&name) {
+        match self.denied.get(&name[..]) {
             None => Some(Verdict::Relay),
             Some(Rule::Command) => Some(Verdict::Deny(Denial::new(&name, None, Why::Denied))),
             // Without a subcommand Redis answers with an arity error.
             Some(Rule::Subcommands(_)) if argc < 2 => Some(Verdict::Relay),
             Some(Rule::Subcommands(_)) if args.len() < 2 => None,
             Some(Rule::Subcommands(subs)) => match upper(&args[1]) {
-                Some(sub) if subs.contains(&sub) => {
+                Some(sub) if subs.contains(&sub[..]) => {
                     Some(Verdict::Deny(Denial::new(&name, Some(&sub), Why::Denied)))
                 }
                 _ => Some(Verdict::Relay),
@@ -218,8 +219,29 @@ fn normalize(entry: &str) -> Result<String, String> {
 }
 
 /// `name` upper-cased, or `None` if it is too long to be a command name.
-fn upper(name: &[u8]) -> Option<Vec<u8>> {
-    (name.len() <= MAX_NAME_LEN).then(|| name.to_ascii_uppercase())
+fn upper(name: &[u8]) -> Option<Name> {
+    let mut upper = Name {
+        bytes: [0; MAX_NAME_LEN],
+        len: name.len(),
+    };
+    upper.bytes.get_mut(..name.len())?.copy_from_slice(name);
+    upper.bytes[..name.len()].make_ascii_uppercase();
+    Some(upper)
+}
+
+/// An upper-cased command name, on the stack: every command's name is
+/// looked up, and that must not cost an allocation.
+struct Name {
+    bytes: [u8; MAX_NAME_LEN],
+    len: usize,
+}
+
+impl std::ops::Deref for Name {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// Whether `HELLO` options (after the name) include `AUTH`. The value of
@@ -348,6 +370,8 @@ pub struct CommandFilter {
     decoder: Decoder,
     /// The command being received, if one has started.
     command: Option<Command>,
+    /// Its first arguments while it is judged (reused, command to command).
+    judging: Vec<Bytes>,
 }
 
 struct Command {
@@ -356,8 +380,8 @@ struct Command {
 }
 
 enum State {
-    /// The first arguments, held until the policy can decide.
-    Judging(Vec<Bytes>),
+    /// The first arguments are held (in `judging`) until the policy can decide.
+    Judging,
     /// Allowed: arguments go on to Redis as they come.
     Relaying,
     /// Denied: arguments are dropped, and the stand-in goes out at the end.
@@ -378,6 +402,7 @@ impl CommandFilter {
             policy,
             decoder: Decoder::with_limits(limits),
             command: None,
+            judging: Vec::new(),
         }
     }
 
@@ -399,9 +424,10 @@ impl CommandFilter {
                     kind: AggregateKind::Array,
                     len,
                 } => {
+                    self.judging.clear();
                     self.command = Some(Command {
                         argc: len,
-                        state: State::Judging(Vec::new()),
+                        state: State::Judging,
                     });
                 }
                 Event::Item(Frame::Bulk(arg)) => self.argument(arg, out),
@@ -420,26 +446,32 @@ impl CommandFilter {
     }
 
     fn argument(&mut self, arg: Bytes, out: &mut Vec<u8>) {
-        let command = self
-            .command
+        let CommandFilter {
+            policy,
+            command,
+            judging,
+            ..
+        } = self;
+        let command = command
             .as_mut()
             .expect("the decoder hands out items between Start and End");
         match &mut command.state {
             State::Relaying => resp::write_bulk(out, &arg),
             State::Dropping(_) => {}
-            State::Judging(args) => {
-                args.push(arg);
-                match self.policy.judge(args, command.argc) {
-                    None => {}
+            State::Judging => {
+                judging.push(arg);
+                match policy.judge(judging, command.argc) {
+                    None => return,
                     Some(Verdict::Relay) => {
                         resp::write_array_header(out, command.argc);
-                        for arg in args.iter() {
+                        for arg in judging.iter() {
                             resp::write_bulk(out, arg);
                         }
                         command.state = State::Relaying;
                     }
                     Some(Verdict::Deny(denial)) => command.state = State::Dropping(denial),
                 }
+                judging.clear();
             }
         }
     }
@@ -452,7 +484,7 @@ impl CommandFilter {
             }
             // A command judged once complete was judged already; what is
             // left here is `*0`, which Redis ignores, and so does the bridge.
-            State::Relaying | State::Judging(_) => None,
+            State::Relaying | State::Judging => None,
         }
     }
 
