@@ -2,12 +2,15 @@
 // and the bridge (started by tests/harness.mjs), websockify, and headless
 // Chromium with the bench page. `stop()` ends each by its PID.
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
-import { join } from 'node:path';
+import { extname, join, normalize } from 'node:path';
 import { launchChromium } from './browser.mjs';
 
 const BENCH = join(import.meta.dirname, '..');
-// The harness reads these when imported: the release bridge, serving bench/www.
+// The harness reads these when imported: the release bridge (and the static
+// files it must be given; the bench page itself is served below).
 process.env.BRIDGE_BIN ??= join(BENCH, '..', 'target/release/redis-ws-bridge');
 process.env.WWW_DIR = join(BENCH, 'www');
 const harness = await import('../../tests/harness.mjs');
@@ -51,10 +54,36 @@ async function startWebsockify(redisPort) {
   return { port, proc };
 }
 
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
 /**
- * The bench page. It is not cross-origin isolated (the bridge sends no
- * COOP/COEP headers), so in-page timers have 100 µs resolution.
+ * Serves bench/www cross-origin isolated (COOP and COEP headers): only such
+ * a page gets a fine `performance.now()` (5 µs rather than 100 µs), which
+ * the latency percentiles need. The bridge's own static files carry no
+ * such headers, and should not: pages that embed others would break.
  */
+async function serveBenchPage() {
+  const root = join(BENCH, 'www');
+  const server = http.createServer(async (req, res) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    const file = path.endsWith('/') ? join(path, 'index.html') : path;
+    try {
+      if (!file.startsWith(root)) throw new Error('outside bench/www');
+      const body = await readFile(file);
+      res.writeHead(200, {
+        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((done) => server.close(done)) };
+}
+
 async function openBenchPage(chromium, origin) {
   const page = await chromium.openPage(`${origin}/`);
   const deadline = Date.now() + 20_000;
@@ -74,15 +103,18 @@ export async function startStack() {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
   try {
+    const site = await serveBenchPage();
+    stops.push(() => site.close());
+    const bridgeArgs = [...BRIDGE_LIMITS, '--allow-origin', site.origin];
     const redis = await harness.startRedis();
     stops.push(() => stop(redis.proc));
-    const bridge = await harness.startBridge(redis.port, BRIDGE_LIMITS);
+    const bridge = await harness.startBridge(redis.port, bridgeArgs);
     stops.push(() => stop(bridge.proc));
     const websockify = await startWebsockify(redis.port);
     stops.push(() => stop(websockify.proc, { group: true }));
     const chromium = await launchChromium();
     stops.push(() => chromium.close());
-    const page = await openBenchPage(chromium, `http://${bridge.addr}`);
+    const page = await openBenchPage(chromium, site.origin);
     return {
       redisPort: redis.port,
       bridgePid: bridge.proc.pid,
@@ -94,7 +126,7 @@ export async function startStack() {
        * what earlier workloads left in the shared bridge's heap.
        */
       async withFreshBridge(measure) {
-        const fresh = await harness.startBridge(redis.port, BRIDGE_LIMITS);
+        const fresh = await harness.startBridge(redis.port, bridgeArgs);
         try {
           return await measure({ url: `ws://${fresh.addr}/`, pid: fresh.proc.pid });
         } finally {
