@@ -19,16 +19,25 @@ export async function launchChromium() {
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', '--mute-audio',
     `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const close = async () => {
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // `Browser.close` (see below) shuts Chromium down in order: it ends and
+  // reaps its helper processes, then exits; a signal would leave helpers
+  // writing to the profile for a while. They share a process group of
+  // their own, so one that hangs is killed with the rest.
+  const close = async (cdp) => {
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((done) => proc.once('exit', done));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      if (cdp) cdp.send('Browser.close').catch(() => {});
+      else proc.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-proc.pid, 'SIGKILL');
+        } catch { /* already gone */ }
+      }, 10_000);
       await exited;
       clearTimeout(timer);
     }
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   };
   try {
     const endpoint = await new Promise((found, fail) => {
@@ -46,7 +55,14 @@ export async function launchChromium() {
       proc.once('exit', (code) => fail(new Error(`Chromium exited (${code}): ${text.slice(-500)}`)));
     });
     const cdp = await connect(endpoint);
-    return { pid: proc.pid, openPage: (url) => openPage(cdp, url), close: async () => { cdp.close(); await close(); } };
+    return {
+      pid: proc.pid,
+      openPage: (url) => openPage(cdp, url),
+      close: async () => {
+        await close(cdp);
+        cdp.close();
+      },
+    };
   } catch (err) {
     await close();
     throw err;
