@@ -355,25 +355,14 @@ pub fn reply(
             Stream::whole(kind, items(frame)?, encoder)
         }
         (K::AsList, frame) => list(items(frame)?, encoder),
-        (K::AsSet, frame) => {
-            let items = items(frame)?;
-            if let Some(texts) = texts(&items, encoder) {
-                return Ok(Set::new(&texts).into());
-            }
-            collect(
-                items,
-                encoder,
-                Set::new(&JsValue::UNDEFINED),
-                |set, item| {
-                    set.add(&item);
-                },
-            )
-        }
+        (K::AsSet, frame) => set(items(frame)?, encoder),
         (K::AsDict | K::ZRangeAsDict, frame) => {
             let items = items(frame)?;
             let scores = kind == K::ZRangeAsDict;
-            if let Some(map) = text_map(&items, encoder).filter(|_| !scores) {
-                return Ok(map.into());
+            if !scores {
+                if let Some(map) = text_map(&items, encoder) {
+                    return Ok(map.into());
+                }
             }
             let map = Map::new();
             for (key, value) in pairs(items) {
@@ -472,6 +461,21 @@ fn list(items: Vec<Frame>, encoder: &Encoder) -> Result<JsValue, JsValue> {
     })
 }
 
+/// The items as a JS Set, decoded as [`list`] decodes them.
+fn set(items: Vec<Frame>, encoder: &Encoder) -> Result<JsValue, JsValue> {
+    if let Some(texts) = texts(&items, encoder) {
+        return Ok(Set::new(&texts).into());
+    }
+    collect(
+        items,
+        encoder,
+        Set::new(&JsValue::UNDEFINED),
+        |set, item| {
+            set.add(&item);
+        },
+    )
+}
+
 /// Decodes each item with `plain` into a JS collection.
 fn collect<C: Into<JsValue>>(
     items: Vec<Frame>,
@@ -500,14 +504,7 @@ pub fn plain(frame: Frame, encoder: &Encoder) -> Result<JsValue, JsValue> {
         Frame::BigNumber(digits) => BigInt::new(&JsValue::from(text(&digits)))?.into(),
         Frame::Verbatim { text: body, .. } => JsValue::from(text(&body)),
         Frame::Array(items) | Frame::Push(items) => list(items, encoder)?,
-        Frame::Set(items) => collect(
-            items,
-            encoder,
-            Set::new(&JsValue::UNDEFINED),
-            |set, item| {
-                set.add(&item);
-            },
-        )?,
+        Frame::Set(items) => set(items, encoder)?,
         Frame::Map(pairs) => {
             let map = Map::new();
             for (key, value) in pairs {
