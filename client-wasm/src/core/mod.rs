@@ -7,6 +7,7 @@
 //! wasm boundary.
 
 pub mod command;
+pub mod command_info;
 pub mod error;
 pub mod pipeline;
 pub mod uri;
