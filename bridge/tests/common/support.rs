@@ -79,8 +79,22 @@ impl RedisServer {
             .spawn()
             .expect("spawn redis-server (is it installed and on PATH?)");
         self.child = Some(child);
+        // Wait for what the test uses: Redis opens its TCP port before its
+        // unix socket, so a test of the socket must wait for the socket.
+        let unix_socket = self
+            .args
+            .iter()
+            .position(|arg| arg == "--unixsocket")
+            .and_then(|at| self.args.get(at + 1));
         let deadline = Instant::now() + TIMEOUT;
-        while std::net::TcpStream::connect(self.addr).is_err() {
+        loop {
+            let ready = match unix_socket {
+                Some(path) => std::os::unix::net::UnixStream::connect(path).is_ok(),
+                None => std::net::TcpStream::connect(self.addr).is_ok(),
+            };
+            if ready {
+                return;
+            }
             assert!(Instant::now() < deadline, "redis-server did not start");
             thread::sleep(Duration::from_millis(10));
         }
