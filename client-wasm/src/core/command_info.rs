@@ -99,7 +99,11 @@ pub enum FindKeys {
     /// Keys up to `last_key` (relative to the first; negative: from the
     /// end), every `step`; `limit` > 1 cuts the remaining arguments to a
     /// fraction.
-    Range { last_key: i16, step: u16, limit: u16 },
+    Range {
+        last_key: i16,
+        step: u16,
+        limit: u16,
+    },
     /// The argument at `keynum_idx` (relative to the first) counts the keys,
     /// which start at `first_key` (relative), every `step`.
     Keynum {

@@ -84,6 +84,11 @@ impl From<ClientError> for JsValue {
             ClientError::ConnectionLost(_) | ClientError::Protocol(_) => {
                 ErrorClass::ConnectionLostError
             }
+            ClientError::Reply { .. } => ErrorClass::ErrorReply,
+            ClientError::Timeout(_) => ErrorClass::TimeoutError,
+            ClientError::NoAvailableConnections(_) => ErrorClass::NoAvailableConnectionsInPoolError,
+            ClientError::Transaction(_) => ErrorClass::TransactionError,
+            ClientError::Refused(_) => ErrorClass::RedisError,
         };
         error(class, &err.to_string())
     }

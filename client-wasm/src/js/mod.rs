@@ -9,6 +9,7 @@ pub mod errors;
 pub mod interned;
 #[cfg(feature = "bench")]
 pub mod micro;
+pub mod old_pipeline;
 pub mod pool;
 pub mod replies;
 pub mod script;

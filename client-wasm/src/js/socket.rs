@@ -22,9 +22,9 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use super::convert;
 use super::encoder::Encoder;
 use super::errors::{error, ErrorClass};
+use super::old_pipeline::{self as pipeline, Delivery, Outcome, Pipeline};
 use super::replies::Stream;
-use crate::core::pipeline::{self, Delivery, Outcome};
-use crate::core::{ClientError, Pipeline, ReplyKind};
+use crate::core::{ClientError, ReplyKind};
 
 #[wasm_bindgen]
 extern "C" {
