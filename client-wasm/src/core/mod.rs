@@ -9,7 +9,9 @@
 pub mod command;
 pub mod command_info;
 pub mod error;
+pub mod keys;
 pub mod pipeline;
+pub mod table;
 pub mod uri;
 
 pub use command::ReplyKind;
