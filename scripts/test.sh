@@ -11,6 +11,8 @@ step setup
 scripts/setup.sh
 
 step "format and lints"
+# The generated command table must match its snapshot and generator.
+node client-wasm/gen/generate.mjs --check
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p redis-wasm --target wasm32-unknown-unknown --all-targets --features bench -- -D warnings

@@ -11,6 +11,7 @@
 
 use super::command::ReplyKind;
 use super::command_info::{CommandInfo, Flags};
+use super::{keys, table};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cmd {
@@ -96,6 +97,17 @@ impl Cmd {
         cmd
     }
 
+    /// A command from its line, with the table's entry for its name.
+    pub fn lookup<I>(args: I, reply: ReplyKind) -> Cmd
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        let mut cmd = Cmd::new(args, None, reply);
+        cmd.info = table::lookup(&cmd.args().take(2).collect::<Vec<_>>());
+        cmd
+    }
+
     /// Appends one argument.
     pub fn push(&mut self, arg: &[u8]) {
         self.bytes.extend_from_slice(arg);
@@ -140,6 +152,16 @@ impl Cmd {
         match self.info {
             Some(info) => info.name.to_owned(),
             None => String::from_utf8_lossy(self.arg(0).unwrap_or_default()).to_uppercase(),
+        }
+    }
+
+    /// The arguments that are keys, from the table's key specs (none for
+    /// a command the table does not know).
+    pub fn keys(&self) -> Vec<&[u8]> {
+        let args: Vec<&[u8]> = self.args().collect();
+        match self.info {
+            Some(info) => keys::keys(info, &args).map(|i| args[i]).collect(),
+            None => Vec::new(),
         }
     }
 
@@ -205,26 +227,6 @@ impl Cmd {
 }
 
 #[cfg(test)]
-pub mod fixtures {
-    //! Table entries for the native tests, as the generated table has them.
-    use super::super::command_info::{AclCategories, CommandInfo, Flags};
-
-    const fn entry(name: &'static str, flags: Flags) -> CommandInfo {
-        CommandInfo {
-            name,
-            arity: -1,
-            flags,
-            acl: AclCategories(0),
-            key_specs: &[],
-            has_subcommands: false,
-        }
-    }
-
-    pub static BLPOP: CommandInfo = entry("BLPOP", Flags(Flags::WRITE.0 | Flags::BLOCKING.0));
-    pub static GET: CommandInfo = entry("GET", Flags(Flags::READONLY.0 | Flags::FAST.0));
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -274,17 +276,47 @@ mod tests {
         assert_eq!(
             cmd(&["BLPOP", "l", "0"]).role(),
             Role::Plain,
-            "unknown to the table"
+            "without its table entry"
         );
-        let blpop = Cmd::new(
-            ["blpop", "l", "0"],
-            Some(&fixtures::BLPOP),
-            ReplyKind::Plain,
-        );
+        let blpop = Cmd::lookup(["blpop", "l", "0"], ReplyKind::Plain);
         assert_eq!(blpop.role(), Role::Blocking);
         assert_eq!(blpop.name(), "BLPOP");
-        let get = Cmd::new(["GET", "k"], Some(&fixtures::GET), ReplyKind::Native);
+        for blocking in [
+            &["XREAD", "STREAMS", "s", "0"][..],
+            &["brpoplpush", "a", "b", "0"],
+            &["BZPOPMIN", "z", "0"],
+        ] {
+            assert_eq!(
+                Cmd::lookup(blocking, ReplyKind::Plain).role(),
+                Role::Blocking,
+                "{blocking:?}"
+            );
+        }
+        let get = Cmd::lookup(["GET", "k"], ReplyKind::Native);
         assert_eq!(get.role(), Role::Plain);
+        assert_eq!(
+            Cmd::lookup(["client", "setname", "n"], ReplyKind::Plain).name(),
+            "CLIENT|SETNAME"
+        );
+        assert_eq!(Cmd::lookup(["NOSUCH", "x"], ReplyKind::Plain).info(), None);
+    }
+
+    #[test]
+    fn keys_come_from_the_key_specs() {
+        let keys = |args: &[&str]| {
+            let cmd = Cmd::lookup(args, ReplyKind::Plain);
+            cmd.keys()
+                .into_iter()
+                .map(|k| k.to_vec())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&["GET", "k"]), [b"k".to_vec()]);
+        assert_eq!(
+            keys(&["MSET", "a", "1", "b", "2"]),
+            [b"a".to_vec(), b"b".to_vec()]
+        );
+        assert_eq!(keys(&["EVALSHA", "sha", "1", "k", "arg"]), [b"k".to_vec()]);
+        assert!(keys(&["PING"]).is_empty());
     }
 
     #[test]

@@ -14,10 +14,12 @@ pub mod command;
 pub mod command_info;
 pub mod cursor;
 pub mod error;
+pub mod keys;
 pub mod pipeline;
 pub mod pool;
 pub mod script;
 pub mod session;
+pub mod table;
 pub mod uri;
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use resp::{Bytes, Frame};
 
 use super::backoff::FIRST_DELAY_MS;
-use super::cmd::{fixtures, Cmd};
+use super::cmd::Cmd;
 use super::command::ReplyKind;
 use super::cursor::{Cursor, ScanKind};
 use super::pipeline::Outcome;
@@ -44,16 +44,11 @@ fn config() -> Config {
 }
 
 fn cmd(args: &[&str]) -> Cmd {
-    let info = match args[0] {
-        "BLPOP" | "BRPOP" => Some(&fixtures::BLPOP),
-        "GET" => Some(&fixtures::GET),
-        _ => None,
-    };
-    Cmd::new(args, info, ReplyKind::Plain)
+    Cmd::lookup(args, ReplyKind::Plain)
 }
 
 fn streamed(args: &[&str]) -> Cmd {
-    Cmd::new(args, None, ReplyKind::List)
+    Cmd::lookup(args, ReplyKind::List)
 }
 
 fn bulk(s: &str) -> Frame {
