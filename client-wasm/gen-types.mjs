@@ -65,9 +65,6 @@ export const REPLY_TYPES = {
   BlockingPop: () => 'BlockingPopReply<N>',
   EvalScript: () => 'EvalScriptReply<N>',
   // Pages of the scan cursors: never a table row (see src/js/cursor.rs).
-  ScanPage: null,
-  ScanPairs: null,
-  ScanScores: null,
 };
 
 /**

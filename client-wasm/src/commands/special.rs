@@ -5,15 +5,16 @@
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::core::cursor::ScanKind;
 use crate::core::ReplyKind;
 use crate::js::connection::Connection;
 use crate::js::convert::ArgReader;
-use crate::js::cursor::{Cursor, ScanFlavor};
+use crate::js::cursor::Cursor;
 use crate::js::encoder::loose_bytes;
 use crate::js::errors::type_error;
 use crate::js::pool::Pool;
 use crate::js::script::Script;
-use crate::js::target::{issue, Line, Target};
+use crate::js::target::{Line, Target};
 use crate::js::transaction::Transaction;
 
 macro_rules! special_methods {
@@ -26,16 +27,15 @@ macro_rules! special_methods {
             /// `StatusReply`, or `null` when a condition kept the key from
             /// being set.
             pub fn set(&self, key: JsValue, value: JsValue, options: JsValue) -> Promise {
-                issue(&*self.issuer(), |reader| {
-                    set(reader, &key, &value, &options)
-                })
+                self.via()
+                    .issue(|reader| set(reader, &key, &value, &options))
             }
 
             /// Sends any Redis command: `call('HSET', 'h', 'f', 'v')`.
             /// Resolves to the plain decoding of the reply.
             #[wasm_bindgen(variadic)]
             pub fn call(&self, name: JsValue, args: Array) -> Promise {
-                issue(&*self.issuer(), |reader| call(reader, &name, &args))
+                self.via().issue(|reader| call(reader, &name, &args))
             }
 
             /// Insert `value` before (`before` true) or after `pivot`;
@@ -47,9 +47,8 @@ macro_rules! special_methods {
                 value: JsValue,
                 before: JsValue,
             ) -> Promise {
-                issue(&*self.issuer(), |reader| {
-                    linsert(reader, [&key, &pivot, &value], before.is_truthy())
-                })
+                self.via()
+                    .issue(|reader| linsert(reader, [&key, &pivot, &value], before.is_truthy()))
             }
 
             /// Store the intersection of sorted sets; scores are multiplied
@@ -62,7 +61,7 @@ macro_rules! special_methods {
                 weights: JsValue,
                 aggregate: JsValue,
             ) -> Promise {
-                issue(&*self.issuer(), |reader| {
+                self.via().issue(|reader| {
                     store_sorted_sets(
                         reader,
                         "ZINTERSTORE",
@@ -79,7 +78,7 @@ macro_rules! special_methods {
                 weights: JsValue,
                 aggregate: JsValue,
             ) -> Promise {
-                issue(&*self.issuer(), |reader| {
+                self.via().issue(|reader| {
                     store_sorted_sets(
                         reader,
                         "ZUNIONSTORE",
@@ -92,7 +91,7 @@ macro_rules! special_methods {
             /// `EvalScriptReply`, rejects with `ScriptKilledError` when it is
             /// killed.
             pub fn evalsha(&self, sha: JsValue, keys: JsValue, args: JsValue) -> Promise {
-                issue(&*self.issuer(), |reader| {
+                self.via().issue(|reader| {
                     let mut line = vec![
                         b"EVALSHA".to_vec(),
                         reader.text(&sha, &|| "evalsha: argument 'sha'".into())?,
@@ -105,7 +104,7 @@ macro_rules! special_methods {
             /// Stop the server, saving first when `save` is true.
             pub fn shutdown(&self, save: JsValue) -> Promise {
                 let mode = if save.is_truthy() { "SAVE" } else { "NOSAVE" };
-                issue(&*self.issuer(), |_| {
+                self.via().issue(|_| {
                     Ok((
                         vec![b"SHUTDOWN".to_vec(), mode.into()],
                         ReplyKind::Status,
@@ -130,27 +129,27 @@ macro_rules! issuer_methods {
             /// Load a Lua script; its `run(keys, args)` uses EVALSHA.
             #[wasm_bindgen(js_name = registerScript)]
             pub async fn register_script(&self, script: JsValue) -> Result<Script, JsValue> {
-                Script::register(self.issuer(), script).await
+                Script::register(self.via(), script).await
             }
 
             /// Iterate the keys matching `match` (all keys by default).
             pub fn scan(&self, r#match: JsValue) -> Cursor {
-                Cursor::new(self.issuer(), ScanFlavor::Keys, JsValue::UNDEFINED, r#match)
+                Cursor::new(self.via(), ScanKind::Keys, JsValue::UNDEFINED, r#match)
             }
 
             /// Iterate the members of a set.
             pub fn sscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
-                Cursor::new(self.issuer(), ScanFlavor::Set, key, r#match)
+                Cursor::new(self.via(), ScanKind::Set, key, r#match)
             }
 
             /// Iterate the fields of a hash: items are `[field, value]`.
             pub fn hscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
-                Cursor::new(self.issuer(), ScanFlavor::Hash, key, r#match)
+                Cursor::new(self.via(), ScanKind::Hash, key, r#match)
             }
 
             /// Iterate a sorted set: items are `[member, score]`.
             pub fn zscan(&self, key: JsValue, r#match: JsValue) -> Cursor {
-                Cursor::new(self.issuer(), ScanFlavor::SortedSet, key, r#match)
+                Cursor::new(self.via(), ScanKind::SortedSet, key, r#match)
             }
         }
     };

@@ -101,12 +101,6 @@ pub enum ReplyKind {
     BlockingPop,
     /// `EvalScriptReply` around whatever the script returned.
     EvalScript,
-    /// A SCAN page: `[cursor, items]`.
-    ScanPage,
-    /// An HSCAN page: `[cursor, [field, value] pairs]`.
-    ScanPairs,
-    /// A ZSCAN page: `[cursor, [member, score] pairs]`.
-    ScanScores,
 }
 
 impl ReplyKind {

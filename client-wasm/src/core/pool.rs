@@ -730,7 +730,9 @@ impl Pool {
         self.txs
             .get_mut(&tx)
             .filter(|t| t.end.is_none() && t.begin.is_none())
-            .ok_or_else(|| ClientError::Refused("Transaction already finished or invalid.".into()))
+            .ok_or_else(|| {
+                ClientError::Transaction("Transaction already finished or invalid.".into())
+            })
     }
 
     /// Queues a command in the transaction: it completes at EXEC.

@@ -740,7 +740,7 @@ fn transactions_complete_each_queued_request_from_exec() {
     assert!(
         matches!(
             wire.pool.tx_request(tx, cmd(&["GET", "a"])),
-            Err(ClientError::Refused(_))
+            Err(ClientError::Transaction(_))
         ),
         "not before MULTI is answered"
     );
@@ -768,7 +768,7 @@ fn transactions_complete_each_queued_request_from_exec() {
     let finished = wire.pool.tx_request(tx, cmd(&["GET", "a"])).unwrap_err();
     assert_eq!(
         finished,
-        ClientError::Refused("Transaction already finished or invalid.".into())
+        ClientError::Transaction("Transaction already finished or invalid.".into())
     );
     assert_eq!(wire.pool.tx_end(tx, true).unwrap_err(), finished);
 }

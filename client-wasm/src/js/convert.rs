@@ -14,6 +14,7 @@ use crate::core::command::{
     float_arg, is_safe_integer, score_bound, Arg, ArgKind, CommandSpec, IfOmitted, ReplyKind,
     MAX_SAFE_INTEGER,
 };
+use crate::core::cursor::ScanKind;
 
 /// Names an argument in error messages; called only when one is raised.
 pub type Describe<'a> = &'a dyn Fn() -> String;
@@ -308,8 +309,9 @@ fn unexpected(method: &str, frame: &Frame) -> JsValue {
     )
 }
 
-/// The JS value of a reply to a method declared to return `kind`. An error
-/// reply rejects, as does a frame the method cannot have been sent.
+/// The JS value of a reply of `kind` to `method` (Redis's name for the
+/// command, which error replies carry as `.command`). An error reply
+/// rejects, as does a frame the command cannot have been answered with.
 pub fn reply(
     frame: Frame,
     kind: ReplyKind,
@@ -324,7 +326,9 @@ pub fn reply(
         other => Err(unexpected(method, &other)),
     };
     match (kind, frame) {
-        (_, Frame::Error(message) | Frame::BulkError(message)) => Err(error_reply(&text(&message))),
+        (_, Frame::Error(message) | Frame::BulkError(message)) => {
+            Err(error_reply(&text(&message), method))
+        }
         (K::Status, Frame::Array(pong)) if matches!(pong.first(), Some(Frame::Bulk(word)) if word.as_ref() == b"pong") => {
             Ok(reply_object(
                 "StatusReply",
@@ -339,10 +343,13 @@ pub fn reply(
         )),
         (K::Unit, Frame::Simple(_)) => Ok(JsValue::UNDEFINED),
         (K::StatusOrNull | K::Native | K::IntegerOrNull, Frame::Null) => Ok(JsValue::NULL),
-        (K::NativeOrTimeout | K::BlockingPop, Frame::Null) => Err(error(
-            ErrorClass::TimeoutError,
-            &format!("{method}: timed out"),
-        )),
+        // The peer's wording, which users match on.
+        (K::BlockingPop, Frame::Null) => {
+            Err(error(ErrorClass::TimeoutError, "Timeout in blocking pop"))
+        }
+        (K::NativeOrTimeout, Frame::Null) => {
+            Err(error(ErrorClass::TimeoutError, "Timeout in brpoplpush"))
+        }
         (K::Native | K::NativeOrTimeout, Frame::Bulk(bytes) | Frame::Simple(bytes)) => {
             encoder.decode(&bytes)
         }
@@ -401,31 +408,6 @@ pub fn reply(
             let value = plain(pair.next().unwrap_or(Frame::Null), encoder)?;
             Ok(reply_object("BlockingPopReply", &list, &value))
         }
-        (K::ScanPage | K::ScanPairs | K::ScanScores, Frame::Array(page)) if page.len() == 2 => {
-            let mut page = page.into_iter();
-            let cursor = match page.next() {
-                Some(Frame::Bulk(cursor) | Frame::Simple(cursor)) => text(&cursor),
-                _ => {
-                    return Err(error(
-                        ErrorClass::RedisError,
-                        &format!("{method}: the page has no cursor"),
-                    ))
-                }
-            };
-            let found = items(page.next().unwrap_or(Frame::Null))?;
-            let out = Array::new();
-            if kind == K::ScanPage {
-                for item in found {
-                    out.push(&plain(item, encoder)?);
-                }
-            } else {
-                for (key, value) in pairs(found) {
-                    let value = pair_value(value, kind == K::ScanScores, encoder)?;
-                    out.push(&Array::of2(&plain(key, encoder)?, &value));
-                }
-            }
-            Ok(Array::of2(&cursor.into(), &out).into())
-        }
         (K::EvalScript, frame) => Ok(reply_object(
             "EvalScriptReply",
             &plain(frame, encoder)?,
@@ -433,6 +415,23 @@ pub fn reply(
         )),
         (_, other) => Err(unexpected(method, &other)),
     }
+}
+
+/// The items of a scan page: plain values, or `[field, value]` /
+/// `[member, score]` pairs.
+pub fn scan_items(found: Vec<Frame>, kind: ScanKind, encoder: &Encoder) -> Result<Array, JsValue> {
+    let out = Array::new();
+    if !kind.pairs() {
+        for item in found {
+            out.push(&plain(item, encoder)?);
+        }
+        return Ok(out);
+    }
+    for (key, value) in pairs(found) {
+        let value = pair_value(value, kind == ScanKind::SortedSet, encoder)?;
+        out.push(&Array::of2(&plain(key, encoder)?, &value));
+    }
+    Ok(out)
 }
 
 /// The consecutive key, value pairs of a flat reply (HGETALL, WITHSCORES).
@@ -495,7 +494,7 @@ fn collect<C: Into<JsValue>>(
 pub fn plain(frame: Frame, encoder: &Encoder) -> Result<JsValue, JsValue> {
     Ok(match frame {
         Frame::Simple(status) => interned::status(&status),
-        Frame::Error(message) | Frame::BulkError(message) => error_reply(&text(&message)),
+        Frame::Error(message) | Frame::BulkError(message) => error_reply(&text(&message), ""),
         Frame::Integer(value) => integer(value),
         Frame::Bulk(bytes) => encoder.decode(&bytes)?,
         Frame::Null => JsValue::NULL,

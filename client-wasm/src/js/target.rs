@@ -1,50 +1,68 @@
 //! What command methods are sent through. `Connection`, `Pool` and
-//! `Transaction` all expose the whole command table; each decides in its
-//! [`Issuer`] where a command goes (a socket, a free pooled connection, a
-//! transaction's queue) and whether it may go at all.
+//! `Transaction` all expose the whole command table; a command goes to the
+//! client, which lets the core decide where it goes and whether it may go
+//! at all, or to a transaction's queue.
 
 use std::rc::Rc;
 
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
 
+use super::client::ClientInner;
 use super::convert::ArgReader;
+use crate::core::cmd::Cmd;
 use crate::core::command::CommandSpec;
+use crate::core::session::TxId;
 use crate::core::ReplyKind;
 
 /// A built command: its line, the shape of its reply and the method name.
 pub type Line = (Vec<Vec<u8>>, ReplyKind, &'static str);
 
-/// A builder of one command line, given the target's argument reader.
-pub type Build<'a> = &'a mut dyn FnMut(&ArgReader) -> Result<Line, JsValue>;
+/// Where a command method sends.
+#[derive(Clone)]
+pub enum Via {
+    Client(Rc<ClientInner>),
+    Transaction(Rc<ClientInner>, TxId),
+}
 
-pub trait Issuer {
-    /// Builds the command with this target's reader and sends it; a bad
-    /// argument, or a target that cannot take commands now, rejects the
+impl Via {
+    pub fn client(&self) -> &Rc<ClientInner> {
+        match self {
+            Via::Client(client) | Via::Transaction(client, _) => client,
+        }
+    }
+
+    /// Builds a command with this target's argument reader and sends it; a
+    /// bad argument, or a target that cannot take it now, rejects the
     /// Promise before anything is sent.
-    fn issue_with(&self, build: Build) -> Promise;
+    pub fn issue(&self, build: impl FnOnce(&ArgReader) -> Result<Line, JsValue>) -> Promise {
+        let client = self.client();
+        let reader = ArgReader {
+            encoder: &client.encoder,
+            strict: client.strict,
+        };
+        match build(&reader) {
+            Ok((line, reply, _)) => self.send(Cmd::lookup(line, reply)),
+            Err(err) => Promise::reject(&err),
+        }
+    }
+
+    pub fn send(&self, cmd: Cmd) -> Promise {
+        match self {
+            Via::Client(client) => client.request(cmd),
+            Via::Transaction(client, tx) => client.tx_request(*tx, cmd),
+        }
+    }
 }
 
 /// The JS classes whose methods send commands.
 pub trait Target {
-    fn issuer(&self) -> Rc<dyn Issuer>;
-}
-
-/// Sends the command `build` makes through `target`.
-pub fn issue(
-    target: &dyn Issuer,
-    build: impl FnOnce(&ArgReader) -> Result<Line, JsValue>,
-) -> Promise {
-    let mut build = Some(build);
-    target.issue_with(&mut |reader| match build.take() {
-        Some(build) => build(reader),
-        None => Err(JsValue::from_str("a command is built once")),
-    })
+    fn via(&self) -> Via;
 }
 
 /// Sends one row of the command table.
 pub fn run(target: &impl Target, spec: &'static CommandSpec, values: &[JsValue]) -> Promise {
-    issue(&*target.issuer(), |reader| {
-        Ok((reader.command(spec, values)?, spec.reply, spec.method))
-    })
+    target
+        .via()
+        .issue(|reader| Ok((reader.command(spec, values)?, spec.reply, spec.method)))
 }
