@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { renderJsMethods } from './js-methods.mjs';
 import { loadSeed, methods } from './methods.mjs';
 import { renderRustTable } from './rust-table.mjs';
+import { renderTypes } from './ts-types.mjs';
 import { loadSnapshot } from './snapshot.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -17,6 +18,7 @@ const all = methods(snapshot, loadSeed(ROOT));
 const outputs = {
   'client-wasm/src/core/table.rs': renderRustTable(snapshot),
   'client-wasm/js/commands.js': renderJsMethods(snapshot, all),
+  'client-wasm/js/methods.d.ts': renderTypes(snapshot, all),
 };
 
 const check = process.argv.includes('--check');

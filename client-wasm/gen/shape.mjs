@@ -65,8 +65,21 @@ function nameAlternative(alt) {
   return alt;
 }
 
+/**
+ * Whether a word of Redis introduces the argument: its token, a pure token,
+ * a block whose first argument has one, a oneof whose every valued
+ * alternative has one (GETEX's EX/PX/EXAT/PXAT/PERSIST). A choice between
+ * pure tokens (`ASC|DESC`) is itself the word, not introduced by one.
+ */
+function introduced(n) {
+  if (n.token || n.t === 'T') return true;
+  if (n.t === 'b' || n.t === 'q' || n.t === 'x') return Boolean(n.children[0].token) && !n.children[0].optional;
+  if (n.t === 'o') return !n.children.every((c) => c.t === 'T') && n.children.filter((c) => c.t !== 'T').every(introduced);
+  return false;
+}
+
 /** An optional, unrepeated oneof with a valued alternative: its alternatives sit in its object. */
-export const isFlat = (n) => n.t === 'o' && n.optional && !n.multiple && n.children.some((c) => c.t !== 'T');
+export const isFlat = (n) => n.t === 'o' && n.optional && !n.positional && !n.multiple && n.children.some((c) => c.t !== 'T');
 
 /** Refines block shapes and numkeys, bottom up. */
 function refine(nodes, where) {
@@ -89,12 +102,16 @@ function refine(nodes, where) {
 export function shape(entry) {
   const nodes = (entry.info.arguments ?? []).map((arg) => leaf(arg, entry.name));
   refine(nodes, entry.name);
-  // The list a numkeys counts is positional, and so is an optional plain
-  // value Redis gives no word (`PFADD key [element ...]`): an options key
-  // would be a made-up name. Then the rest of the optional ones.
-  for (const [j, n] of nodes.entries()) {
-    const laterRequired = nodes.slice(j + 1).some((m) => !m.optional && m.t !== 'T');
-    n.positional = n.optional && (nodes[j - 1]?.t === 'n' || (!n.token && 'kspitd'.includes(n.t) && !laterRequired));
+  // The list a numkeys counts is positional; so are the optional arguments
+  // at the end that no word of Redis introduces (`PFADD key [element ...]`,
+  // `GEODIST ... [M|KM|FT|MI]`): an options key would be a made-up name.
+  // The other optional ones are options.
+  for (const [j, n] of nodes.entries()) n.positional = n.optional && nodes[j - 1]?.t === 'n';
+  let run = nodes.length;
+  while (run > 0 && nodes[run - 1].optional && (nodes[run - 1].positional || !introduced(nodes[run - 1]))) run--;
+  // ...unless an option comes before them (GEORADIUS_RO's ASC|DESC follows WITHCOORD...).
+  if (!nodes.slice(0, run).some((n) => n.optional && !n.positional)) {
+    for (const n of nodes.slice(run)) n.positional = true;
   }
   const positional = nodes.filter((n) => n.t !== 'n' && !(n.t === 'T' && !n.optional) && (!n.optional || n.positional));
   const options = nodes.filter((n) => n.optional && !n.positional);
