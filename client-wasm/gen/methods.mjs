@@ -20,7 +20,7 @@ function indexOfWords(snapshot, words) {
   return subcommand ?? container;
 }
 
-/** The methods in METHODS order: `{ name, cmd, entry, seed?, options?, shape?, container?, api? }`. */
+/** The methods in METHODS order: `{ name, cmd, entry, seed?, options?, shape?, container?, variadic?, api? }`. */
 export function methods(snapshot, seed) {
   const out = [];
   const names = new Set();
@@ -42,7 +42,10 @@ export function methods(snapshot, seed) {
     const name = methodName(entry.name);
     if (names.has(name)) continue;
     const method = { name, cmd, entry, api: api.has(name) };
+    const words = entry.name.split('|').length;
     if (entry.info.subcommands) method.container = true;
+    // Documented without arguments, yet it takes some (DEBUG, COMMAND GETKEYS): any, as call() takes them.
+    else if (!entry.info.arguments && Math.abs(entry.info.arity) > words) method.variadic = true;
     else method.shape = shape(entry);
     add(method);
   }

@@ -164,6 +164,10 @@ function genericDeclaration(method, optionTypes) {
     return [...doc([...entryDoc(entry), `Any subcommand of \`${entry.name}\`, its arguments as \`call()\` takes them.`]),
       `  ${name}(subcommand: string, ...args: Arg<N>[]): Promise<RedisValue<N>>;`];
   }
+  if (method.variadic) {
+    return [...doc([...entryDoc(entry), 'Its arguments are not documented: any, as `call()` takes them.']),
+      `  ${name}(...args: Arg<N>[]): Promise<RedisValue<N>>;`];
+  }
   const { positional, options } = method.shape;
   const params = positional.map((n, j) => {
     const type = valueType(n);

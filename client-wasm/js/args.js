@@ -315,6 +315,11 @@ function rowBuilder(words, args, tail, order) {
       const x = readers[0](enc, strict, a[0]);
       const y = readers[1](enc, strict, a[1]);
       line = x === SKIP || y === SKIP ? [words[0], x, y].filter((item) => item !== SKIP) : [words[0], x, y];
+    } else if (fixed === 3 && w === 1) {
+      const x = readers[0](enc, strict, a[0]);
+      const y = readers[1](enc, strict, a[1]);
+      const z = readers[2](enc, strict, a[2]);
+      line = x === SKIP || y === SKIP || z === SKIP ? [words[0], x, y, z].filter((item) => item !== SKIP) : [words[0], x, y, z];
     } else {
       line = new Array(size);
       for (let k = 0; k < w; k++) line[k] = words[k];
@@ -454,6 +459,8 @@ function node([t, k, token = '', f = 0, children = []]) {
     flat: (f & FLAT) !== 0, children: children.map(node),
   };
   if (t === 'o') {
+    // Its token alternatives by their word in upper case.
+    n.words = new Map(n.children.filter((c) => c.t === 'T').map((c) => [c.token.toUpperCase(), c.token]));
     n.allTokens = n.children.every((c) => c.t === 'T');
     const plain = n.children.filter((c) => VALUE_TYPES.includes(c.t));
     n.bare = plain.length === 1 ? plain[0] : null;
@@ -602,12 +609,10 @@ function emitBlock(line, enc, strict, n, v, d) {
 function emitOneof(line, enc, strict, n, v, d) {
   if (n.token) line.push(n.token);
   if (typeof v === 'string') {
-    const upper = v.toUpperCase();
-    for (const alt of n.children) {
-      if (alt.t === 'T' && alt.token.toUpperCase() === upper) {
-        line.push(alt.token);
-        return;
-      }
+    const token = n.words.get(v) ?? n.words.get(v.toUpperCase());
+    if (token !== undefined) {
+      line.push(token);
+      return;
     }
   }
   if (!n.allTokens) {
@@ -737,6 +742,22 @@ export function generic(cmd, words, specs, api) {
   const method = { name, cmd, reply: 'Plain', build: (enc, strict, a) => build(enc, strict, a) };
   if (api) method.api = true;
   return method;
+}
+
+/** A command documented without arguments that takes some (`debug(...args)`): arguments as `call()` takes them. */
+export function variadic(cmd, words) {
+  const name = camel(words);
+  const prefix = words.split(' ');
+  return {
+    name,
+    cmd,
+    reply: 'Plain',
+    build(enc, strict, a) {
+      const line = prefix.slice();
+      for (let i = 0; i < a.length; i++) line.push(word(enc, strict, a[i], `${name}: argument ${i + 1}`));
+      return line;
+    },
+  };
 }
 
 /** A container command (`client(subcommand, ...args)`): any subcommand, arguments as `call()` takes them. */

@@ -1099,13 +1099,15 @@ export interface RedisCommands<N> {
   /**
    * Extract keys given a full Redis command.
    * Redis: `COMMAND GETKEYS` (since 2.8.13)
+   * Its arguments are not documented: any, as `call()` takes them.
    */
-  commandGetkeys(): Promise<RedisValue<N>>;
+  commandGetkeys(...args: Arg<N>[]): Promise<RedisValue<N>>;
   /**
    * Extract keys and access flags given a full Redis command.
    * Redis: `COMMAND GETKEYSANDFLAGS` (since 7.0.0)
+   * Its arguments are not documented: any, as `call()` takes them.
    */
-  commandGetkeysandflags(): Promise<RedisValue<N>>;
+  commandGetkeysandflags(...args: Arg<N>[]): Promise<RedisValue<N>>;
   /**
    * Show helpful text about the different subcommands.
    * Redis: `COMMAND HELP` (since 5.0.0)
@@ -1140,8 +1142,9 @@ export interface RedisCommands<N> {
   /**
    * A container for debugging commands.
    * Redis: `DEBUG` (since 1.0.0)
+   * Its arguments are not documented: any, as `call()` takes them.
    */
-  debug(): Promise<RedisValue<N>>;
+  debug(...args: Arg<N>[]): Promise<RedisValue<N>>;
   /**
    * Delete a key.
    * Redis: `DEL key [key ...]` (since 1.0.0)
