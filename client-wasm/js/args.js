@@ -305,7 +305,6 @@ function rowBuilder(words, args, tail, order) {
   const readers = args.slice(0, fixed).map(argReader);
   const rest = (order ?? args.map((_, j) => j)).slice(fixed);
   const w = words.length;
-  const size = w + fixed + (rest.length ? 0 : tail.length);
   return (enc, strict, a) => {
     let line;
     if (fixed === 1 && w === 1) {
@@ -321,7 +320,7 @@ function rowBuilder(words, args, tail, order) {
       const z = readers[2](enc, strict, a[2]);
       line = x === SKIP || y === SKIP || z === SKIP ? [words[0], x, y, z].filter((item) => item !== SKIP) : [words[0], x, y, z];
     } else {
-      line = new Array(size);
+      line = new Array(w + fixed);
       for (let k = 0; k < w; k++) line[k] = words[k];
       let at = w;
       for (let j = 0; j < fixed; j++) {
