@@ -5,14 +5,20 @@
 // from. `--check` writes nothing and fails when a committed output is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadSnapshot } from './snapshot.mjs';
+import { renderJsMethods } from './js-methods.mjs';
+import { loadSeed, methods } from './methods.mjs';
 import { renderRustTable } from './rust-table.mjs';
+import { renderTypes } from './ts-types.mjs';
+import { loadSnapshot } from './snapshot.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const snapshot = loadSnapshot(ROOT);
+const all = methods(snapshot, loadSeed(ROOT));
 
 const outputs = {
   'client-wasm/src/core/table.rs': renderRustTable(snapshot),
+  'client-wasm/js/commands.js': renderJsMethods(snapshot, all),
+  'client-wasm/js/methods.d.ts': renderTypes(snapshot, all),
 };
 
 const check = process.argv.includes('--check');

@@ -30,10 +30,11 @@ export function encodeCommand(words) {
 
 /**
  * Parses one reply at `offset`; returns `[value, next offset]`, or `null`
- * when the buffer holds only part of it. Bulk strings become JS strings,
- * maps `Map`s, sets and pushes arrays, errors `ReplyError`s.
+ * when the buffer holds only part of it. Bulk strings become JS strings
+ * (`Buffer`s with `raw`), maps `Map`s, sets and pushes arrays, errors
+ * `ReplyError`s.
  */
-export function parseReply(buffer, offset = 0) {
+export function parseReply(buffer, offset = 0, raw = false) {
   const lineEnd = buffer.indexOf('\r\n', offset);
   if (lineEnd < 0) return null;
   const type = String.fromCharCode(buffer[offset]);
@@ -42,7 +43,7 @@ export function parseReply(buffer, offset = 0) {
   const items = (count, at) => {
     const out = [];
     for (let i = 0; i < count; i++) {
-      const item = parseReply(buffer, at);
+      const item = parseReply(buffer, at, raw);
       if (item === null) return null;
       out.push(item[0]);
       at = item[1];
@@ -61,6 +62,7 @@ export function parseReply(buffer, offset = 0) {
       const length = Number(line);
       if (length < 0) return [null, next];
       if (buffer.length < next + length + 2) return null;
+      if (raw && type === '$') return [Buffer.from(buffer.subarray(next, next + length)), next + length + 2];
       const text = buffer.toString('utf8', next + (type === '=' ? 4 : 0), next + length);
       return [type === '!' ? new ReplyError(text) : text, next + length + 2];
     }
@@ -78,7 +80,7 @@ export function parseReply(buffer, offset = 0) {
     case '|': {
       // Attributes precede the reply they describe: skip them.
       const attributes = items(Number(line) * 2, next);
-      return attributes === null ? null : parseReply(buffer, attributes[1]);
+      return attributes === null ? null : parseReply(buffer, attributes[1], raw);
     }
     default:
       throw new Error(`not a RESP reply: type byte ${JSON.stringify(type)}`);

@@ -10,6 +10,9 @@
 
 mod special;
 
+#[cfg(test)]
+mod seed_data;
+
 pub use special::script_arguments;
 
 use crate::core::command::{Arg, ArgKind, CommandSpec, IfOmitted, ReplyKind};
