@@ -11,7 +11,7 @@
 
 // ---------------------------------------------------------------- values
 
-import type { Commands } from './methods.js';
+import type { Commands, RedisCommands } from './methods.js';
 
 export type * from './methods.js';
 
@@ -132,6 +132,27 @@ export interface ConnectionOptions<N = string> {
   enableTypechecking?: boolean;
   /** A token of the bridge's `--tokens` file: the bridge logs in to Redis for this client. */
   token?: string | null;
+  /**
+   * Milliseconds for each attempt's dial and handshake (default 10 000); also
+   * how long `create()` retries a first connection that fails.
+   */
+  connectTimeout?: number;
+  /** Reject a command whose reply has not begun within this many ms with `TimeoutError` (default: none; not for blocking commands). */
+  commandTimeout?: number;
+  /** Failed reconnect attempts in a row after which the client ends (default `Infinity`). */
+  maxRetries?: number;
+  /**
+   * Queue commands issued while reconnecting and send them, in order, after
+   * the handshake (default `false`: they reject with `NotConnectedError`).
+   * `true` is `{ commands: 1000, bytes: 1048576 }`.
+   */
+  offlineQueue?: boolean | { commands?: number; bytes?: number };
+  /** 3 sends `HELLO 3` in the handshake (RESP3); default 2. */
+  protocol?: 2 | 3;
+  /** Sent as `CLIENT SETNAME` in every handshake. */
+  clientName?: string | null;
+  /** The WebSocket class to use (the `ws` package on Node 20); default the global `WebSocket`. */
+  WebSocket?: unknown;
 }
 
 /** The options of `Pool.create`: those of a connection, and how many. */
@@ -150,7 +171,12 @@ export declare class RedisError extends Error {
   constructor(message?: string, options?: { cause?: unknown });
 }
 /** An error reply from the server (`WRONGTYPE ...`, `ERR ...`), with its text as `message`. */
-export declare class ErrorReply extends RedisError {}
+export declare class ErrorReply extends RedisError {
+  /** The first word of the reply: `WRONGTYPE`, `NOSCRIPT`, `MOVED`... */
+  readonly code: string;
+  /** Redis's name for the command it answered (`GET`, `CLIENT|SETNAME`; empty when unknown). */
+  readonly command: string;
+}
 /** `exec()` failed: a watched key changed, or the transaction was discarded or aborted. */
 export declare class TransactionError extends RedisError {}
 /** The WebSocket could not be opened, or the connection is closed or reconnecting. */
@@ -163,7 +189,7 @@ export declare class NoAvailableConnectionsInPoolError extends RedisError {}
 export declare class ScriptKilledError extends RedisError {}
 /** `SCRIPT KILL` found no script running. */
 export declare class NoRunningScriptError extends RedisError {}
-/** A blocking pop timed out. */
+/** A blocking pop timed out (`Timeout in blocking pop`), or `commandTimeout` / `connectTimeout` passed. */
 export declare class TimeoutError extends RedisError {}
 
 // ---------------------------------------------------------------- replies
@@ -264,6 +290,20 @@ export declare class Cursor<T = string, All = T[]> implements AsyncIterable<T> {
   free(): void;
 }
 
+/** The `detail` of each lifecycle event; `connection` is the index of the pool's connection (0 for a `Connection`). */
+export interface ClientEvents {
+  /** The socket opened; the handshake begins. */
+  connect: { connection: number };
+  /** The handshake is done: commands flow. */
+  ready: { connection: number };
+  /** The next attempt is due in `delay` ms. */
+  reconnecting: { connection: number; attempt: number; delay: number };
+  error: { connection: number; error: Error };
+  close: { connection: number; code: number; reason: string };
+  /** No more attempts (closed, `maxRetries`, a refused handshake); for a pool, once all ended. */
+  end: { connection: number };
+}
+
 /** What `Connection` and `Pool` both offer besides the command methods. */
 interface Client<N> {
   /** Start a transaction, watching `watch` first. */
@@ -282,6 +322,17 @@ interface Client<N> {
   zscan(key: N, match?: N | null): Cursor<[N, number], Map<N, number>>;
   /** Close (every connection); commands in flight reject with `ConnectionLostError`. */
   close(): void;
+  /**
+   * A view whose command methods (and `call`) reject with `signal.reason`
+   * when `signal` aborts: not sent if still queued, else its reply is dropped.
+   */
+  withSignal(signal: AbortSignal): this;
+  /** The lifecycle events; `addEventListener` listens to the same. */
+  readonly events: EventTarget;
+  addEventListener<K extends keyof ClientEvents>(type: K, listener: (event: CustomEvent<ClientEvents[K]>) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  dispatchEvent(event: Event): boolean;
   /** Frees the wasm memory now rather than when garbage-collected. */
   free(): void;
 }
@@ -312,7 +363,7 @@ export declare class Connection<N = string> {
   /** In a transaction, a blocking call or pub/sub. */
   readonly inUse: boolean;
 }
-export interface Connection<N = string> extends Commands<N>, Client<N> {}
+export interface Connection<N = string> extends Commands<N>, RedisCommands<N>, Client<N> {}
 
 /** Several connections behind one command API: each command goes to a free one. */
 export declare class Pool<N = string> {
@@ -327,7 +378,7 @@ export declare class Pool<N = string> {
   readonly connectionsInUse: number;
   readonly connectionsConnected: number;
 }
-export interface Pool<N = string> extends Commands<N>, Client<N> {}
+export interface Pool<N = string> extends Commands<N>, RedisCommands<N>, Client<N> {}
 
 /**
  * A transaction from `multi()`. Each command is queued at once and its
@@ -342,9 +393,13 @@ export declare class Transaction<N = string> {
   discard(): Promise<void>;
   /** Forget the watched keys (queued like the other commands). */
   unwatch(): Promise<void>;
+  /** Rejects: "Multi calls can not be nested." */
+  multi(): Promise<never>;
+  /** Rejects: "Cannot start pubsub listener when a protocol is in use." */
+  startSubscribe(): Promise<never>;
   free(): void;
 }
-export interface Transaction<N = string> extends Commands<N> {}
+export interface Transaction<N = string> extends Commands<N>, RedisCommands<N> {}
 
 /** A connection's pub/sub side, from `startSubscribe()`; `for await` yields the published messages. */
 export declare class Subscription<N = string> implements AsyncIterable<PubSubReply<N>> {

@@ -6,6 +6,7 @@
 import init, * as wasm from './redis_wasm.js';
 
 await init();
+wasm.__installMethods([wasm.Connection, wasm.Pool, wasm.Transaction]);
 
 export { Connection, Pool, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
 
@@ -16,32 +17,6 @@ export const {
   StatusReply, ListReply, SetReply, DictReply, ZRangeReply, ConfigPairReply, BlockingPopReply,
   PubSubReply, InfoReply, ClientListReply, EvalScriptReply,
 } = wasm.__classes();
-
-// Connection and Pool are EventTargets: `connect`, `ready`, `reconnecting`
-// (detail { attempt, delay }), `error` (detail { error }), `close` (detail
-// { code, reason }) and `end`; `detail.connection` is the pool index.
-for (const Class of [wasm.Connection, wasm.Pool]) {
-  Object.setPrototypeOf(Class.prototype, EventTarget.prototype);
-  for (const method of ['addEventListener', 'removeEventListener', 'dispatchEvent']) {
-    Class.prototype[method] = function delegate(...args) { return this.events[method](...args); };
-  }
-  // `conn.withSignal(signal).get(k)`: every command sent through the view
-  // rejects with `signal.reason` when the signal aborts (not sent if it
-  // was still queued; its reply dropped if it was sent).
-  Class.prototype.withSignal = function withSignal(signal) {
-    const target = this;
-    return new Proxy(target, {
-      get(_, name) {
-        const value = target[name];
-        if (typeof value !== 'function' || name === 'withSignal') return value;
-        return (...args) => {
-          wasm.__setSignal(signal);
-          try { return value.apply(target, args); } finally { wasm.__setSignal(null); }
-        };
-      },
-    });
-  };
-}
 
 // `for await` over published messages and over scan cursors. (Only JS can
 // name a method by a symbol, so the iterators are attached here.)

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { METHODS } from '../js/commands.js';
 import { loadSnapshot } from '../gen/snapshot.mjs';
 import { methodName } from '../gen/shape.mjs';
-import { comparable, ENCODERS, SEED, seedCases } from './cases.mjs';
+import { BY_DESIGN, comparable, ENCODERS, SEED, seedCases } from './cases.mjs';
 import { EXAMPLES } from './examples.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -33,18 +33,6 @@ function refuses(method, args, message) {
   assert.throws(() => byName.get(method).build(utf8, true, args), (err) => err instanceof TypeError && err.message === message,
     `${method}(${args.map((a) => JSON.stringify(a)).join(', ')}) should refuse with: ${message}`);
 }
-
-/**
- * Where the builders differ from the Rust ArgReader on purpose: a fourth
- * argument of zrange is now its options object, and set knows more options.
- */
-const SET_OPTIONS = 'expire, pexpire, onlyIfNotExists, onlyIfExists, keepttl, get, exat, pxat';
-const BY_DESIGN = {
-  'zrange extra argument [utf8]': { error: { name: 'TypeError', message: 'zrange: options must be an object, got string' } },
-  'zrangeAsDict extra argument [utf8]': { error: { name: 'TypeError', message: 'zrangeAsDict: options must be an object, got string' } },
-  'set options=bad5 [utf8]': { error: { name: 'TypeError', message: `set: unknown option 'expires' (expected ${SET_OPTIONS})` } },
-  'set options=bad5 [utf8 relaxed]': { error: { name: 'TypeError', message: `set: unknown option 'expires' (expected ${SET_OPTIONS})` } },
-};
 
 test('every seed case gives the line or TypeError the Rust ArgReader gave', () => {
   const cases = seedCases();

@@ -83,6 +83,18 @@ function asBytes(value) {
 }
 
 /**
+ * Where the builders differ from the Rust ArgReader on purpose: a fourth
+ * argument of zrange is now its options object, and set knows more options.
+ */
+const SET_OPTIONS = 'expire, pexpire, onlyIfNotExists, onlyIfExists, keepttl, get, exat, pxat';
+export const BY_DESIGN = {
+  'zrange extra argument [utf8]': { error: { name: 'TypeError', message: 'zrange: options must be an object, got string' } },
+  'zrangeAsDict extra argument [utf8]': { error: { name: 'TypeError', message: 'zrangeAsDict: options must be an object, got string' } },
+  'set options=bad5 [utf8]': { error: { name: 'TypeError', message: `set: unknown option 'expires' (expected ${SET_OPTIONS})` } },
+  'set options=bad5 [utf8 relaxed]': { error: { name: 'TypeError', message: `set: unknown option 'expires' (expected ${SET_OPTIONS})` } },
+};
+
+/**
  * Every case: `{ id, method, encoder, strict, args() }`. Each argument kind
  * gets all its values on the first method that has it; every method gets
  * its base call, its omissions, and for each argument undefined, null and

@@ -46,18 +46,6 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
 }
 
-thread_local! {
-    /// The signal of the `withSignal(signal)` view a method is called
-    /// through (set by the view around the call, read when it sends).
-    static SIGNAL: RefCell<Option<AbortSignal>> = const { RefCell::new(None) };
-}
-
-/// Sets the signal the next requests are sent with (`withSignal` views).
-#[wasm_bindgen(js_name = __setSignal)]
-pub fn set_signal(signal: JsValue) {
-    SIGNAL.with(|s| *s.borrow_mut() = signal.dyn_into::<AbortSignal>().ok());
-}
-
 /// What settles when a request completes.
 pub enum Sink {
     /// A Promise that gets the reply as the JS value of its kind.
@@ -100,12 +88,16 @@ pub struct ClientOptions {
     /// `WebSocket`, or the constructor of the `WebSocket` option.
     pub websocket: Function,
     pub config: Config,
+    /// `{ encoder, strict }` for the JS command builders.
+    pub builders: JsValue,
 }
 
 pub struct ClientInner {
     pub pool: RefCell<Pool>,
     pub encoder: Encoder,
     pub strict: bool,
+    /// `{ encoder, strict }` for the JS command builders.
+    pub builders: JsValue,
     url: String,
     protocols: Vec<String>,
     websocket: Function,
@@ -142,6 +134,7 @@ impl ClientInner {
                 pool: RefCell::new(Pool::new(options.config, size, mode, seed)),
                 encoder: options.encoder,
                 strict: options.strict,
+                builders: options.builders,
                 url: options.url,
                 protocols: options.protocols,
                 websocket: options.websocket,
@@ -401,11 +394,12 @@ impl ClientInner {
 
     /// Sends `cmd` where the core decides; the Promise settles with the
     /// reply as the JS value of the command's reply kind.
-    pub fn request(self: &Rc<Self>, cmd: Cmd) -> Promise {
+    /// An aborted `signal` rejects it (see [`ClientInner::abort_on`]).
+    pub fn request(self: &Rc<Self>, cmd: Cmd, signal: Option<AbortSignal>) -> Promise {
         let command = command_name(&cmd);
         let reply = cmd.reply();
         let sent = self.pool.borrow_mut().request(cmd, now());
-        self.promise(sent, reply, command)
+        self.promise(sent, reply, command, signal)
     }
 
     /// A transaction's command, settled at EXEC.
@@ -413,20 +407,20 @@ impl ClientInner {
         let command = command_name(&cmd);
         let reply = cmd.reply();
         let sent = self.pool.borrow_mut().tx_request(tx, cmd);
-        self.promise(sent, reply, command)
+        self.promise(sent, reply, command, None)
     }
 
     /// EXEC or DISCARD: resolves to `undefined`.
     pub fn tx_end(self: &Rc<Self>, tx: TxId, exec: bool) -> Promise {
         let sent = self.pool.borrow_mut().tx_end(tx, exec);
         let command = if exec { "EXEC" } else { "DISCARD" };
-        self.promise(sent, ReplyKind::Unit, command.into())
+        self.promise(sent, ReplyKind::Unit, command.into(), None)
     }
 
     /// A script's EVALSHA, with its EVAL for NOSCRIPT.
     pub fn request_script(self: &Rc<Self>, evalsha: Cmd, eval: Cmd) -> Promise {
         let sent = self.pool.borrow_mut().request_script(evalsha, eval, now());
-        self.promise(sent, ReplyKind::EvalScript, "EVALSHA".into())
+        self.promise(sent, ReplyKind::EvalScript, "EVALSHA".into(), None)
     }
 
     /// A command on a subscription's session: resolves to `undefined`.
@@ -434,7 +428,7 @@ impl ClientInner {
         let command = command_name(&cmd);
         let reply = cmd.reply();
         let sent = self.pool.borrow_mut().request_on(session, cmd);
-        self.promise(sent, reply, command)
+        self.promise(sent, reply, command, None)
     }
 
     fn promise(
@@ -442,13 +436,14 @@ impl ClientInner {
         sent: Result<RequestId, ClientError>,
         reply: ReplyKind,
         command: Cow<'static, str>,
+        signal: Option<AbortSignal>,
     ) -> Promise {
         let mut settlers = None;
         let promise = Promise::new(&mut |resolve, reject| settlers = Some((resolve, reject)));
         let (resolve, reject) = settlers.expect("a Promise runs its executor at once");
         match sent {
             Ok(id) => {
-                let abort = self.abort_on(id, &reject);
+                let abort = signal.map(|signal| self.abort_on(id, signal, &reject));
                 self.pending.borrow_mut().insert(
                     id,
                     Sink::Value {
@@ -471,8 +466,7 @@ impl ClientInner {
 
     /// Rejects request `id` with the signal's reason when it aborts (and
     /// tells the core, which does not send it or drops its reply).
-    fn abort_on(self: &Rc<Self>, id: RequestId, reject: &Function) -> Option<Abort> {
-        let signal = SIGNAL.with(|s| s.borrow().clone())?;
+    fn abort_on(self: &Rc<Self>, id: RequestId, signal: AbortSignal, reject: &Function) -> Abort {
         let weak = Rc::downgrade(self);
         let reject = reject.clone();
         let reason_of = signal.clone();
@@ -494,7 +488,7 @@ impl ClientInner {
             let _ =
                 signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
         }
-        Some(Abort { signal, listener })
+        Abort { signal, listener }
     }
 
     /// Sends `cmd` and hands its outcome to `then`.

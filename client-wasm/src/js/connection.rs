@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use super::client::{ClientInner, ClientOptions};
 use super::options;
 use super::subscription::Subscription;
-use super::target::{Target, Via};
+use super::target::{adopted, sending_methods, Target, Via};
 use super::transaction::Transaction;
 use crate::core::pool::Mode;
 
@@ -31,11 +31,15 @@ impl Target for Connection {
     }
 }
 
+sending_methods!(Connection, issuing);
+
 impl Connection {
-    async fn open(options: ClientOptions) -> Result<Connection, JsValue> {
-        Ok(Connection {
-            inner: ClientInner::connect(options, 1, Mode::Single).await?,
-        })
+    async fn open(options: ClientOptions) -> Result<JsValue, JsValue> {
+        let inner = ClientInner::connect(options, 1, Mode::Single).await?;
+        let connection = Connection {
+            inner: Rc::clone(&inner),
+        };
+        Ok(adopted(connection.into(), &inner))
     }
 }
 
@@ -45,14 +49,14 @@ impl Connection {
     /// enableTypechecking, token, reconnectCap, connectTimeout,
     /// commandTimeout, maxRetries, offlineQueue, protocol, clientName,
     /// WebSocket }`. Resolves once the handshake is done.
-    pub async fn create(options: JsValue) -> Result<Connection, JsValue> {
+    pub async fn create(options: JsValue) -> Result<JsValue, JsValue> {
         Connection::open(options::read(&options, "Connection.create")?).await
     }
 
     /// Opens a connection from `ws[s]://[user:password@]host:port[/path][/DB][?password=...]`;
     /// `options` may add any other option of `create`.
     #[wasm_bindgen(js_name = fromUri)]
-    pub async fn from_uri(uri: String, options: JsValue) -> Result<Connection, JsValue> {
+    pub async fn from_uri(uri: String, options: JsValue) -> Result<JsValue, JsValue> {
         Connection::open(options::from_uri(&uri, &options, "Connection.fromUri")?).await
     }
 
@@ -63,7 +67,7 @@ impl Connection {
     }
 
     /// Start a transaction, watching `watch` (any iterable of keys) first.
-    pub async fn multi(&self, watch: JsValue) -> Result<Transaction, JsValue> {
+    pub async fn multi(&self, watch: JsValue) -> Result<JsValue, JsValue> {
         Transaction::begin(&self.inner, watch).await
     }
 

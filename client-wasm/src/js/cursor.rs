@@ -11,7 +11,7 @@ use js_sys::{Array, Map, Promise, Set};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use super::convert::{scan_items, ArgReader};
+use super::convert::scan_items;
 use super::target::Via;
 use crate::core::cursor::{Cursor as Walk, ScanKind};
 use crate::core::pipeline::Outcome;
@@ -91,11 +91,7 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn new(via: Via, kind: ScanKind, key: JsValue, pattern: JsValue) -> Cursor {
-        let client = via.client();
-        let reader = ArgReader {
-            encoder: &client.encoder,
-            strict: client.strict,
-        };
+        let reader = via.reader();
         let name = kind.command().to_lowercase();
         let walk = (|| {
             let key = match kind {

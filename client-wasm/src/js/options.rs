@@ -29,7 +29,8 @@ pub fn read(options: &JsValue, who: &str) -> Result<ClientOptions, JsValue> {
             "{who}: options.url must be a ws:// or wss:// URL string"
         ))
     })?;
-    let encoder = Encoder::from_option(&get("encoder")?)?;
+    let encoder_option = get("encoder")?;
+    let encoder = Encoder::from_option(&encoder_option)?;
     let reader = ArgReader {
         encoder: &encoder,
         strict: true,
@@ -127,11 +128,16 @@ pub fn read(options: &JsValue, who: &str) -> Result<ClientOptions, JsValue> {
         }
     };
     let cap = get("reconnectCap")?.as_f64().unwrap_or(2000.0);
+    let strict = get("enableTypechecking")?.as_bool().unwrap_or(true);
+    let builders = js_sys::Object::new();
+    Reflect::set(&builders, &"encoder".into(), &encoder_option)?;
+    Reflect::set(&builders, &"strict".into(), &strict.into())?;
     Ok(ClientOptions {
         url,
         protocols,
         encoder,
-        strict: get("enableTypechecking")?.as_bool().unwrap_or(true),
+        strict,
+        builders: builders.into(),
         websocket,
         config: Config {
             settings: Settings {

@@ -14,7 +14,7 @@ use super::client::ClientInner;
 use super::errors::type_error;
 use super::options;
 use super::subscription::Subscription;
-use super::target::{Target, Via};
+use super::target::{adopted, sending_methods, Target, Via};
 use super::transaction::Transaction;
 use crate::core::pool::Mode;
 
@@ -30,6 +30,8 @@ impl Target for Pool {
     }
 }
 
+sending_methods!(Pool, issuing);
+
 impl Pool {
     fn count(&self, test: impl Fn(&crate::core::pool::Pool, usize) -> bool) -> usize {
         let pool = self.inner.pool.borrow();
@@ -41,7 +43,7 @@ impl Pool {
 impl Pool {
     /// Opens `poolsize` connections (default 1) with the options of
     /// `Connection.create`; resolves once each was ready.
-    pub async fn create(options: JsValue) -> Result<Pool, JsValue> {
+    pub async fn create(options: JsValue) -> Result<JsValue, JsValue> {
         let size = Reflect::get(&options, &"poolsize".into())
             .ok()
             .filter(|size| !size.is_undefined());
@@ -55,9 +57,11 @@ impl Pool {
             }
         };
         let options = options::read(&options, "Pool.create")?;
-        Ok(Pool {
-            inner: ClientInner::connect(options, size, Mode::Pool).await?,
-        })
+        let inner = ClientInner::connect(options, size, Mode::Pool).await?;
+        let pool = Pool {
+            inner: Rc::clone(&inner),
+        };
+        Ok(adopted(pool.into(), &inner))
     }
 
     #[wasm_bindgen(getter)]
@@ -88,7 +92,7 @@ impl Pool {
     }
 
     /// A transaction on a free connection.
-    pub async fn multi(&self, watch: JsValue) -> Result<Transaction, JsValue> {
+    pub async fn multi(&self, watch: JsValue) -> Result<JsValue, JsValue> {
         Transaction::begin(&self.inner, watch).await
     }
 

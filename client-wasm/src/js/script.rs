@@ -7,7 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::convert::ArgReader;
 use super::target::Via;
-use crate::core::{script, ReplyKind};
+use crate::core::script;
 
 /// A registered script, from `registerScript(code)`.
 #[wasm_bindgen]
@@ -20,15 +20,10 @@ pub struct Script {
 impl Script {
     /// `SCRIPT LOAD code`, through `via`.
     pub async fn register(via: Via, code: JsValue) -> Result<Script, JsValue> {
-        let loaded = via.issue(|reader| {
-            let code = reader.native(&code, &|| "registerScript: argument 'script'".into())?;
-            let load = script::load(&code);
-            Ok((
-                load.args().map(<[u8]>::to_vec).collect(),
-                ReplyKind::Text,
-                "registerScript",
-            ))
-        });
+        let body = via
+            .reader()
+            .native(&code, &|| "registerScript: argument 'script'".into())?;
+        let loaded = via.send(script::load(&body), None);
         let sha = JsFuture::from(loaded)
             .await?
             .as_string()
@@ -59,10 +54,7 @@ impl Script {
     /// once with EVAL.
     pub fn run(&self, keys: JsValue, args: JsValue) -> Promise {
         let client = self.via.client();
-        let reader = ArgReader {
-            encoder: &client.encoder,
-            strict: client.strict,
-        };
+        let reader = self.via.reader();
         let built = (|| {
             let code = reader.native(&self.code, &|| "run: the script".into())?;
             let (keys, args) = (

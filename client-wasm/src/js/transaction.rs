@@ -16,7 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::client::{reply_error, ClientInner};
 use super::convert::ArgReader;
 use super::errors::{rejected, ErrorClass};
-use super::target::{Target, Via};
+use super::target::{adopted, sending_methods, Target, Via};
 use crate::core::cmd::Cmd;
 use crate::core::pipeline::Outcome;
 use crate::core::session::TxId;
@@ -39,7 +39,7 @@ impl Target for Transaction {
 impl Transaction {
     /// WATCH `watch` (any iterable of keys, or nothing), then MULTI, on a
     /// connection the transaction holds until exec or discard.
-    pub async fn begin(client: &Rc<ClientInner>, watch: JsValue) -> Result<Transaction, JsValue> {
+    pub async fn begin(client: &Rc<ClientInner>, watch: JsValue) -> Result<JsValue, JsValue> {
         let watch = match watch.is_undefined() || watch.is_null() {
             true => None,
             false => {
@@ -71,12 +71,15 @@ impl Transaction {
             });
         });
         JsFuture::from(begun).await?;
-        Ok(Transaction {
+        let transaction = Transaction {
             client: Rc::clone(client),
             tx,
-        })
+        };
+        Ok(adopted(transaction.into(), client))
     }
 }
+
+sending_methods!(Transaction);
 
 #[wasm_bindgen]
 impl Transaction {
@@ -94,7 +97,8 @@ impl Transaction {
 
     /// Forget the watched keys (queued like the other commands).
     pub fn unwatch(&self) -> Promise {
-        self.via().send(Cmd::lookup(["UNWATCH"], ReplyKind::Unit))
+        self.via()
+            .send(Cmd::lookup(["UNWATCH"], ReplyKind::Unit), None)
     }
 
     /// Refused, as the seed's peer refuses it.
