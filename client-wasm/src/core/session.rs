@@ -5,8 +5,10 @@
 //! close, events) and with the deliveries of its pipeline, which the
 //! [`Pool`](super::pool::Pool) hands to their requests. The handshake
 //! replays what the connection was told to be: `HELLO 3` for RESP3, `AUTH`,
-//! `SELECT`, `CLIENT SETNAME`, and the subscriptions it had; its replies are
-//! the session's own and never reach a user's request. A lost socket is
+//! `SELECT`, `CLIENT SETNAME`, and the subscriptions it had (or a `PING`
+//! when there is nothing to replay: a bridge accepts the WebSocket before it
+//! reaches Redis, and ready means Redis answered); its replies are the
+//! session's own and never reach a user's request. A lost socket is
 //! dialled again after a jittered exponential backoff, up to `maxRetries`
 //! failed attempts in a row.
 
@@ -298,11 +300,7 @@ impl Session {
             let _ = self.pipeline.push(cmd, Tag::Handshake, shape);
         }
         self.handshake.reverse();
-        if self.handshake.is_empty() {
-            self.ready(out);
-        } else {
-            self.state = State::Handshake { deadline };
-        }
+        self.state = State::Handshake { deadline };
     }
 
     fn handshake_commands(&self) -> Vec<Cmd> {
@@ -334,6 +332,11 @@ impl Session {
                 names.iter().for_each(|name| cmd.push(name));
                 cmds.push(cmd);
             }
+        }
+        // A bridge opens the WebSocket before it reaches Redis: ready means
+        // Redis answered, so there is always something to answer.
+        if cmds.is_empty() {
+            cmds.push(line(vec![b"PING"]));
         }
         cmds
     }

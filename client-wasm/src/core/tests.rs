@@ -98,14 +98,27 @@ impl Wire {
         wire
     }
 
-    /// A client whose sessions are open and ready (no handshake).
+    /// A client whose sessions are open and ready.
     fn ready(size: usize, mode: Mode) -> Wire {
         let mut wire = Wire::new(config(), size, mode);
         for i in 0..size {
-            wire.open(i);
+            wire.handshake(i);
         }
         wire.events.clear();
         wire
+    }
+
+    /// Opens session `i` and answers the handshake's PING (nothing else to
+    /// replay).
+    fn handshake(&mut self, i: usize) {
+        self.open(i);
+        assert!(
+            !self.pool.is_connected(i),
+            "not ready before Redis answered"
+        );
+        assert_eq!(self.sent(i), resp(&[&["PING"]]));
+        self.answer(i, &[simple("PONG")]);
+        assert!(self.pool.is_connected(i));
     }
 
     fn collect(&mut self) {
@@ -597,7 +610,7 @@ fn a_ready_connection_resets_the_attempt_count() {
         Some(Event::Reconnecting { attempt: 2, .. })
     ));
     wire.advance(100.0);
-    wire.open(0);
+    wire.handshake(0);
     wire.drop_socket(0);
     assert!(matches!(
         wire.events.last(),
@@ -1018,7 +1031,7 @@ fn command_timeout_fails_the_request_and_its_late_reply_is_dropped() {
     let mut config = config();
     config.command_timeout_ms = Some(100.0);
     let mut wire = Wire::new(config, 1, Mode::Single);
-    wire.open(0);
+    wire.handshake(0);
     let slow = wire.send(cmd(&["DEBUG", "SLEEP", "1"]));
     let pop = wire.send(cmd(&["BLPOP", "l", "0"]));
     let next = wire.send(cmd(&["GET", "k"]));

@@ -472,22 +472,16 @@ impl ClientInner {
         let reason_of = signal.clone();
         let listener = Closure::<dyn FnMut()>::new(move || {
             let Some(inner) = weak.upgrade() else { return };
-            if inner.pending.borrow_mut().remove(&id).is_some() {
+            let removed = inner.pending.borrow_mut().remove(&id);
+            if let Some(sink) = removed {
                 inner.pool.borrow_mut().abort(id);
                 let _ = reject.call1(&JsValue::NULL, &reason_of.reason());
                 inner.drive();
+                // The sink owns this listener: let it go after it returns.
+                retire(sink);
             }
         });
-        if signal.aborted() {
-            let listener = listener.as_ref().unchecked_ref::<Function>().clone();
-            self.queue_flush();
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = listener.call0(&JsValue::NULL);
-            });
-        } else {
-            let _ =
-                signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        }
+        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
         Abort { signal, listener }
     }
 

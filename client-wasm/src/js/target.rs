@@ -89,8 +89,13 @@ impl Via {
     /// A built line from JS: `cmd` is the table index (negative: look the
     /// name up, as `call()` does), `kind` the reply kind's number.
     pub fn send_line(&self, cmd: i32, kind: u8, line: &Array, signal: JsValue) -> Promise {
+        let signal: Option<AbortSignal> = signal.dyn_into().ok();
+        if let Some(signal) = signal.as_ref().filter(|s| s.aborted()) {
+            // Aborted already: nothing is sent.
+            return Promise::reject(&signal.reason());
+        }
         match command(cmd, kind, line) {
-            Ok(cmd) => self.send(cmd, signal.dyn_into().ok()),
+            Ok(cmd) => self.send(cmd, signal),
             Err(err) => Promise::reject(&err),
         }
     }
