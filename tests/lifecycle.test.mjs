@@ -45,6 +45,9 @@ test('events, call(SELECT) and call(SUBSCRIBE) replayed, the offline queue and a
       `reconnecting { attempt: 1, delay in [25, 50] }: ${JSON.stringify(events)}`);
     ok(events.some(([type]) => type === 'close'), 'close');
     ok(!conn.isConnected, 'disconnected');
+    // Each connection learns of the loss from its own socket.
+    while (queued.isConnected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    ok(!queued.isConnected, 'the queueing connection is disconnected too');
     window.restart.offline = queued.set(key('offline'), 'queued');
     window.restart.firstTry = m.Connection.create({ url: `ws://${location.host}/`, reconnectCap: 200 });
   });

@@ -22,6 +22,14 @@ class RecordingSocket {
   }
 
   send(data) {
+    // The client's handshake (a PING: nothing to replay) is answered, so
+    // that it becomes ready; every later frame is recorded.
+    if (!this.greeted) {
+      this.greeted = true;
+      const pong = new TextEncoder().encode('+PONG\r\n');
+      setTimeout(() => this.onmessage?.({ data: pong.buffer }));
+      return;
+    }
     this.sent.push(Buffer.from(data));
   }
 

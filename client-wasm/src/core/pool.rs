@@ -160,10 +160,6 @@ impl Pool {
         std::mem::take(&mut self.out)
     }
 
-    pub fn has_outputs(&self) -> bool {
-        !self.out.is_empty()
-    }
-
     /// Hands each session's queued bytes to `send(session, bytes)`.
     pub fn transmit(&mut self, mut send: impl FnMut(usize, &[u8])) {
         for session in &mut self.sessions {
@@ -174,10 +170,6 @@ impl Pool {
                 session.pipeline.flush(|bytes| send(index, bytes));
             }
         }
-    }
-
-    pub fn wants_transmit(&self) -> bool {
-        self.sessions.iter().any(|s| s.pipeline.has_unsent())
     }
 
     pub fn on_open(&mut self, session: usize, generation: u32, now: f64) {
@@ -917,10 +909,6 @@ impl Pool {
 
     pub fn in_flight(&self, i: usize) -> usize {
         self.sessions.get(i).map_or(0, |s| s.pipeline.in_flight())
-    }
-
-    pub fn remembered(&self, i: usize) -> Option<&Remembered> {
-        self.sessions.get(i).map(|s| &s.remembered)
     }
 
     pub fn offline_len(&self) -> usize {

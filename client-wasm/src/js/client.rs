@@ -645,11 +645,6 @@ impl Events for ClientInner {
     }
 }
 
-/// A rejected Promise for an error the core reported.
-pub fn rejected(why: ClientError) -> Promise {
-    Promise::reject(&JsValue::from(why))
-}
-
 /// The error of `frame` when it is an error reply to `command`.
 pub fn reply_error(frame: &Frame, command: &str) -> Option<JsValue> {
     match frame {
