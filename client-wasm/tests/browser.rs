@@ -455,7 +455,8 @@ async fn a_wrong_password_rejects_create_with_the_server_error() {
 
 #[wasm_bindgen_test]
 async fn nothing_listening_rejects_with_not_connected_error() {
-    let object = options(&[]);
+    // A first connection is retried until connectTimeout (10 s by default).
+    let object = options(&[("connectTimeout", 1000.into())]);
     set(&object, "url", &"ws://127.0.0.1:9/".into());
     let failure = Connection::create(object)
         .await
