@@ -8,6 +8,8 @@ cd "$ROOT"
 profile=()
 [ "${1:-}" = "--release" ] && profile=(--release)
 
+# The command table, JS methods and types, from the committed snapshot.
+node client-wasm/gen/generate.mjs
 wasm-pack build client-wasm --release --target web --mode no-install --out-dir pkg
 node client-wasm/finish-pkg.mjs
 rm -rf www/pkg

@@ -11,9 +11,14 @@ step setup
 scripts/setup.sh
 
 step "format and lints"
+# The generated command table must match its snapshot and generator.
+node client-wasm/gen/generate.mjs --check
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p redis-wasm --target wasm32-unknown-unknown --all-targets --features bench -- -D warnings
+
+step "command table: the generated JS methods and types, in node against redis-server"
+node --test client-wasm/test/*.test.mjs
 
 step "Rust tests (codec, client core, bridge) and benchmark smoke run"
 cargo test --workspace --all-targets

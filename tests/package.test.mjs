@@ -118,7 +118,7 @@ test('npm pack: the tarball holds the entry, its types, the glue and the wasm, a
   const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
   // (npm adds a README.md by itself when there is one.)
   assert.deepEqual(files.filter((f) => !f.startsWith('snippets/') && f !== 'README.md'),
-    ['LICENSE', 'index.d.ts', 'index.js', 'package.json', 'redis_wasm.js', 'redis_wasm_bg.wasm']);
+    ['LICENSE', 'index.d.ts', 'index.js', 'methods.d.ts', 'package.json', 'redis_wasm.js', 'redis_wasm_bg.wasm']);
   assert.ok(files.some((f) => /^snippets\/.+\/js\/classes\.js$/.test(f)), 'the classes.js snippet');
   const manifest = JSON.parse(readFileSync(join(app, 'node_modules/redis-wasm/package.json'), 'utf8'));
   assert.equal(manifest.name, 'redis-wasm');

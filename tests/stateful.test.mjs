@@ -193,7 +193,7 @@ test('redis-server killed and restarted under a running client', async () => {
     await sub.subscribe([channel]);
     const k = key('reconnect');
     await conn.set(k, 'before');
-    window.reconnect = { conn, publisher, sub, channel, k, inFlight: [conn.blpop([key('none')], 30), conn.get(k)] };
+    window.reconnect = { conn, publisher, subscriber, sub, channel, k, inFlight: [conn.blpop([key('none')], 30), conn.get(k)] };
   });
   await suite.stack.killRedis();
   await suite.run(async () => {
@@ -208,9 +208,10 @@ test('redis-server killed and restarted under a running client', async () => {
   await suite.stack.restartRedis();
   await suite.run(async () => {
     const { eq, ok } = window.kit;
-    const { conn, publisher, sub, channel, k } = window.reconnect;
+    const { conn, publisher, subscriber, sub, channel, k } = window.reconnect;
     const deadline = Date.now() + 5000;
-    while (!(conn.isConnected && publisher.isConnected) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Reconnect delays are jittered: wait for all three, not only the first.
+    while (!(conn.isConnected && publisher.isConnected && subscriber.isConnected) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     ok(conn.isConnected, 'reconnected within the cap');
     eq(await conn.get(k), null, 'a fresh server: the key is gone');
     eq((await conn.set(k, 'after')).status, 'OK', 'later commands succeed');

@@ -218,7 +218,7 @@ async function micro(rounds, calls) {
   const decodeMs = timed(() => Micro.decode(input, rounds));
   const toJsMs = timed(() => Micro.decodeToJs(input, rounds));
   const commandMs = timed(() => {
-    for (let i = 0; i < calls; i++) Micro.encodeGet('bench:seq');
+    for (let i = 0; i < calls; i++) Micro.encodeLine(['GET', 'bench:seq']);
   });
   return { decodeMBps: (mb * 1000) / decodeMs, decodeToJsMBps: (mb * 1000) / toJsMs, nsPerCommand: (commandMs * 1e6) / calls };
 }

@@ -10,8 +10,17 @@ export class RedisError extends Error {
   }
 }
 
-/** An error reply from the server (`WRONGTYPE ...`, `ERR ...`). */
-export class ErrorReply extends RedisError {}
+/**
+ * An error reply from the server (`WRONGTYPE ...`, `ERR ...`): `code` is its
+ * first word (`WRONGTYPE`, `NOSCRIPT`, `MOVED`), `command` the command's name.
+ */
+export class ErrorReply extends RedisError {
+  constructor(message, command = '') {
+    super(message);
+    this.code = message.split(' ', 1)[0];
+    this.command = command;
+  }
+}
 /** `exec()` failed: a watched key changed, or the transaction was aborted. */
 export class TransactionError extends RedisError {}
 export class NotConnectedError extends RedisError {}
@@ -30,9 +39,9 @@ const errors = {
   NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError,
 };
 
-export function makeError(kind, message) {
+export function makeError(kind, message, command) {
   const ErrorClass = errors[kind];
-  return ErrorClass ? new ErrorClass(message) : new TypeError(message);
+  return ErrorClass ? new ErrorClass(message, command) : new TypeError(message);
 }
 
 const utf8Decoder = new TextDecoder();

@@ -6,6 +6,7 @@
 import init, * as wasm from './redis_wasm.js';
 
 await init();
+wasm.__installMethods([wasm.Connection, wasm.Pool, wasm.Transaction]);
 
 export { Connection, Pool, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
 

@@ -1,11 +1,12 @@
 //! redis-wasm: a Redis client for the browser.
 //!
-//! `core` is plain Rust (pipeline, reply matching, the command model) and is
-//! tested natively; `js` is the thin `#[wasm_bindgen]` layer over browser
-//! WebSockets; `commands` is the table of command methods. The npm entry
-//! module (`js/index.js`) initialises the wasm and re-exports the classes.
+//! `core` is plain Rust, sans-IO (the command table, sessions, the pool,
+//! transactions, reply matching) and is tested natively; `js` is the thin
+//! `#[wasm_bindgen]` layer: transports, timers, Promises and JS values. The
+//! command methods are JS, installed from the generated table
+//! (`js/commands.js`, `js/install.js`). The npm entry module (`js/index.js`)
+//! initialises the wasm and re-exports the classes.
 
-pub mod commands;
 pub mod core;
 pub mod js;
 

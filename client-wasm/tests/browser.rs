@@ -3,8 +3,8 @@
 //! at build time as `REDIS_WASM_TEST_BRIDGE`.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
-use redis_wasm::{exported_classes, Connection};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use redis_wasm::exported_classes;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -24,6 +24,93 @@ extern "C" {
     #[wasm_bindgen(js_name = isInstance)]
     fn is_instance(value: &JsValue, name: &str, classes: &JsValue) -> bool;
     fn set(object: &JsValue, key: &str, value: &JsValue) -> JsValue;
+}
+
+/// A `Connection` as JS sees it: its command methods are installed in JS
+/// from the command table, so they are called by name.
+struct Connection(JsValue);
+
+impl Connection {
+    async fn create(options: JsValue) -> Result<Connection, JsValue> {
+        redis_wasm::Connection::create(options)
+            .await
+            .map(Connection)
+    }
+
+    fn method(&self, name: &str, args: &[&JsValue]) -> JsValue {
+        let method: Function = Reflect::get(&self.0, &name.into())
+            .unwrap()
+            .unchecked_into();
+        let args: Array = args.iter().copied().collect();
+        method.apply(&self.0, &args).unwrap()
+    }
+
+    fn send(&self, name: &str, args: &[&JsValue]) -> Promise {
+        self.method(name, args).unchecked_into()
+    }
+
+    fn set(&self, key: JsValue, value: JsValue, options: JsValue) -> Promise {
+        self.send("set", &[&key, &value, &options])
+    }
+
+    fn get(&self, key: JsValue) -> Promise {
+        self.send("get", &[&key])
+    }
+
+    /// `call(name, ...args)`.
+    fn call(&self, name: JsValue, args: Array) -> Promise {
+        let method: Function = Reflect::get(&self.0, &"call".into())
+            .unwrap()
+            .unchecked_into();
+        args.unshift(&name);
+        method.apply(&self.0, &args).unwrap().unchecked_into()
+    }
+
+    fn ping(&self) -> Promise {
+        self.send("ping", &[])
+    }
+
+    fn echo(&self, value: JsValue) -> Promise {
+        self.send("echo", &[&value])
+    }
+
+    fn incr(&self, key: JsValue) -> Promise {
+        self.send("incr", &[&key])
+    }
+
+    fn exists(&self, key: JsValue) -> Promise {
+        self.send("exists", &[&key])
+    }
+
+    fn delete(&self, keys: JsValue) -> Promise {
+        self.send("delete", &[&keys])
+    }
+
+    fn rpush(&self, key: JsValue, values: JsValue) -> Promise {
+        self.send("rpush", &[&key, &values])
+    }
+
+    fn lrange_aslist(&self, key: JsValue, start: JsValue, stop: JsValue) -> Promise {
+        self.send("lrangeAsList", &[&key, &start, &stop])
+    }
+
+    fn hmset(&self, key: JsValue, values: JsValue) -> Promise {
+        self.send("hmset", &[&key, &values])
+    }
+
+    fn hgetall_asdict(&self, key: JsValue) -> Promise {
+        self.send("hgetallAsDict", &[&key])
+    }
+
+    fn close(&self) {
+        self.method("close", &[]);
+    }
+
+    fn is_connected(&self) -> bool {
+        Reflect::get(&self.0, &"isConnected".into())
+            .unwrap()
+            .is_truthy()
+    }
 }
 
 fn object(pairs: &[(&str, JsValue)]) -> JsValue {
@@ -368,7 +455,8 @@ async fn a_wrong_password_rejects_create_with_the_server_error() {
 
 #[wasm_bindgen_test]
 async fn nothing_listening_rejects_with_not_connected_error() {
-    let object = options(&[]);
+    // A first connection is retried until connectTimeout (10 s by default).
+    let object = options(&[("connectTimeout", 1000.into())]);
     set(&object, "url", &"ws://127.0.0.1:9/".into());
     let failure = Connection::create(object)
         .await

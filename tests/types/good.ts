@@ -23,6 +23,7 @@ import {
   NotConnectedError,
   Pool,
   PubSubReply,
+  RedisCommands,
   RedisError,
   RedisValue,
   Script,
@@ -35,9 +36,11 @@ import {
   TransactionError,
   UTF8Encoder,
   ZAggregate,
+  ZRangeOptions,
   ZRangeReply,
   ZScoreBoundary,
 } from 'redis-wasm';
+import type { XaddOptions } from 'redis-wasm';
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function exact<Expected>() {
@@ -233,6 +236,84 @@ export async function custom(): Promise<void> {
   await conn.set({ id: 1 }, { name: 'x' });
   exact<object | null>()(await conn.get({ id: 1 }));
   exact<Int>()(await conn.rpush({ list: 1 }, [{ a: 1 }, { b: 2 }]));
+}
+
+/** Beyond the seed: the options Redis has that the seed's set, zrange and hset lacked. */
+export async function seedExtensions(conn: Connection): Promise<void> {
+  exact<string | null>()(await conn.set('k', 'v', { get: true }));
+  exact<string | null>()(await conn.set('k', 'v', { get: true, keepttl: true }));
+  exact<StatusReply | null>()(await conn.set('k', 'v', { exat: 1_900_000_000, onlyIfExists: true }));
+  exact<StatusReply | null>()(await conn.set('k', 'v', { pxat: 1_900_000_000_000n, get: false }));
+  exact<Int>()(await conn.hset('h', { a: '1', b: '2' }));
+  exact<Int>()(await conn.hset('h', new Map([['a', '1']])));
+  exact<ZRangeReply<string>>()(await conn.zrange('z', 0, 10, { sortby: 'BYSCORE', limit: { offset: 0, count: 2 } }));
+  exact<ZRangeReply<string>>()(await conn.zrange('z', new ZScoreBoundary(1, true), undefined, { sortby: 'byscore', rev: true }));
+  exact<ListReply<string>>()(await conn.zrange('z', '[a', '(c', { sortby: 'BYLEX', limit: [0, 5] }));
+  exact<ZRangeReply<string>>()(await conn.zrange('z', 0, -1, { rev: true }));
+  exact<Map<string, number>>()(await conn.zrangeAsDict('z', 1, 5, { sortby: 'BYSCORE' }));
+  const options: ZRangeOptions = { rev: true };
+  await conn.zrange('z', 0, 1, options);
+}
+
+/**
+ * Every other Redis command, by the generic rule (RedisCommands: the
+ * methods the JS layer installs from METHODS).
+ */
+export async function generic(redis: RedisCommands<string>, bytes: RedisCommands<Uint8Array>): Promise<void> {
+  // Streams: XADD with MAXLEN ~, a consumer group read with COUNT/BLOCK/STREAMS.
+  exact<RedisValue<string>>()(await redis.xadd('s', '*', { field: 'value' }));
+  await redis.xadd('s', '1-0', new Map([['f', 'v']]), { trim: { strategy: 'MAXLEN', operator: '~', threshold: 1000 } });
+  await redis.xadd('s', '*', [['f', 'v'], ['g', 1]], { nomkstream: true, trim: { strategy: 'minid', threshold: '0-1', limit: 10 } });
+  const trim: XaddOptions = { trim: ['MAXLEN', '=', 5] };
+  await redis.xadd('s', '*', { f: 'v' }, trim);
+  await redis.xgroupCreate('s', 'group', '$', { mkstream: true });
+  await redis.xreadgroup(['group', 'consumer'], { s: '>' }, { count: 10, block: 0, noack: true });
+  await redis.xreadgroup({ group: 'group', consumer: 'consumer' }, new Map([['s', '>']]));
+  await redis.xread({ s: '0', t: '$' }, { count: 1 });
+  await redis.xack('s', 'group', ['1-0', '2-0']);
+  await redis.xpending('s', 'group', { idle: 100, start: '-', end: '+', count: 10 });
+  await redis.xpending('s', 'group', [undefined, '-', '+', 10, 'consumer']);
+  await redis.xautoclaim('s', 'group', 'consumer', 0, '0-0', { count: 5, justid: true });
+  // Strings and keys
+  exact<RedisValue<string>>()(await redis.getdel('k'));
+  await redis.getex('k', { ex: 10 });
+  await redis.getex('k', { persist: true });
+  await redis.getex('k');
+  await redis.copy('a', 'b', { db: 1, replace: true });
+  await redis.objectEncoding('k');
+  await redis.objectFreq('k');
+  await redis.mset({ a: '1', b: '2' });
+  await redis.del(['a', 'b']);
+  // Lists
+  await redis.lmove('a', 'b', 'LEFT', 'right');
+  await redis.blmove('a', 'b', 'left', 'LEFT', 0.5);
+  await redis.lpos('l', 'x', { rank: -1, count: 2, maxlen: 100 });
+  await redis.lmpop(['a', 'b'], 'LEFT', { count: 2 });
+  // Geo
+  await redis.geoadd('g', [[13.361389, 38.115556, 'Palermo'], { longitude: 15.087269, latitude: 37.502669, member: 'Catania' }], { ch: true, condition: 'NX' });
+  await redis.geosearch('g', { fromlonlat: [15, 37] }, { circle: { byradius: 200, unit: 'km' } }, { order: 'ASC', count: [3, true], withdist: true });
+  await redis.geosearch('g', 'Palermo', { box: [400, 400, 'KM'] }, { count: { count: 2 } });
+  await redis.geodist('g', 'Palermo', 'Catania', 'km');
+  await redis.hrandfield('h', [2, true]);
+  await redis.aclLog('RESET');
+  await redis.aclLog(10);
+  // HyperLogLog, bitfields, scripts, servers
+  await redis.pfadd('hll', ['a', 'b', 'c']);
+  await redis.pfadd('hll');
+  await redis.pfcount(['hll', 'hll2']);
+  await redis.bitfield('bf', [{ get: ['u8', 0] }, { write: { overflow: 'SAT', writeOperation: { incrby: { encoding: 'u8', offset: 0, increment: 1 } } } }]);
+  await redis.bitfield('bf', [{ write: { writeOperation: { set: ['i8', 8, 100] } } }]);
+  await redis.bitfieldRo('bf', { get: [['u8', 0], ['i4', 4]] });
+  await redis.eval('return KEYS[1]', ['k'], ['a', 1]);
+  await redis.fcall('f', null);
+  await redis.clientNoEvict('ON');
+  await redis.client('NO-TOUCH', 'on');
+  await redis.sort('k', { by: 'w_*', limit: [0, 10], get: ['#', 'o_*'], alpha: true, store: 'dst' });
+  await redis.zrangestore('dst', 'z', 0, -1, { sortby: 'BYSCORE', rev: true });
+  await redis.zunion(['a', 'b'], { withscores: true, aggregate: 'MAX' });
+  // Binary keys on a bytes connection
+  await bytes.getdel(new Uint8Array([1]));
+  await bytes.xadd(new Uint8Array([1]), '*', new Map([[new Uint8Array([2]), new Uint8Array([3])]]));
 }
 
 export async function pools(): Promise<void> {

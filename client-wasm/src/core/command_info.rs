@@ -32,6 +32,10 @@ pub struct CommandInfo {
     pub key_specs: &'static [KeySpec],
     /// Whether this is a container whose entries are its subcommands.
     pub has_subcommands: bool,
+    /// Redis's command tips (`nondeterministic_output`, `request_policy:…`,
+    /// `response_policy:…`): how a cluster client fans a command out and
+    /// merges the replies, and whether a reply may be cached.
+    pub tips: Tips,
 }
 
 /// Redis's command flags (`COMMAND INFO`, field 3), one bit each.
@@ -66,9 +70,27 @@ impl Flags {
     }
 }
 
-/// Redis's ACL categories (`@read`, `@write`, ...), one bit each.
+/// Redis's ACL categories (`@read`, `@write`, ...), one bit each; the
+/// constants are generated with the table (`AclCategories::READ`...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AclCategories(pub u32);
+
+impl AclCategories {
+    pub const fn contains(self, other: AclCategories) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// Redis's command tips, one bit each; the constants are generated with the
+/// table (`Tips::NONDETERMINISTIC_OUTPUT`, `Tips::REQUEST_POLICY_ALL_SHARDS`...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tips(pub u32);
+
+impl Tips {
+    pub const fn contains(self, other: Tips) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
 
 /// Where a command's keys are, as Redis describes it (`COMMAND INFO`, key
 /// specifications).
@@ -79,6 +101,20 @@ pub struct KeySpec {
     /// Redis's key-spec flags (RO, RW, OW, RM, ACCESS, UPDATE, INSERT,
     /// DELETE, NOT_KEY, INCOMPLETE, VARIABLE_FLAGS), one bit each.
     pub flags: u16,
+}
+
+impl KeySpec {
+    pub const RO: u16 = 1 << 0;
+    pub const RW: u16 = 1 << 1;
+    pub const OW: u16 = 1 << 2;
+    pub const RM: u16 = 1 << 3;
+    pub const ACCESS: u16 = 1 << 4;
+    pub const UPDATE: u16 = 1 << 5;
+    pub const INSERT: u16 = 1 << 6;
+    pub const DELETE: u16 = 1 << 7;
+    pub const NOT_KEY: u16 = 1 << 8;
+    pub const INCOMPLETE: u16 = 1 << 9;
+    pub const VARIABLE_FLAGS: u16 = 1 << 10;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

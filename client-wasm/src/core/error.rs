@@ -13,6 +13,18 @@ pub enum ClientError {
     /// The server sent bytes that are not RESP, or a reply nobody asked for;
     /// the stream cannot be trusted any more, so the connection is dropped.
     Protocol(String),
+    /// The server's error reply to `command` (the handshake's, or a queued
+    /// command's error replayed at EXEC).
+    Reply { command: String, message: String },
+    /// No reply within `commandTimeout` (or `connectTimeout`).
+    Timeout(String),
+    /// A pool with no connection free for the command.
+    NoAvailableConnections(String),
+    /// A transaction that did not run (watch conflict, EXECABORT, DISCARD).
+    Transaction(String),
+    /// The command is not allowed here (a refused command, a connection in a
+    /// transaction or in pub/sub): nothing was sent.
+    Refused(String),
 }
 
 impl fmt::Display for ClientError {
@@ -21,8 +33,18 @@ impl fmt::Display for ClientError {
             ClientError::NotConnected(why) => write!(f, "not connected: {why}"),
             ClientError::ConnectionLost(why) => write!(f, "connection lost: {why}"),
             ClientError::Protocol(why) => write!(f, "protocol error: {why}"),
+            ClientError::Reply { message, .. } => f.write_str(message),
+            ClientError::Timeout(why)
+            | ClientError::NoAvailableConnections(why)
+            | ClientError::Transaction(why)
+            | ClientError::Refused(why) => f.write_str(why),
         }
     }
 }
 
 impl std::error::Error for ClientError {}
+
+/// The first word of an error reply: `WRONGTYPE`, `NOSCRIPT`, `MOVED`...
+pub fn error_code(message: &str) -> &str {
+    message.split(' ').next().unwrap_or_default()
+}

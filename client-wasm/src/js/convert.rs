@@ -1,7 +1,9 @@
-//! JS values in, JS values out: command arguments to bytes by their declared
-//! kind, reply frames to the values and containers of the API.
+//! JS values in, JS values out: the few arguments read in Rust (options,
+//! channel and key lists, script bodies) to bytes, and reply frames to the
+//! values and containers of the API. Command methods build their lines in
+//! JS (`js/args.js`).
 
-use js_sys::{Array, BigInt, Map, Object, Reflect, Set};
+use js_sys::{Array, BigInt, Map, Set};
 use resp::Frame;
 use wasm_bindgen::prelude::*;
 
@@ -10,10 +12,8 @@ use super::errors::{error, error_reply, type_error, ErrorClass};
 use super::interned;
 use super::replies::{reply_object, Stream};
 use super::texts::{text_map, texts};
-use crate::core::command::{
-    float_arg, is_safe_integer, score_bound, Arg, ArgKind, CommandSpec, IfOmitted, ReplyKind,
-    MAX_SAFE_INTEGER,
-};
+use crate::core::command::{is_safe_integer, ReplyKind, MAX_SAFE_INTEGER};
+use crate::core::cursor::ScanKind;
 
 /// Names an argument in error messages; called only when one is raised.
 pub type Describe<'a> = &'a dyn Fn() -> String;
@@ -26,68 +26,6 @@ pub struct ArgReader<'a> {
 }
 
 impl ArgReader<'_> {
-    /// The full command line of one table row: its words, each declared
-    /// argument, then its tail words.
-    pub fn command(&self, spec: &CommandSpec, values: &[JsValue]) -> Result<Vec<Vec<u8>>, JsValue> {
-        let mut line: Vec<Vec<u8>> = spec
-            .words
-            .iter()
-            .map(|word| word.as_bytes().to_vec())
-            .collect();
-        for (arg, value) in spec.args.iter().zip(values) {
-            self.arg(spec.method, arg, value, &mut line)?;
-        }
-        line.extend(spec.tail.iter().map(|word| word.as_bytes().to_vec()));
-        Ok(line)
-    }
-
-    fn arg(
-        &self,
-        method: &str,
-        arg: &Arg,
-        value: &JsValue,
-        line: &mut Vec<Vec<u8>>,
-    ) -> Result<(), JsValue> {
-        let describe = || format!("{method}: argument '{}'", arg.name);
-        if value.is_undefined() || (value.is_null() && arg.default == Some(IfOmitted::Skip)) {
-            return match arg.default {
-                Some(IfOmitted::Send(default)) => {
-                    line.push(default.as_bytes().to_vec());
-                    Ok(())
-                }
-                Some(IfOmitted::Skip) => Ok(()),
-                None => Err(type_error(&format!("{} is required", describe()))),
-            };
-        }
-        match arg.kind {
-            ArgKind::Native => line.push(self.native(value, &describe)?),
-            ArgKind::NativeList => self.list(value, &describe, line, |item, describe| {
-                self.native(item, describe)
-            })?,
-            ArgKind::Int => line.push(self.int(value, &describe)?),
-            ArgKind::Float => line.push(self.float(value, &describe)?),
-            ArgKind::Bit => line.push(self.bit(value, &describe)?),
-            ArgKind::Text => line.push(self.text(value, &describe)?),
-            ArgKind::TextList => self.list(value, &describe, line, |item, describe| {
-                self.text(item, describe)
-            })?,
-            ArgKind::ScoreBound => line.push(self.score_bound(value, &describe)?),
-            ArgKind::NativePairs => {
-                for (field, item) in self.pairs(value, &describe)? {
-                    line.push(self.native(&field, &|| format!("{}: a field", describe()))?);
-                    line.push(self.native(&item, &|| format!("{}: a value", describe()))?);
-                }
-            }
-            ArgKind::ScorePairs => {
-                for (member, score) in self.pairs(value, &describe)? {
-                    line.push(self.float(&score, &|| format!("{}: a score", describe()))?);
-                    line.push(self.native(&member, &|| format!("{}: a member", describe()))?);
-                }
-            }
-        }
-        Ok(())
-    }
-
     pub fn native(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
         self.encoder.encode(value, self.strict, describe)
     }
@@ -141,37 +79,6 @@ impl ArgReader<'_> {
         })
     }
 
-    pub fn float(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
-        if let Some(number) = value.as_f64() {
-            if let Some(text) = float_arg(number) {
-                return Ok(text.into_bytes());
-            }
-        }
-        self.relaxed(value, || {
-            format!(
-                "{} must be a number, got {}",
-                describe(),
-                describe_value(value)
-            )
-        })
-    }
-
-    fn bit(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
-        match (value.as_bool(), value.as_f64()) {
-            (Some(bit), _) => Ok(if bit { b"1".to_vec() } else { b"0".to_vec() }),
-            (None, Some(number)) if number == 0.0 || number == 1.0 => {
-                Ok((number as u8).to_string().into_bytes())
-            }
-            _ => self.relaxed(value, || {
-                format!(
-                    "{} must be a boolean or 0/1, got {}",
-                    describe(),
-                    describe_value(value)
-                )
-            }),
-        }
-    }
-
     pub fn text(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
         match value.as_string() {
             Some(text) => Ok(text.into_bytes()),
@@ -179,66 +86,6 @@ impl ArgReader<'_> {
                 format!("{} must be a string, got {}", describe(), type_name(value))
             }),
         }
-    }
-
-    /// A `ZScoreBoundary` (anything with `value` and `excludeBoundary`) or
-    /// a plain number.
-    fn score_bound(&self, value: &JsValue, describe: Describe) -> Result<Vec<u8>, JsValue> {
-        if value.as_f64().is_some() {
-            return self.float(value, describe);
-        }
-        if value.is_object() {
-            let bound = Reflect::get(value, &"value".into())?;
-            let exclusive = Reflect::get(value, &"excludeBoundary".into())?.is_truthy();
-            let text = match bound.as_string() {
-                Some(text) if matches!(text.as_str(), "-inf" | "+inf" | "inf") => text,
-                _ => String::from_utf8_lossy(
-                    &self.float(&bound, &|| format!("{}.value", describe()))?,
-                )
-                .into_owned(),
-            };
-            return Ok(score_bound(&text, exclusive).into_bytes());
-        }
-        self.relaxed(value, || {
-            format!(
-                "{} must be a ZScoreBoundary or a number, got {}",
-                describe(),
-                type_name(value)
-            )
-        })
-    }
-
-    /// The entries of a `Map`, of a plain object, or of an iterable of
-    /// `[key, value]` pairs.
-    pub fn pairs(
-        &self,
-        value: &JsValue,
-        describe: Describe,
-    ) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
-        let not_pairs = || {
-            type_error(&format!(
-                "{} must be a Map or a plain object, got {}",
-                describe(),
-                type_name(value)
-            ))
-        };
-        if !value.is_object() {
-            return Err(not_pairs());
-        }
-        let entries: Array = if let Some(map) = value.dyn_ref::<Map>() {
-            Array::from(&map.entries().into())
-        } else if let Some(items) = js_sys::try_iter(value)? {
-            items.collect::<Result<Array, JsValue>>()?
-        } else {
-            Object::entries(value.unchecked_ref())
-        };
-        entries
-            .iter()
-            .map(|entry| match entry.dyn_ref::<Array>() {
-                Some(pair) if pair.length() == 2 => Ok((pair.get(0), pair.get(1))),
-                _ => Err(not_pairs()),
-            })
-            .collect()
     }
 
     /// Strict mode refuses a value of the wrong type with `message`;
@@ -308,8 +155,9 @@ fn unexpected(method: &str, frame: &Frame) -> JsValue {
     )
 }
 
-/// The JS value of a reply to a method declared to return `kind`. An error
-/// reply rejects, as does a frame the method cannot have been sent.
+/// The JS value of a reply of `kind` to `method` (Redis's name for the
+/// command, which error replies carry as `.command`). An error reply
+/// rejects, as does a frame the command cannot have been answered with.
 pub fn reply(
     frame: Frame,
     kind: ReplyKind,
@@ -324,7 +172,9 @@ pub fn reply(
         other => Err(unexpected(method, &other)),
     };
     match (kind, frame) {
-        (_, Frame::Error(message) | Frame::BulkError(message)) => Err(error_reply(&text(&message))),
+        (_, Frame::Error(message) | Frame::BulkError(message)) => {
+            Err(error_reply(&text(&message), method))
+        }
         (K::Status, Frame::Array(pong)) if matches!(pong.first(), Some(Frame::Bulk(word)) if word.as_ref() == b"pong") => {
             Ok(reply_object(
                 "StatusReply",
@@ -339,10 +189,13 @@ pub fn reply(
         )),
         (K::Unit, Frame::Simple(_)) => Ok(JsValue::UNDEFINED),
         (K::StatusOrNull | K::Native | K::IntegerOrNull, Frame::Null) => Ok(JsValue::NULL),
-        (K::NativeOrTimeout | K::BlockingPop, Frame::Null) => Err(error(
-            ErrorClass::TimeoutError,
-            &format!("{method}: timed out"),
-        )),
+        // The peer's wording, which users match on.
+        (K::BlockingPop, Frame::Null) => {
+            Err(error(ErrorClass::TimeoutError, "Timeout in blocking pop"))
+        }
+        (K::NativeOrTimeout, Frame::Null) => {
+            Err(error(ErrorClass::TimeoutError, "Timeout in brpoplpush"))
+        }
         (K::Native | K::NativeOrTimeout, Frame::Bulk(bytes) | Frame::Simple(bytes)) => {
             encoder.decode(&bytes)
         }
@@ -401,31 +254,6 @@ pub fn reply(
             let value = plain(pair.next().unwrap_or(Frame::Null), encoder)?;
             Ok(reply_object("BlockingPopReply", &list, &value))
         }
-        (K::ScanPage | K::ScanPairs | K::ScanScores, Frame::Array(page)) if page.len() == 2 => {
-            let mut page = page.into_iter();
-            let cursor = match page.next() {
-                Some(Frame::Bulk(cursor) | Frame::Simple(cursor)) => text(&cursor),
-                _ => {
-                    return Err(error(
-                        ErrorClass::RedisError,
-                        &format!("{method}: the page has no cursor"),
-                    ))
-                }
-            };
-            let found = items(page.next().unwrap_or(Frame::Null))?;
-            let out = Array::new();
-            if kind == K::ScanPage {
-                for item in found {
-                    out.push(&plain(item, encoder)?);
-                }
-            } else {
-                for (key, value) in pairs(found) {
-                    let value = pair_value(value, kind == K::ScanScores, encoder)?;
-                    out.push(&Array::of2(&plain(key, encoder)?, &value));
-                }
-            }
-            Ok(Array::of2(&cursor.into(), &out).into())
-        }
         (K::EvalScript, frame) => Ok(reply_object(
             "EvalScriptReply",
             &plain(frame, encoder)?,
@@ -433,6 +261,23 @@ pub fn reply(
         )),
         (_, other) => Err(unexpected(method, &other)),
     }
+}
+
+/// The items of a scan page: plain values, or `[field, value]` /
+/// `[member, score]` pairs.
+pub fn scan_items(found: Vec<Frame>, kind: ScanKind, encoder: &Encoder) -> Result<Array, JsValue> {
+    let out = Array::new();
+    if !kind.pairs() {
+        for item in found {
+            out.push(&plain(item, encoder)?);
+        }
+        return Ok(out);
+    }
+    for (key, value) in pairs(found) {
+        let value = pair_value(value, kind == ScanKind::SortedSet, encoder)?;
+        out.push(&Array::of2(&plain(key, encoder)?, &value));
+    }
+    Ok(out)
 }
 
 /// The consecutive key, value pairs of a flat reply (HGETALL, WITHSCORES).
@@ -495,7 +340,7 @@ fn collect<C: Into<JsValue>>(
 pub fn plain(frame: Frame, encoder: &Encoder) -> Result<JsValue, JsValue> {
     Ok(match frame {
         Frame::Simple(status) => interned::status(&status),
-        Frame::Error(message) | Frame::BulkError(message) => error_reply(&text(&message)),
+        Frame::Error(message) | Frame::BulkError(message) => error_reply(&text(&message), ""),
         Frame::Integer(value) => integer(value),
         Frame::Bulk(bytes) => encoder.decode(&bytes)?,
         Frame::Null => JsValue::NULL,

@@ -1,9 +1,7 @@
-//! Cursors over SCAN, SSCAN, HSCAN and ZSCAN.
-//!
-//! A cursor walks the whole SCAN protocol: it asks for the next page until
-//! the server's cursor is back at 0, skipping empty pages, and hands out
-//! each element once. Calls are serialised, so two `fetchone()` in flight
-//! never ask for the same page twice.
+//! Cursors over SCAN, SSCAN, HSCAN and ZSCAN: the walk is the core's
+//! (`crate::core::cursor`), the items are turned into JS values here, and
+//! calls are serialised so two `fetchone()` in flight never wait for the
+//! same page.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -13,78 +11,63 @@ use js_sys::{Array, Map, Promise, Set};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use super::target::{issue, Issuer};
-use crate::core::ReplyKind;
-
-/// What is scanned, which decides the command and the shape of items.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum ScanFlavor {
-    Keys,
-    Set,
-    Hash,
-    SortedSet,
-}
-
-impl ScanFlavor {
-    fn command(self) -> &'static str {
-        match self {
-            ScanFlavor::Keys => "SCAN",
-            ScanFlavor::Set => "SSCAN",
-            ScanFlavor::Hash => "HSCAN",
-            ScanFlavor::SortedSet => "ZSCAN",
-        }
-    }
-
-    fn reply(self) -> ReplyKind {
-        match self {
-            ScanFlavor::Keys | ScanFlavor::Set => ReplyKind::ScanPage,
-            ScanFlavor::Hash => ReplyKind::ScanPairs,
-            ScanFlavor::SortedSet => ReplyKind::ScanScores,
-        }
-    }
-}
+use super::convert::scan_items;
+use super::target::Via;
+use crate::core::cursor::{Cursor as Walk, ScanKind};
+use crate::core::pipeline::Outcome;
 
 struct CursorState {
-    issuer: Rc<dyn Issuer>,
-    flavor: ScanFlavor,
-    key: JsValue,
-    pattern: JsValue,
-    cursor: RefCell<Option<String>>,
+    via: Via,
+    /// The walk, or the argument error every call rejects with.
+    walk: Result<RefCell<Walk>, JsValue>,
     buffer: RefCell<VecDeque<JsValue>>,
     last_call: RefCell<Option<Promise>>,
 }
 
 impl CursorState {
     /// Asks for the next page; `false` once the scan is complete.
-    async fn fetch_page(&self) -> Result<bool, JsValue> {
-        let Some(cursor) = self.cursor.borrow().clone() else {
+    async fn fetch_page(self: &Rc<Self>) -> Result<bool, JsValue> {
+        let walk = self.walk.as_ref().map_err(Clone::clone)?;
+        let Some(page) = walk.borrow_mut().next_page() else {
             return Ok(false);
         };
-        let (flavor, key, pattern) = (self.flavor, &self.key, &self.pattern);
-        let page = issue(&*self.issuer, |reader| {
-            let mut line = vec![flavor.command().as_bytes().to_vec()];
-            if flavor != ScanFlavor::Keys {
-                line.push(reader.native(key, &|| {
-                    format!("{}: argument 'key'", flavor.command().to_lowercase())
-                })?);
-            }
-            line.push(cursor.into_bytes());
-            if !pattern.is_undefined() && !pattern.is_null() {
-                line.push(b"MATCH".to_vec());
-                line.push(reader.native(pattern, &|| "scan: argument 'match'".into())?);
-            }
-            Ok((line, flavor.reply(), "scan"))
+        let state = Rc::clone(self);
+        let client = self.via.client();
+        let mut settlers = None;
+        let promise = Promise::new(&mut |resolve, reject| settlers = Some((resolve, reject)));
+        let (resolve, reject) = settlers.expect("a Promise runs its executor at once");
+        let failed = reject.clone();
+        let sent = client.request_native(page, move |client, outcome| {
+            let Ok(walk) = &state.walk else { return };
+            let items = match outcome {
+                Outcome::Reply(frame) => {
+                    let found = walk.borrow_mut().on_page(frame);
+                    let kind = walk.borrow().kind();
+                    found
+                        .map_err(JsValue::from)
+                        .and_then(|found| scan_items(found, kind, &client.encoder))
+                }
+                Outcome::Failed(why) => {
+                    walk.borrow_mut().on_failed();
+                    Err(why.into())
+                }
+                _ => return,
+            };
+            let _ = match items {
+                Ok(items) => resolve.call1(&JsValue::NULL, &items),
+                Err(err) => reject.call1(&JsValue::NULL, &err),
+            };
         });
-        let page: Array = JsFuture::from(page).await?.unchecked_into();
-        let next = page.get(0).as_string().unwrap_or_default();
-        *self.cursor.borrow_mut() = Some(next).filter(|next| next != "0");
-        self.buffer
-            .borrow_mut()
-            .extend(Array::from(&page.get(1)).iter());
+        if let Err(why) = sent {
+            walk.borrow_mut().on_failed();
+            let _ = failed.call1(&JsValue::NULL, &why.into());
+        }
+        let items: Array = JsFuture::from(promise).await?.unchecked_into();
+        self.buffer.borrow_mut().extend(items.iter());
         Ok(true)
     }
 
-    async fn next(&self) -> Result<JsValue, JsValue> {
+    async fn next(self: &Rc<Self>) -> Result<JsValue, JsValue> {
         loop {
             if let Some(item) = self.buffer.borrow_mut().pop_front() {
                 return Ok(item);
@@ -93,6 +76,10 @@ impl CursorState {
                 return Ok(JsValue::NULL);
             }
         }
+    }
+
+    fn kind(&self) -> Option<ScanKind> {
+        self.walk.as_ref().ok().map(|walk| walk.borrow().kind())
     }
 }
 
@@ -103,19 +90,24 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    pub fn new(
-        issuer: Rc<dyn Issuer>,
-        flavor: ScanFlavor,
-        key: JsValue,
-        pattern: JsValue,
-    ) -> Cursor {
+    pub fn new(via: Via, kind: ScanKind, key: JsValue, pattern: JsValue) -> Cursor {
+        let reader = via.reader();
+        let name = kind.command().to_lowercase();
+        let walk = (|| {
+            let key = match kind {
+                ScanKind::Keys => None,
+                _ => Some(reader.native(&key, &|| format!("{name}: argument 'key'"))?),
+            };
+            let pattern = match pattern.is_undefined() || pattern.is_null() {
+                true => None,
+                false => Some(reader.native(&pattern, &|| format!("{name}: argument 'match'"))?),
+            };
+            Ok(RefCell::new(Walk::new(kind, key, pattern)))
+        })();
         Cursor {
             state: Rc::new(CursorState {
-                issuer,
-                flavor,
-                key,
-                pattern,
-                cursor: RefCell::new(Some("0".into())),
+                via,
+                walk,
                 buffer: RefCell::new(VecDeque::new()),
                 last_call: RefCell::new(None),
             }),
@@ -160,16 +152,15 @@ impl Cursor {
                 }
                 items.push(item);
             }
-            Ok(match state.flavor {
-                ScanFlavor::Keys => items.into_iter().collect::<Array>().into(),
-                ScanFlavor::Set => {
+            Ok(match state.kind() {
+                Some(ScanKind::Set) => {
                     let set = Set::new(&JsValue::UNDEFINED);
                     items.iter().for_each(|item| {
                         set.add(item);
                     });
                     set.into()
                 }
-                ScanFlavor::Hash | ScanFlavor::SortedSet => {
+                Some(ScanKind::Hash | ScanKind::SortedSet) => {
                     let map = Map::new();
                     for pair in items {
                         let pair: Array = pair.unchecked_into();
@@ -177,6 +168,7 @@ impl Cursor {
                     }
                     map.into()
                 }
+                _ => items.into_iter().collect::<Array>().into(),
             })
         })
     }

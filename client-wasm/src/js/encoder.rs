@@ -108,16 +108,10 @@ extern "C" {
     fn js_string(value: &JsValue) -> String;
 }
 
-/// The JS type of a value, for error messages (`Uint8Array` and `null` told
-/// apart from other objects).
-pub fn type_name(value: &JsValue) -> String {
-    if value.is_null() {
-        "null".into()
-    } else if value.is_instance_of::<Uint8Array>() {
-        "Uint8Array".into()
-    } else if js_sys::Array::is_array(value) {
-        "Array".into()
-    } else {
-        value.js_typeof().as_string().unwrap_or_default()
-    }
+#[wasm_bindgen(module = "/js/args.js")]
+extern "C" {
+    /// The JS type of a value, for error messages (`Uint8Array`, `Array`
+    /// and `null` told apart from other objects): the command builders' own.
+    #[wasm_bindgen(js_name = typeName)]
+    pub fn type_name(value: &JsValue) -> String;
 }

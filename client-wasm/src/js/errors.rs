@@ -7,7 +7,7 @@ use crate::core::ClientError;
 #[wasm_bindgen(module = "/js/classes.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeError)]
-    fn make_error(kind: &str, message: &str) -> JsValue;
+    fn make_error(kind: &str, message: &str, command: &str) -> JsValue;
 
     /// Every class of `classes.js`, by name, for the package entry to export.
     pub fn classes() -> JsValue;
@@ -44,12 +44,14 @@ impl ErrorClass {
 }
 
 pub fn error(class: ErrorClass, message: &str) -> JsValue {
-    make_error(class.name(), message)
+    make_error(class.name(), message, "")
 }
 
-/// The error for an error reply: the script errors the seed names get their
-/// own classes, everything else is an `ErrorReply` with the server's text.
-pub fn error_reply(message: &str) -> JsValue {
+/// The error for an error reply to `command` (Redis's name, `GET`): the
+/// script errors the seed names get their own classes, everything else is
+/// an `ErrorReply` with the server's text, its `code` (the first word) and
+/// its `command`.
+pub fn error_reply(message: &str, command: &str) -> JsValue {
     let class = if message.starts_with("NOTBUSY") {
         ErrorClass::NoRunningScriptError
     } else if message.contains("Script killed by user") {
@@ -57,7 +59,7 @@ pub fn error_reply(message: &str) -> JsValue {
     } else {
         ErrorClass::ErrorReply
     };
-    error(class, message)
+    make_error(class.name(), message, command)
 }
 
 /// A rejected Promise carrying `error(class, message)`.
@@ -79,11 +81,19 @@ pub fn type_error(message: &str) -> JsValue {
 
 impl From<ClientError> for JsValue {
     fn from(err: ClientError) -> JsValue {
+        if let ClientError::Reply { command, message } = &err {
+            return error_reply(message, command);
+        }
         let class = match &err {
             ClientError::NotConnected(_) => ErrorClass::NotConnectedError,
             ClientError::ConnectionLost(_) | ClientError::Protocol(_) => {
                 ErrorClass::ConnectionLostError
             }
+            ClientError::Reply { .. } => ErrorClass::ErrorReply,
+            ClientError::Timeout(_) => ErrorClass::TimeoutError,
+            ClientError::NoAvailableConnections(_) => ErrorClass::NoAvailableConnectionsInPoolError,
+            ClientError::Transaction(_) => ErrorClass::TransactionError,
+            ClientError::Refused(_) => ErrorClass::RedisError,
         };
         error(class, &err.to_string())
     }

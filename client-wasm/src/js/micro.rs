@@ -9,9 +9,10 @@ use std::cell::RefCell;
 use resp::{Decoder, Frame};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{plain, ArgReader};
+use super::convert::plain;
 use super::encoder::Encoder;
-use crate::commands::TABLE;
+use crate::core::cmd::Cmd;
+use crate::core::ReplyKind;
 
 #[wasm_bindgen]
 pub struct Micro;
@@ -68,27 +69,23 @@ impl Micro {
         Ok(frames)
     }
 
-    /// Reads `get`'s argument from JS as the command methods do and encodes
-    /// the command into a reused buffer: one command's trip from JS into
-    /// wasm, without a socket or a Promise. Returns the encoded length.
-    #[wasm_bindgen(js_name = encodeGet)]
-    pub fn encode_get(key: JsValue) -> Result<usize, JsValue> {
+    /// Reads a command line built in JS (as a command method's builder
+    /// makes it: `['GET', key]`) into a command and encodes it into a reused
+    /// buffer: one command's trip from JS into wasm, without a socket or a
+    /// Promise. Returns the encoded length.
+    #[wasm_bindgen(js_name = encodeLine)]
+    pub fn encode_line(line: js_sys::Array) -> Result<usize, JsValue> {
         thread_local! {
             static OUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
-        let spec = TABLE
-            .iter()
-            .find(|spec| spec.method == "get")
-            .expect("the table declares get");
-        let reader = ArgReader {
-            encoder: &Encoder::Utf8,
-            strict: true,
-        };
-        let line = reader.command(spec, &[key])?;
+        let mut cmd = Cmd::new(std::iter::empty::<&[u8]>(), None, ReplyKind::Native);
+        for item in line.iter() {
+            cmd.push(item.as_string().unwrap_or_default().as_bytes());
+        }
         OUT.with(|out| {
             let mut out = out.borrow_mut();
             out.clear();
-            resp::encode_command(&mut out, &line);
+            cmd.encode(&mut out);
             Ok(out.len())
         })
     }

@@ -1,6 +1,7 @@
-//! The `#[wasm_bindgen]` layer: JS values and browser sockets around the
+//! The `#[wasm_bindgen]` layer: JS values, transports and timers around the
 //! plain-Rust core.
 
+pub mod client;
 pub mod connection;
 pub mod convert;
 pub mod cursor;
@@ -9,11 +10,12 @@ pub mod errors;
 pub mod interned;
 #[cfg(feature = "bench")]
 pub mod micro;
+pub mod options;
 pub mod pool;
 pub mod replies;
 pub mod script;
-pub mod socket;
 pub mod subscription;
 pub mod target;
 pub mod texts;
 pub mod transaction;
+pub mod transport;

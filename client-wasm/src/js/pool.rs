@@ -1,69 +1,49 @@
 //! `Pool`: several connections behind one command API.
 //!
-//! Each command goes to a free connection: one not in a transaction, a
-//! blocking call or pub/sub (the seed's `in_use`), the one with the fewest
-//! commands in flight among them. When every connection is in use, the
-//! command rejects with `NoAvailableConnectionsInPoolError`.
+//! The core's pool mode chooses the connection of each command: one that no
+//! transaction, blocking call or subscription holds, the one with the fewest
+//! commands in flight; when there is none, the command rejects with
+//! `NoAvailableConnectionsInPoolError`.
 
 use std::rc::Rc;
 
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::connection::{settled, ConnInner, Options};
-use super::errors::{error, type_error, ErrorClass};
-use super::target::{Build, Issuer, Target};
+use super::client::ClientInner;
+use super::errors::type_error;
+use super::options;
+use super::subscription::Subscription;
+use super::target::{adopted, sending_methods, Target, Via};
 use super::transaction::Transaction;
-
-pub struct PoolInner {
-    connections: Vec<Rc<ConnInner>>,
-}
-
-impl PoolInner {
-    fn free_connection(&self) -> Result<Rc<ConnInner>, JsValue> {
-        self.connections
-            .iter()
-            .filter(|conn| conn.is_connected() && !conn.in_use())
-            .min_by_key(|conn| conn.in_flight())
-            .cloned()
-            .ok_or_else(|| {
-                error(
-                    ErrorClass::NoAvailableConnectionsInPoolError,
-                    &format!(
-                        "all {} connections of the pool are in use or disconnected",
-                        self.connections.len()
-                    ),
-                )
-            })
-    }
-}
-
-impl Issuer for Rc<PoolInner> {
-    fn issue_with(&self, build: Build) -> Promise {
-        match self.free_connection() {
-            Ok(conn) => conn.issue_with(build),
-            Err(err) => Promise::reject(&err),
-        }
-    }
-}
+use crate::core::pool::Mode;
 
 /// A pool of connections with every command method of `Connection`.
 #[wasm_bindgen]
 pub struct Pool {
-    inner: Rc<PoolInner>,
+    inner: Rc<ClientInner>,
 }
 
 impl Target for Pool {
-    fn issuer(&self) -> Rc<dyn Issuer> {
-        Rc::new(Rc::clone(&self.inner))
+    fn via(&self) -> Via {
+        Via::Client(Rc::clone(&self.inner))
+    }
+}
+
+sending_methods!(Pool, issuing);
+
+impl Pool {
+    fn count(&self, test: impl Fn(&crate::core::pool::Pool, usize) -> bool) -> usize {
+        let pool = self.inner.pool.borrow();
+        (0..pool.size()).filter(|&i| test(&pool, i)).count()
     }
 }
 
 #[wasm_bindgen]
 impl Pool {
     /// Opens `poolsize` connections (default 1) with the options of
-    /// `Connection.create`.
-    pub async fn create(options: JsValue) -> Result<Pool, JsValue> {
+    /// `Connection.create`; resolves once each was ready.
+    pub async fn create(options: JsValue) -> Result<JsValue, JsValue> {
         let size = Reflect::get(&options, &"poolsize".into())
             .ok()
             .filter(|size| !size.is_undefined());
@@ -76,63 +56,49 @@ impl Pool {
                 ))
             }
         };
-        let mut connections = Vec::with_capacity(size);
-        for _ in 0..size {
-            let options = Options::read(&options, "Pool.create")?;
-            match ConnInner::connect(options).await {
-                Ok(conn) => connections.push(conn),
-                Err(err) => {
-                    connections.iter().for_each(|conn| conn.close());
-                    return Err(err);
-                }
-            }
-        }
-        Ok(Pool {
-            inner: Rc::new(PoolInner { connections }),
-        })
+        let options = options::read(&options, "Pool.create")?;
+        let inner = ClientInner::connect(options, size, Mode::Pool).await?;
+        let pool = Pool {
+            inner: Rc::clone(&inner),
+        };
+        Ok(adopted(pool.into(), &inner))
     }
 
     #[wasm_bindgen(getter)]
     pub fn poolsize(&self) -> usize {
-        self.inner.connections.len()
+        self.inner.pool.borrow().size()
     }
 
     /// How many connections are in a transaction, blocking call or pub/sub.
     #[wasm_bindgen(getter, js_name = connectionsInUse)]
     pub fn connections_in_use(&self) -> usize {
-        self.inner
-            .connections
-            .iter()
-            .filter(|conn| conn.in_use())
-            .count()
+        self.count(|pool, i| pool.in_use(i))
     }
 
     #[wasm_bindgen(getter, js_name = connectionsConnected)]
     pub fn connections_connected(&self) -> usize {
-        self.inner
-            .connections
-            .iter()
-            .filter(|conn| conn.is_connected())
-            .count()
+        self.count(|pool, i| pool.is_connected(i))
+    }
+
+    /// The lifecycle events of every connection (`detail.connection` says
+    /// which); `end` once all have ended.
+    #[wasm_bindgen(getter)]
+    pub fn events(&self) -> web_sys::EventTarget {
+        self.inner.events.clone()
     }
 
     pub fn close(&self) {
-        self.inner.connections.iter().for_each(|conn| conn.close());
+        self.inner.close();
     }
 
     /// A transaction on a free connection.
-    pub async fn multi(&self, watch: JsValue) -> Result<Transaction, JsValue> {
-        self.inner.free_connection()?.multi(watch).await
+    pub async fn multi(&self, watch: JsValue) -> Result<JsValue, JsValue> {
+        Transaction::begin(&self.inner, watch).await
     }
 
     /// Pub/sub on a free connection, which stays subscribed.
     #[wasm_bindgen(js_name = startSubscribe)]
     pub fn start_subscribe(&self) -> Promise {
-        settled(
-            self.inner
-                .free_connection()
-                .and_then(|conn| conn.start_subscribe())
-                .map(JsValue::from),
-        )
+        Subscription::start(&self.inner)
     }
 }

@@ -1,55 +1,49 @@
-//! `Script`: a Lua script loaded once and run by its SHA1 digest.
-
-use std::rc::Rc;
+//! `Script`: a Lua script loaded once and run by its SHA1 digest; the core
+//! sends it whole with EVAL, once, when the server lost it (NOSCRIPT).
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
-use super::errors::message_of;
-use super::target::{issue, Issuer};
-use crate::commands::script_arguments;
-use crate::core::ReplyKind;
+use super::convert::ArgReader;
+use super::target::Via;
+use crate::core::script;
 
 /// A registered script, from `registerScript(code)`.
 #[wasm_bindgen]
 pub struct Script {
-    issuer: Rc<dyn Issuer>,
+    via: Via,
     sha: String,
     code: JsValue,
 }
 
 impl Script {
-    /// `SCRIPT LOAD code`, through `issuer`.
-    pub async fn register(issuer: Rc<dyn Issuer>, code: JsValue) -> Result<Script, JsValue> {
-        let loaded = issue(&*issuer, |reader| {
-            let code = reader.native(&code, &|| "registerScript: argument 'script'".into())?;
-            Ok((
-                vec![b"SCRIPT".to_vec(), b"LOAD".to_vec(), code],
-                ReplyKind::Text,
-                "registerScript",
-            ))
-        });
+    /// `SCRIPT LOAD code`, through `via`.
+    pub async fn register(via: Via, code: JsValue) -> Result<Script, JsValue> {
+        let body = via
+            .reader()
+            .native(&code, &|| "registerScript: argument 'script'".into())?;
+        let loaded = via.send(script::load(&body), None);
         let sha = JsFuture::from(loaded)
             .await?
             .as_string()
             .unwrap_or_default();
-        Ok(Script { issuer, sha, code })
+        Ok(Script { via, sha, code })
     }
+}
 
-    fn eval(&self, command: &'static str, keys: &JsValue, args: &JsValue) -> Promise {
-        let body = if command == "EVALSHA" {
-            JsValue::from(self.sha.as_str())
-        } else {
-            self.code.clone()
-        };
-        issue(&*self.issuer, |reader| {
-            let body = reader.native(&body, &|| "run: the script".into())?;
-            let mut line = vec![command.as_bytes().to_vec(), body];
-            line.extend(script_arguments(reader, "run", keys, args)?);
-            Ok((line, ReplyKind::EvalScript, "run"))
-        })
+/// The items of an optional iterable argument (`null`/`undefined`: none).
+fn items(reader: &ArgReader, value: &JsValue, name: &str) -> Result<Vec<Vec<u8>>, JsValue> {
+    let mut out = Vec::new();
+    if !value.is_undefined() && !value.is_null() {
+        reader.list(
+            value,
+            &|| format!("run: argument '{name}'"),
+            &mut out,
+            |v, d| reader.native(v, d),
+        )?;
     }
+    Ok(out)
 }
 
 #[wasm_bindgen]
@@ -59,20 +53,22 @@ impl Script {
     /// (NOSCRIPT, e.g. after SCRIPT FLUSH or a restart) it is sent whole
     /// once with EVAL.
     pub fn run(&self, keys: JsValue, args: JsValue) -> Promise {
-        let by_sha = self.eval("EVALSHA", &keys, &args);
-        let whole = Script {
-            issuer: Rc::clone(&self.issuer),
-            sha: self.sha.clone(),
-            code: self.code.clone(),
-        };
-        future_to_promise(async move {
-            match JsFuture::from(by_sha).await {
-                Err(err) if message_of(&err).starts_with("NOSCRIPT") => {
-                    JsFuture::from(whole.eval("EVAL", &keys, &args)).await
-                }
-                other => other,
-            }
-        })
+        let client = self.via.client();
+        let reader = self.via.reader();
+        let built = (|| {
+            let code = reader.native(&self.code, &|| "run: the script".into())?;
+            let (keys, args) = (
+                items(&reader, &keys, "keys")?,
+                items(&reader, &args, "args")?,
+            );
+            let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+            let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+            Ok::<_, JsValue>(script::run(self.sha.as_bytes(), &code, &keys, &args))
+        })();
+        match built {
+            Ok((evalsha, eval)) => client.request_script(evalsha, eval),
+            Err(err) => Promise::reject(&err),
+        }
     }
 
     /// The script's SHA1 digest.

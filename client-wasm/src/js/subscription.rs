@@ -1,8 +1,8 @@
 //! `Subscription`: a connection in pub/sub mode.
 //!
-//! Published messages queue until `nextPublished()` takes them, so none is
-//! lost between two calls. The channels and patterns subscribed to are
-//! remembered and subscribed again when the connection reconnects.
+//! The core leases the session and renews its subscriptions after a
+//! reconnect; here published messages become `PubSubReply` values, queued
+//! until `nextPublished()` takes them, so none is lost between two calls.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -12,94 +12,51 @@ use js_sys::{Function, Promise};
 use resp::Frame;
 use wasm_bindgen::prelude::*;
 
-use super::connection::ConnInner;
+use super::client::{not_connected, reply_error, ClientInner};
 use super::convert::{plain, ArgReader};
 use super::encoder::Encoder;
-use super::errors::{error, ErrorClass};
 use super::replies::reply_object;
-use super::socket::Socket;
+use crate::core::cmd::Cmd;
+use crate::core::pipeline::Outcome;
 use crate::core::ReplyKind;
 
 /// The Promise settlers of one `nextPublished()` call.
 type Waiter = (Function, Function);
 
 pub struct SubState {
-    conn: Weak<ConnInner>,
+    client: Weak<ClientInner>,
+    session: usize,
     encoder: Encoder,
-    channels: RefCell<Vec<Vec<u8>>>,
-    patterns: RefCell<Vec<Vec<u8>>>,
     messages: RefCell<VecDeque<JsValue>>,
     waiters: RefCell<VecDeque<Waiter>>,
 }
 
-/// Which of the four subscription commands.
-#[derive(Clone, Copy)]
-enum Kind {
-    Subscribe,
-    Psubscribe,
-    Unsubscribe,
-    Punsubscribe,
-}
-
-impl Kind {
-    fn word(self) -> &'static str {
-        match self {
-            Kind::Subscribe => "SUBSCRIBE",
-            Kind::Psubscribe => "PSUBSCRIBE",
-            Kind::Unsubscribe => "UNSUBSCRIBE",
-            Kind::Punsubscribe => "PUNSUBSCRIBE",
-        }
-    }
-
-    fn method(self) -> &'static str {
-        match self {
-            Kind::Subscribe => "subscribe",
-            Kind::Psubscribe => "psubscribe",
-            Kind::Unsubscribe => "unsubscribe",
-            Kind::Punsubscribe => "punsubscribe",
-        }
-    }
-}
-
 impl SubState {
-    pub fn new(conn: Weak<ConnInner>, encoder: Encoder) -> Rc<SubState> {
-        Rc::new(SubState {
-            conn,
+    pub fn new(client: Weak<ClientInner>, session: usize, encoder: Encoder) -> SubState {
+        SubState {
+            client,
+            session,
             encoder,
-            channels: RefCell::new(Vec::new()),
-            patterns: RefCell::new(Vec::new()),
             messages: RefCell::new(VecDeque::new()),
             waiters: RefCell::new(VecDeque::new()),
-        })
-    }
-
-    /// Puts `socket` in pub/sub mode for this subscription and subscribes
-    /// it to everything subscribed so far (after a reconnect).
-    pub fn renew(self: &Rc<Self>, socket: &Socket) {
-        let weak = Rc::downgrade(self);
-        socket.enter_pubsub(Rc::new(move |frame| {
-            if let Some(state) = weak.upgrade() {
-                state.published(frame);
-            }
-        }));
-        for (kind, names) in [
-            (Kind::Subscribe, &self.channels),
-            (Kind::Psubscribe, &self.patterns),
-        ] {
-            let names = names.borrow().clone();
-            if !names.is_empty() {
-                send(socket, kind, names);
-            }
         }
     }
 
-    fn published(&self, frame: Frame) {
-        let Frame::Array(items) = frame else { return };
+    /// A push from the session: published messages are kept for the user.
+    pub fn published(&self, frame: Frame) {
+        let (Frame::Array(items) | Frame::Push(items)) = frame else {
+            return;
+        };
         let mut items = items.into_iter();
         let kind = items.next();
-        let (pattern, channel, payload) = match (kind, items.next(), items.next(), items.next()) {
-            (_, Some(channel), Some(payload), None) => (Frame::Null, channel, payload),
-            (_, Some(pattern), Some(channel), Some(payload)) => (pattern, channel, payload),
+        let with_pattern = matches!(&kind, Some(Frame::Bulk(k)) if k.as_ref() == b"pmessage");
+        let is_message =
+            matches!(&kind, Some(Frame::Bulk(k)) if matches!(k.as_ref(), b"message" | b"smessage"));
+        let (pattern, channel, payload) = match (items.next(), items.next(), items.next()) {
+            (Some(pattern), Some(channel), Some(payload)) if with_pattern => {
+                (pattern, channel, payload)
+            }
+            (Some(channel), Some(payload), None) if is_message => (Frame::Null, channel, payload),
             _ => return,
         };
         let decode = |frame| plain(frame, &self.encoder).unwrap_or(JsValue::NULL);
@@ -113,87 +70,47 @@ impl SubState {
         }
     }
 
-    /// The connection was closed by the user: nothing more will arrive.
+    /// The connection is closed: nothing more will arrive.
     pub fn close(&self) {
-        let closed = error(ErrorClass::NotConnectedError, "the connection is closed");
         for (_, reject) in self.waiters.borrow_mut().drain(..) {
-            let _ = reject.call1(&JsValue::NULL, &closed);
+            let _ = reject.call1(&JsValue::NULL, &not_connected());
         }
     }
 
-    fn change(&self, kind: Kind, names: JsValue) -> Result<Promise, JsValue> {
-        let conn = self
-            .conn
-            .upgrade()
-            .ok_or_else(|| error(ErrorClass::NotConnectedError, "the connection is gone"))?;
-        let socket = conn.socket().filter(|s| s.is_connected()).ok_or_else(|| {
-            error(
-                ErrorClass::NotConnectedError,
-                "not connected (reconnecting)",
-            )
-        })?;
+    /// Sends `word names...` on the subscribed session; resolves to
+    /// `undefined` once Redis confirmed every name.
+    fn change(&self, word: &str, names: JsValue) -> Result<Promise, JsValue> {
+        let client = self.client.upgrade().ok_or_else(not_connected)?;
         let reader = ArgReader {
             encoder: &self.encoder,
-            strict: socket.strict,
+            strict: client.strict,
         };
-        let mut line = Vec::new();
+        let mut line = vec![word.as_bytes().to_vec()];
         reader.list(
             &names,
-            &|| format!("{}: argument 'channels'", kind.method()),
+            &|| format!("{}: argument 'channels'", word.to_lowercase()),
             &mut line,
             |n, d| reader.native(n, d),
         )?;
-        let tracked = match kind {
-            Kind::Subscribe | Kind::Unsubscribe => &self.channels,
-            Kind::Psubscribe | Kind::Punsubscribe => &self.patterns,
-        };
-        let mut tracked = tracked.borrow_mut();
-        let names = match kind {
-            Kind::Subscribe | Kind::Psubscribe => {
-                for name in &line {
-                    if !tracked.contains(name) {
-                        tracked.push(name.clone());
-                    }
-                }
-                line
-            }
-            Kind::Unsubscribe | Kind::Punsubscribe if line.is_empty() => {
-                // Without names Redis unsubscribes from all of them, and
-                // confirms each (or once when there were none).
-                let all = std::mem::take(&mut *tracked);
-                let replies = all.len().max(1);
-                let promises = socket.send_answered(
-                    vec![kind.word().into()],
-                    ReplyKind::Plain,
-                    kind.method(),
-                    replies,
-                );
-                return Ok(all_done(promises));
-            }
-            Kind::Unsubscribe | Kind::Punsubscribe => {
-                tracked.retain(|name| !line.contains(name));
-                line
-            }
-        };
-        Ok(all_done(send(&socket, kind, names)))
+        let id = client
+            .pool
+            .borrow_mut()
+            .request_on(self.session, Cmd::lookup(line, ReplyKind::Plain))?;
+        let command = word.to_owned();
+        Ok(Promise::new(&mut |resolve, reject| {
+            let command = command.clone();
+            client.wait(id, move |_, outcome| {
+                let _ = match outcome {
+                    Outcome::Reply(frame) => match reply_error(&frame, &command) {
+                        Some(error) => reject.call1(&JsValue::NULL, &error),
+                        None => resolve.call0(&JsValue::NULL),
+                    },
+                    Outcome::Failed(why) => reject.call1(&JsValue::NULL, &why.into()),
+                    _ => Ok(JsValue::UNDEFINED),
+                };
+            });
+        }))
     }
-}
-
-/// Sends one subscription command for `names`: Redis confirms each name.
-fn send(socket: &Socket, kind: Kind, names: Vec<Vec<u8>>) -> Vec<Promise> {
-    let replies = names.len();
-    let mut line = vec![kind.word().as_bytes().to_vec()];
-    line.extend(names);
-    socket.send_answered(line, ReplyKind::Plain, kind.method(), replies)
-}
-
-/// Resolves to `undefined` once all `promises` resolved.
-fn all_done(promises: Vec<Promise>) -> Promise {
-    let all = Promise::all(&promises.into_iter().collect::<js_sys::Array>());
-    wasm_bindgen_futures::future_to_promise(async move {
-        wasm_bindgen_futures::JsFuture::from(all).await?;
-        Ok(JsValue::UNDEFINED)
-    })
 }
 
 /// A connection's pub/sub side, from `startSubscribe()`.
@@ -203,12 +120,24 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    pub fn new(state: Rc<SubState>) -> Subscription {
-        Subscription { state }
+    /// Leases a session for pub/sub and resolves to its `Subscription`.
+    pub fn start(client: &Rc<ClientInner>) -> Promise {
+        let leased = client.pool.borrow_mut().subscribe(0);
+        match leased {
+            Ok(session) => {
+                let subscription = Subscription {
+                    state: client.subscription(session),
+                };
+                Promise::resolve(&JsValue::from(subscription))
+            }
+            Err(why) => Promise::reject(&why.into()),
+        }
     }
 
-    fn change(&self, kind: Kind, names: JsValue) -> Promise {
-        super::connection::settled(self.state.change(kind, names).map(JsValue::from))
+    fn change(&self, word: &str, names: JsValue) -> Promise {
+        self.state
+            .change(word, names)
+            .unwrap_or_else(|err| Promise::reject(&err))
     }
 }
 
@@ -216,22 +145,22 @@ impl Subscription {
 impl Subscription {
     /// Subscribe to channels (any iterable).
     pub fn subscribe(&self, channels: JsValue) -> Promise {
-        self.change(Kind::Subscribe, channels)
+        self.change("SUBSCRIBE", channels)
     }
 
     /// Subscribe to patterns (any iterable).
     pub fn psubscribe(&self, patterns: JsValue) -> Promise {
-        self.change(Kind::Psubscribe, patterns)
+        self.change("PSUBSCRIBE", patterns)
     }
 
     /// Unsubscribe from channels; an empty list unsubscribes from all.
     pub fn unsubscribe(&self, channels: JsValue) -> Promise {
-        self.change(Kind::Unsubscribe, channels)
+        self.change("UNSUBSCRIBE", channels)
     }
 
     /// Unsubscribe from patterns; an empty list unsubscribes from all.
     pub fn punsubscribe(&self, patterns: JsValue) -> Promise {
-        self.change(Kind::Punsubscribe, patterns)
+        self.change("PUNSUBSCRIBE", patterns)
     }
 
     /// The next published message, as a `PubSubReply { channel, value,
@@ -249,15 +178,11 @@ impl Subscription {
 
     /// Ping the server through the subscribed connection.
     pub fn ping(&self) -> Promise {
-        let socket = self
-            .state
-            .conn
-            .upgrade()
-            .and_then(|conn| conn.socket())
-            .filter(|s| s.is_connected());
-        match socket {
-            Some(socket) => socket.send(vec![b"PING".to_vec()], ReplyKind::Status, "ping"),
-            None => super::errors::rejected(ErrorClass::NotConnectedError, "not connected"),
+        match self.state.client.upgrade() {
+            Some(client) => {
+                client.request_on(self.state.session, Cmd::lookup(["PING"], ReplyKind::Status))
+            }
+            None => Promise::reject(&not_connected()),
         }
     }
 }

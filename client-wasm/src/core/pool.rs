@@ -1,0 +1,994 @@
+//! The client: sessions, requests by id, and where each command goes.
+//!
+//! A [`Pool`] owns one [`Session`] per socket and every request in flight,
+//! keyed by a [`RequestId`]; the host holds whatever waits for the outcome
+//! (a JS Promise) under the same id, so no host value ever enters the core.
+//! A `Connection` is a pool of one in [`Mode::Single`]: a command waits
+//! behind a blocking call there, and a transaction or subscription makes the
+//! connection refuse other commands. In [`Mode::Pool`] each command goes to
+//! a ready session that no transaction, subscription or blocking call holds,
+//! the one with the fewest in flight.
+//!
+//! Leases: a transaction ([`Pool::multi`]) and a subscription
+//! ([`Pool::subscribe`]) take a session for themselves; a lease names its
+//! owner, so a shared worker can lease per tab and a cluster router can hold
+//! sessions per node. Requests issued while no session is ready wait in the
+//! opt-in offline queue (bounded in commands and bytes) and leave in order
+//! after the handshake; `commandTimeout` fails a request whose reply has not
+//! begun (blocking commands excepted; the late reply is read and dropped);
+//! an aborted request is not sent, or its reply is dropped.
+
+use std::collections::{HashMap, VecDeque};
+
+use resp::{Bytes, Frame};
+
+use super::backoff::Rng;
+use super::cmd::{Cmd, Role};
+use super::command::ReplyKind;
+use super::pipeline::{Delivery, Outcome, Shape};
+use super::session::{
+    Cx, Lease, LeaseKind, Output, Remembered, RequestId, Session, Settings, Tag, TxId,
+};
+use super::ClientError;
+
+/// The offline queue's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLimits {
+    pub commands: usize,
+    pub bytes: usize,
+}
+
+/// `offlineQueue: true`: at most 1,000 commands and 1 MiB of arguments.
+pub const DEFAULT_OFFLINE_QUEUE: QueueLimits = QueueLimits {
+    commands: 1000,
+    bytes: 1 << 20,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub settings: Settings,
+    pub remembered: Remembered,
+    pub command_timeout_ms: Option<f64>,
+    pub offline_queue: Option<QueueLimits>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Single,
+    Pool,
+}
+
+/// What a successful command changes in what the handshake replays.
+#[derive(Debug, Clone, PartialEq)]
+enum Remember {
+    Select(Vec<u8>),
+    Auth(Option<Vec<u8>>, Vec<u8>),
+    Hello {
+        protocol: Option<Vec<u8>>,
+        auth: Option<(Vec<u8>, Vec<u8>)>,
+        name: Option<Vec<u8>>,
+    },
+    SetName(Vec<u8>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Place {
+    Offline,
+    Session(usize),
+}
+
+struct Record {
+    place: Place,
+    blocking: bool,
+    started: bool,
+    /// Timed out or aborted: only its blocking count waits for the reply.
+    gone: bool,
+    /// Sent instead when the reply is NOSCRIPT (a script's EVAL).
+    fallback: Option<Cmd>,
+    remember: Option<Remember>,
+}
+
+struct Tx {
+    session: usize,
+    owner: u32,
+    /// Each queued request, with the error Redis gave when queuing it.
+    queued: Vec<(RequestId, Option<Frame>)>,
+    begin: Option<RequestId>,
+    end: Option<RequestId>,
+}
+
+pub struct Pool {
+    mode: Mode,
+    config: Config,
+    sessions: Vec<Session>,
+    rng: Rng,
+    requests: HashMap<RequestId, Record>,
+    next_id: RequestId,
+    txs: HashMap<TxId, Tx>,
+    next_tx: TxId,
+    offline: VecDeque<(RequestId, Cmd)>,
+    offline_bytes: usize,
+    /// Request deadlines in issue order (one timeout for all: so in order).
+    timeouts: VecDeque<(f64, RequestId)>,
+    out: Vec<Output>,
+}
+
+impl Pool {
+    /// A client of `size` sessions (a `Connection` is one in `Single` mode);
+    /// `seed` drives the reconnect jitter.
+    pub fn new(config: Config, size: usize, mode: Mode, seed: u64) -> Pool {
+        let sessions = (0..size.max(1))
+            .map(|i| Session::new(i, config.remembered.clone()))
+            .collect();
+        Pool {
+            mode,
+            config,
+            sessions,
+            rng: Rng::new(seed),
+            requests: HashMap::new(),
+            next_id: 1,
+            txs: HashMap::new(),
+            next_tx: 1,
+            offline: VecDeque::new(),
+            offline_bytes: 0,
+            timeouts: VecDeque::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Dials every session.
+    pub fn start(&mut self, now: f64) {
+        for i in 0..self.sessions.len() {
+            let (session, mut cx) = self.at(i, now);
+            session.start(&mut cx);
+        }
+    }
+
+    /// Session `i` and the context its inputs work in.
+    fn at(&mut self, i: usize, now: f64) -> (&mut Session, Cx<'_>) {
+        let cx = Cx {
+            now,
+            settings: &self.config.settings,
+            rng: &mut self.rng,
+            out: &mut self.out,
+        };
+        (&mut self.sessions[i], cx)
+    }
+
+    /// Everything the core has to say since the last call, in order.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Hands each session's queued bytes to `send(session, bytes)`.
+    pub fn transmit(&mut self, mut send: impl FnMut(usize, &[u8])) {
+        for session in &mut self.sessions {
+            if session.is_ready()
+                || matches!(session.state, super::session::State::Handshake { .. })
+            {
+                let index = session.index;
+                session.pipeline.flush(|bytes| send(index, bytes));
+            }
+        }
+    }
+
+    pub fn on_open(&mut self, session: usize, generation: u32, now: f64) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        s.on_open(generation, &mut self.out);
+        self.after(session, Vec::new(), now);
+    }
+
+    pub fn on_bytes(&mut self, session: usize, generation: u32, data: &[u8], now: f64) {
+        if session < self.sessions.len() {
+            let (s, mut cx) = self.at(session, now);
+            let delivered = s.on_bytes(generation, data, &mut cx);
+            self.after(session, delivered, now);
+        }
+    }
+
+    /// The input buffer of `session`'s current socket, for transports that
+    /// copy in place; then call [`Pool::on_received`].
+    pub fn input(&mut self, session: usize, generation: u32) -> Option<&mut bytes::BytesMut> {
+        let s = self.sessions.get_mut(session)?;
+        s.is_current(generation).then(|| s.pipeline.input())
+    }
+
+    pub fn on_received(&mut self, session: usize, now: f64) {
+        if session < self.sessions.len() {
+            let (s, mut cx) = self.at(session, now);
+            let delivered = s.received(&mut cx);
+            self.after(session, delivered, now);
+        }
+    }
+
+    pub fn on_closed(
+        &mut self,
+        session: usize,
+        generation: u32,
+        code: u16,
+        reason: &str,
+        now: f64,
+    ) {
+        if session < self.sessions.len() {
+            let (s, mut cx) = self.at(session, now);
+            let delivered = s.on_closed(generation, code, reason, &mut cx);
+            self.after(session, delivered, now);
+        }
+    }
+
+    /// The clock: timeouts, dials due, backoffs over.
+    pub fn on_tick(&mut self, now: f64) {
+        for i in 0..self.sessions.len() {
+            let (s, mut cx) = self.at(i, now);
+            let delivered = s.on_tick(&mut cx);
+            self.after(i, delivered, now);
+        }
+        while let Some(&(deadline, id)) = self.timeouts.front() {
+            if deadline > now {
+                break;
+            }
+            self.timeouts.pop_front();
+            if self
+                .requests
+                .get(&id)
+                .is_some_and(|r| !r.started && !r.gone)
+            {
+                let ms = self.config.command_timeout_ms.unwrap_or_default();
+                self.withdraw(id);
+                let why = ClientError::Timeout(format!("commandTimeout: no reply within {ms} ms"));
+                self.out.push(Output::Completion(id, Outcome::Failed(why)));
+            }
+        }
+    }
+
+    /// When [`Pool::on_tick`] is next due, if ever.
+    pub fn next_deadline(&mut self) -> Option<f64> {
+        while let Some(&(_, id)) = self.timeouts.front() {
+            if self
+                .requests
+                .get(&id)
+                .is_some_and(|r| !r.started && !r.gone)
+            {
+                break;
+            }
+            self.timeouts.pop_front();
+        }
+        let timeout = self.timeouts.front().map(|&(d, _)| d);
+        self.sessions
+            .iter()
+            .filter_map(Session::deadline)
+            .chain(timeout)
+            .reduce(f64::min)
+    }
+
+    /// Closes every session: requests in flight fail, queued ones too.
+    pub fn close(&mut self) {
+        for i in 0..self.sessions.len() {
+            let delivered = self.sessions[i].close(&mut self.out);
+            self.after(i, delivered, 0.0);
+        }
+    }
+
+    /// Sends a command where the mode says; an error means nothing was sent.
+    pub fn request(&mut self, cmd: Cmd, now: f64) -> Result<RequestId, ClientError> {
+        self.request_with(cmd, None, now)
+    }
+
+    /// A script's EVALSHA, with the EVAL sent once in its place on NOSCRIPT.
+    pub fn request_script(
+        &mut self,
+        evalsha: Cmd,
+        eval: Cmd,
+        now: f64,
+    ) -> Result<RequestId, ClientError> {
+        self.request_with(evalsha, Some(eval), now)
+    }
+
+    fn request_with(
+        &mut self,
+        cmd: Cmd,
+        fallback: Option<Cmd>,
+        now: f64,
+    ) -> Result<RequestId, ClientError> {
+        let role = cmd.role();
+        match role {
+            Role::Refused(why) => return Err(ClientError::Refused(why.into())),
+            Role::Transaction => return Err(ClientError::Refused(
+                "MULTI, EXEC and DISCARD go through multi(): const tx = await conn.multi(); tx.set(...); await tx.exec()".into(),
+            )),
+            Role::Subscribe(_) | Role::Unsubscribe(_) if self.mode == Mode::Pool => {
+                return Err(ClientError::Refused(format!(
+                    "{} on a Pool: use startSubscribe(), whose connection stays subscribed",
+                    cmd.name()
+                )))
+            }
+            _ => {}
+        }
+        let target = self.choose(&cmd)?;
+        let id = self.new_request(&cmd, fallback);
+        match target {
+            Some(session) => self.send(session, Tag::User(id), cmd),
+            None => {
+                if let Err(why) = self.enqueue(id, cmd) {
+                    self.requests.remove(&id);
+                    return Err(why);
+                }
+            }
+        }
+        if role != Role::Blocking {
+            if let Some(ms) = self.config.command_timeout_ms {
+                self.timeouts.push_back((now + ms, id));
+            }
+        }
+        Ok(id)
+    }
+
+    /// Sends a subscription's command on its own session.
+    pub fn request_on(&mut self, session: usize, cmd: Cmd) -> Result<RequestId, ClientError> {
+        let s = self.sessions.get(session).ok_or_else(closed)?;
+        if !s.is_ready() {
+            return Err(not_ready(s));
+        }
+        let id = self.new_request(&cmd, None);
+        self.send(session, Tag::User(id), cmd);
+        Ok(id)
+    }
+
+    fn new_request(&mut self, cmd: &Cmd, fallback: Option<Cmd>) -> RequestId {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.requests.insert(
+            id,
+            Record {
+                place: Place::Offline,
+                blocking: false,
+                started: false,
+                gone: false,
+                fallback,
+                remember: remembered(cmd),
+            },
+        );
+        id
+    }
+
+    /// The session for `cmd`: `Ok(None)` to wait in the offline queue.
+    fn choose(&self, cmd: &Cmd) -> Result<Option<usize>, ClientError> {
+        let role = cmd.role();
+        if self.mode == Mode::Single {
+            let s = &self.sessions[0];
+            if s.is_ended() {
+                return Err(closed());
+            }
+            match s.lease {
+                Some(Lease {
+                    kind: LeaseKind::Transaction(_),
+                    ..
+                }) => return Err(ClientError::Refused(
+                    "the connection is in a transaction: send commands through the Transaction from multi(), then exec() or discard()".into(),
+                )),
+                Some(Lease {
+                    kind: LeaseKind::Subscription,
+                    ..
+                }) if !matches!(role, Role::Subscribe(_) | Role::Unsubscribe(_))
+                    && !cmd.arg(0).is_some_and(|w| w.eq_ignore_ascii_case(b"PING")) =>
+                {
+                    return Err(ClientError::Refused(
+                        "the connection is subscribed: only the Subscription's subscribe, unsubscribe and ping are allowed".into(),
+                    ))
+                }
+                _ => {}
+            }
+            return match s.is_ready() {
+                true => Ok(Some(0)),
+                false if self.config.offline_queue.is_some() => Ok(None),
+                false => Err(not_ready(s)),
+            };
+        }
+        if let Some(i) = self.free_session() {
+            return Ok(Some(i));
+        }
+        let reconnecting = self.sessions.iter().any(|s| !s.is_ended() && !s.is_ready());
+        match self.config.offline_queue.is_some() && reconnecting {
+            true => Ok(None),
+            false => Err(self.none_free()),
+        }
+    }
+
+    /// A ready session nobody holds, with the fewest requests in flight.
+    fn free_session(&self) -> Option<usize> {
+        self.sessions
+            .iter()
+            .filter(|s| s.is_ready() && s.lease.is_none() && s.blocking == 0)
+            .min_by_key(|s| s.pipeline.in_flight())
+            .map(|s| s.index)
+    }
+
+    fn none_free(&self) -> ClientError {
+        ClientError::NoAvailableConnections(format!(
+            "No available connections in the pool: all {} connections are in use or disconnected",
+            self.sessions.len()
+        ))
+    }
+
+    /// Queues `cmd` on session `i`, with what its role does to the session.
+    fn send(&mut self, i: usize, tag: Tag, cmd: Cmd) {
+        let s = &mut self.sessions[i];
+        let mut shape = Shape {
+            replies: 1,
+            streams: cmd.reply().streams(),
+            confirms: None,
+        };
+        let in_tx = matches!(tag, Tag::TxQueued(..));
+        match cmd.role() {
+            Role::Blocking if !in_tx => {
+                s.blocking += 1;
+                if let Tag::User(id) = tag {
+                    if let Some(record) = self.requests.get_mut(&id) {
+                        record.blocking = true;
+                    }
+                }
+            }
+            Role::Subscribe(kind) | Role::Unsubscribe(kind) => {
+                let subscribe = matches!(cmd.role(), Role::Subscribe(_));
+                if subscribe && !s.in_pubsub() {
+                    s.lease_subscription(0);
+                }
+                shape = Shape {
+                    replies: cmd.replies(s.subscribed(kind)),
+                    streams: false,
+                    confirms: Some(kind),
+                };
+                let names: Vec<&[u8]> = cmd.args().skip(1).collect();
+                s.track(kind, subscribe, &names);
+            }
+            _ => {}
+        }
+        if let Tag::User(id) | Tag::TxQueued(_, id) = tag {
+            if let Some(record) = self.requests.get_mut(&id) {
+                record.place = Place::Session(i);
+            }
+        }
+        if let Err(cmd) = s.pipeline.push(cmd, tag, shape) {
+            drop(cmd);
+            self.fail_tag(tag, closed());
+        }
+    }
+
+    fn enqueue(&mut self, id: RequestId, cmd: Cmd) -> Result<(), ClientError> {
+        let limits = self.config.offline_queue.unwrap_or(DEFAULT_OFFLINE_QUEUE);
+        if self.offline.len() >= limits.commands
+            || self.offline_bytes + cmd.byte_len() > limits.bytes
+        {
+            return Err(ClientError::NotConnected(format!(
+                "reconnecting, and the offline queue is full ({} commands, {} bytes at most)",
+                limits.commands, limits.bytes
+            )));
+        }
+        self.offline_bytes += cmd.byte_len();
+        self.offline.push_back((id, cmd));
+        Ok(())
+    }
+
+    /// Sends what the offline queue holds, in order, while sessions take it.
+    fn flush_offline(&mut self) {
+        while let Some((id, cmd)) = self.offline.pop_front() {
+            self.offline_bytes -= cmd.byte_len();
+            match self.choose(&cmd) {
+                Ok(Some(session)) => self.send(session, Tag::User(id), cmd),
+                Ok(None) => {
+                    self.offline_bytes += cmd.byte_len();
+                    self.offline.push_front((id, cmd));
+                    return;
+                }
+                Err(why) => self.complete(id, Outcome::Failed(why)),
+            }
+        }
+    }
+
+    /// Aborts a request: not sent if it was still queued, else its reply is
+    /// dropped. The host settles it; no completion follows.
+    pub fn abort(&mut self, id: RequestId) {
+        let Some(record) = self.requests.get(&id) else {
+            return;
+        };
+        if record.gone || record.started {
+            return;
+        }
+        self.withdraw(id);
+    }
+
+    /// Takes a request out of wherever it waits, for good.
+    fn withdraw(&mut self, id: RequestId) {
+        let Some(record) = self.requests.get_mut(&id) else {
+            return;
+        };
+        match record.place {
+            Place::Offline => {
+                if let Some(at) = self.offline.iter().position(|(queued, _)| *queued == id) {
+                    if let Some((_, cmd)) = self.offline.remove(at) {
+                        self.offline_bytes -= cmd.byte_len();
+                    }
+                }
+                self.requests.remove(&id);
+            }
+            Place::Session(i) => {
+                let s = &mut self.sessions[i];
+                if s.pipeline.unsend(Tag::User(id)).is_some() {
+                    if record.blocking {
+                        s.blocking -= 1;
+                    }
+                    self.requests.remove(&id);
+                } else if s.pipeline.abandon(Tag::User(id)) && record.blocking {
+                    record.gone = true;
+                } else {
+                    self.requests.remove(&id);
+                }
+            }
+        }
+    }
+
+    /// Handles what a session delivered, then what its state now implies.
+    fn after(&mut self, i: usize, delivered: Vec<Delivery<Tag>>, _now: f64) {
+        for delivery in delivered {
+            match delivery {
+                Delivery::Push(frame) => self.out.push(Output::Push { session: i, frame }),
+                Delivery::Dropped(Tag::User(id)) => {
+                    if self.requests.remove(&id).is_some_and(|r| r.blocking) {
+                        self.sessions[i].blocking = self.sessions[i].blocking.saturating_sub(1);
+                    }
+                }
+                Delivery::Dropped(_) => {}
+                Delivery::Reply(tag, outcome) => self.outcome(i, tag, outcome),
+            }
+        }
+        let s = &self.sessions[i];
+        if !s.is_ready() {
+            let lost: Vec<TxId> = self
+                .txs
+                .iter()
+                .filter(|(_, tx)| tx.session == i)
+                .map(|(&id, _)| id)
+                .collect();
+            for tx in lost {
+                self.tx_failed(tx, ClientError::ConnectionLost("the socket closed".into()));
+            }
+        }
+        if !self.offline.is_empty() && self.sessions.iter().any(Session::is_ready) {
+            self.flush_offline();
+        }
+        if self.sessions.iter().all(Session::is_ended) {
+            while let Some((id, cmd)) = self.offline.pop_front() {
+                self.offline_bytes -= cmd.byte_len();
+                self.complete(id, Outcome::Failed(closed()));
+            }
+        }
+    }
+
+    fn outcome(&mut self, i: usize, tag: Tag, outcome: Outcome) {
+        if let Outcome::Failed(why) = outcome {
+            self.fail_tag(tag, why);
+            return;
+        }
+        match tag {
+            Tag::User(id) => self.user_outcome(i, id, outcome),
+            Tag::Handshake => {}
+            Tag::TxQueued(tx, id) => {
+                if let (Some(tx), Outcome::Reply(frame)) = (self.txs.get_mut(&tx), outcome) {
+                    if frame.is_error() {
+                        if let Some(entry) = tx.queued.iter_mut().find(|(q, _)| *q == id) {
+                            entry.1 = Some(frame);
+                        }
+                    }
+                }
+            }
+            Tag::TxWatch(tx) | Tag::TxMulti(tx) => {
+                let Outcome::Reply(frame) = outcome else {
+                    return;
+                };
+                if frame.is_error() {
+                    self.tx_failed_with(tx, frame);
+                } else if matches!(tag, Tag::TxWatch(_)) {
+                    self.send(i, Tag::TxMulti(tx), plain(&["MULTI"]));
+                } else if let Some(begin) = self.txs.get_mut(&tx).and_then(|t| t.begin.take()) {
+                    self.complete(begin, Outcome::Reply(frame));
+                }
+            }
+            Tag::TxExec(tx) | Tag::TxDiscard(tx) => {
+                let Outcome::Reply(frame) = outcome else {
+                    return;
+                };
+                self.tx_ended(tx, frame, matches!(tag, Tag::TxExec(_)));
+            }
+        }
+    }
+
+    fn user_outcome(&mut self, i: usize, id: RequestId, outcome: Outcome) {
+        let Some(record) = self.requests.get_mut(&id) else {
+            return;
+        };
+        if !outcome.is_last() {
+            record.started = true;
+            self.out.push(Output::Completion(id, outcome));
+            return;
+        }
+        if record.blocking {
+            let s = &mut self.sessions[i];
+            s.blocking = s.blocking.saturating_sub(1);
+            record.blocking = false;
+        }
+        let Outcome::Reply(frame) = &outcome else {
+            return self.complete(id, outcome);
+        };
+        if is_noscript(frame) {
+            if let Some(eval) = record.fallback.take() {
+                let sent = match self.choose(&eval) {
+                    Ok(Some(session)) => {
+                        self.send(session, Tag::User(id), eval);
+                        Ok(())
+                    }
+                    Ok(None) => self.enqueue(id, eval),
+                    Err(why) => Err(why),
+                };
+                if let Err(why) = sent {
+                    self.complete(id, Outcome::Failed(why));
+                }
+                return;
+            }
+        } else if !frame.is_error() {
+            if let Some(remember) = record.remember.take() {
+                apply(&mut self.sessions[i].remembered, remember);
+            }
+        }
+        self.complete(id, outcome);
+    }
+
+    /// Emits a request's last outcome, once.
+    fn complete(&mut self, id: RequestId, outcome: Outcome) {
+        if self.requests.remove(&id).is_some() {
+            self.out.push(Output::Completion(id, outcome));
+        }
+    }
+
+    fn fail_tag(&mut self, tag: Tag, why: ClientError) {
+        match tag {
+            Tag::User(id) | Tag::TxQueued(_, id) => self.complete(id, Outcome::Failed(why)),
+            Tag::TxWatch(tx) | Tag::TxMulti(tx) | Tag::TxExec(tx) | Tag::TxDiscard(tx) => {
+                self.tx_failed(tx, why)
+            }
+            Tag::Handshake => {}
+        }
+    }
+
+    // Transactions.
+
+    /// Starts a transaction on a session of its own (WATCH first when
+    /// given, then MULTI). The returned request completes once MULTI is
+    /// answered; until exec or discard, the session takes nothing else.
+    pub fn multi(
+        &mut self,
+        watch: Option<Cmd>,
+        owner: u32,
+    ) -> Result<(TxId, RequestId), ClientError> {
+        let session = self.lease_target("multi")?;
+        let tx = self.next_tx;
+        self.next_tx += 1;
+        self.sessions[session].lease = Some(Lease {
+            owner,
+            kind: LeaseKind::Transaction(tx),
+        });
+        let begin = self.new_request(&plain(&["MULTI"]), None);
+        self.txs.insert(
+            tx,
+            Tx {
+                session,
+                owner,
+                queued: Vec::new(),
+                begin: Some(begin),
+                end: None,
+            },
+        );
+        match watch {
+            Some(watch) => self.send(session, Tag::TxWatch(tx), watch),
+            None => self.send(session, Tag::TxMulti(tx), plain(&["MULTI"])),
+        }
+        Ok((tx, begin))
+    }
+
+    /// The session a new lease takes.
+    fn lease_target(&self, what: &str) -> Result<usize, ClientError> {
+        if self.mode == Mode::Pool {
+            return self.free_session().ok_or_else(|| self.none_free());
+        }
+        let s = &self.sessions[0];
+        match s.lease {
+            _ if s.is_ended() => Err(closed()),
+            Some(Lease {
+                kind: LeaseKind::Transaction(_),
+                ..
+            }) => Err(ClientError::Refused(format!(
+                "{what}: the connection is already in a transaction"
+            ))),
+            Some(_) => Err(ClientError::Refused(format!(
+                "{what}: the connection is subscribed"
+            ))),
+            None if !s.is_ready() => Err(not_ready(s)),
+            None => Ok(0),
+        }
+    }
+
+    fn open_tx(&mut self, tx: TxId) -> Result<&mut Tx, ClientError> {
+        self.txs
+            .get_mut(&tx)
+            .filter(|t| t.end.is_none() && t.begin.is_none())
+            .ok_or_else(|| {
+                ClientError::Transaction("Transaction already finished or invalid.".into())
+            })
+    }
+
+    /// Queues a command in the transaction: it completes at EXEC.
+    pub fn tx_request(&mut self, tx: TxId, cmd: Cmd) -> Result<RequestId, ClientError> {
+        self.open_tx(tx)?;
+        match cmd.role() {
+            Role::Refused(why) => return Err(ClientError::Refused(why.into())),
+            Role::Transaction if cmd.name() == "MULTI" => {
+                return Err(ClientError::Refused(
+                    "Multi calls can not be nested.".into(),
+                ))
+            }
+            Role::Transaction => {
+                return Err(ClientError::Refused(
+                    "EXEC and DISCARD: use the Transaction's exec() and discard()".into(),
+                ))
+            }
+            Role::Subscribe(_) | Role::Unsubscribe(_) => {
+                return Err(ClientError::Refused(
+                    "Cannot start pubsub listener when a protocol is in use.".into(),
+                ))
+            }
+            _ => {}
+        }
+        let id = self.new_request(&cmd, None);
+        let t = self.open_tx(tx)?;
+        t.queued.push((id, None));
+        let session = t.session;
+        self.send(session, Tag::TxQueued(tx, id), cmd);
+        Ok(id)
+    }
+
+    /// EXEC (`true`) or DISCARD: the returned request completes with it.
+    pub fn tx_end(&mut self, tx: TxId, exec: bool) -> Result<RequestId, ClientError> {
+        let word = if exec { "EXEC" } else { "DISCARD" };
+        self.open_tx(tx)?;
+        let id = self.new_request(&plain(&[word]), None);
+        let t = self.open_tx(tx)?;
+        t.end = Some(id);
+        let session = t.session;
+        let tag = if exec {
+            Tag::TxExec(tx)
+        } else {
+            Tag::TxDiscard(tx)
+        };
+        self.send(session, tag, plain(&[word]));
+        Ok(id)
+    }
+
+    /// EXEC's or DISCARD's reply: each queued request gets its own result.
+    fn tx_ended(&mut self, tx: TxId, frame: Frame, exec: bool) {
+        let Some(t) = self.release_tx(tx) else { return };
+        let failure = match (exec, frame) {
+            (true, Frame::Array(results)) if results.len() == t.queued.len() => {
+                for ((id, _), result) in t.queued.into_iter().zip(results) {
+                    self.complete(id, Outcome::Reply(result));
+                }
+                if let Some(end) = t.end {
+                    self.complete(
+                        end,
+                        Outcome::Reply(Frame::Simple(Bytes::from_static(b"OK"))),
+                    );
+                }
+                return;
+            }
+            (true, Frame::Null) => ClientError::Transaction(
+                "a watched key changed: the transaction was not executed".into(),
+            ),
+            (_, Frame::Error(message)) => ClientError::Transaction(format!(
+                "the transaction was aborted: {}",
+                String::from_utf8_lossy(&message)
+            )),
+            (true, _) => ClientError::Transaction(
+                "EXEC gave a reply that does not match the queued commands".into(),
+            ),
+            (false, frame) => {
+                let discarded = ClientError::Transaction("the transaction was discarded".into());
+                for (id, _) in t.queued {
+                    self.complete(id, Outcome::Failed(discarded.clone()));
+                }
+                if let Some(end) = t.end {
+                    self.complete(end, Outcome::Reply(frame));
+                }
+                return;
+            }
+        };
+        for (id, queuing_error) in t.queued {
+            match queuing_error {
+                Some(error) => self.complete(id, Outcome::Reply(error)),
+                None => self.complete(id, Outcome::Failed(failure.clone())),
+            }
+        }
+        if let Some(end) = t.end {
+            self.complete(end, Outcome::Failed(failure));
+        }
+    }
+
+    /// WATCH or MULTI refused: the transaction never began.
+    fn tx_failed_with(&mut self, tx: TxId, error: Frame) {
+        if let Some(t) = self.release_tx(tx) {
+            if let Some(begin) = t.begin {
+                self.complete(begin, Outcome::Reply(error));
+            }
+        }
+    }
+
+    fn tx_failed(&mut self, tx: TxId, why: ClientError) {
+        let Some(t) = self.release_tx(tx) else { return };
+        let ids = t.queued.iter().map(|(id, _)| *id);
+        for id in t.begin.into_iter().chain(ids).chain(t.end) {
+            self.complete(id, Outcome::Failed(why.clone()));
+        }
+    }
+
+    fn release_tx(&mut self, tx: TxId) -> Option<Tx> {
+        let t = self.txs.remove(&tx)?;
+        let s = &mut self.sessions[t.session];
+        if s.lease
+            == Some(Lease {
+                owner: t.owner,
+                kind: LeaseKind::Transaction(tx),
+            })
+        {
+            s.lease = None;
+        }
+        Some(t)
+    }
+
+    // Subscriptions.
+
+    /// Leases a session for pub/sub (a `Connection`'s own, once; a free one
+    /// of a pool) and returns it; it stays subscribed across reconnects.
+    pub fn subscribe(&mut self, owner: u32) -> Result<usize, ClientError> {
+        if self.mode == Mode::Single && self.sessions[0].in_pubsub() {
+            return Ok(0);
+        }
+        let session = self.lease_target("startSubscribe")?;
+        self.sessions[session].lease_subscription(owner);
+        Ok(session)
+    }
+
+    // State, for the host's getters.
+
+    pub fn size(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn is_connected(&self, i: usize) -> bool {
+        self.sessions.get(i).is_some_and(Session::is_ready)
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.sessions.iter().all(Session::is_ended)
+    }
+
+    pub fn in_transaction(&self, i: usize) -> bool {
+        self.sessions.get(i).is_some_and(|s| {
+            matches!(
+                s.lease,
+                Some(Lease {
+                    kind: LeaseKind::Transaction(_),
+                    ..
+                })
+            )
+        })
+    }
+
+    pub fn in_pubsub(&self, i: usize) -> bool {
+        self.sessions.get(i).is_some_and(Session::in_pubsub)
+    }
+
+    pub fn in_blocking_call(&self, i: usize) -> bool {
+        self.sessions.get(i).is_some_and(|s| s.blocking > 0)
+    }
+
+    /// Held by a transaction, a subscription or a blocking call.
+    pub fn in_use(&self, i: usize) -> bool {
+        self.sessions
+            .get(i)
+            .is_some_and(|s| s.lease.is_some() || s.blocking > 0)
+    }
+
+    pub fn in_flight(&self, i: usize) -> usize {
+        self.sessions.get(i).map_or(0, |s| s.pipeline.in_flight())
+    }
+
+    pub fn offline_len(&self) -> usize {
+        self.offline.len()
+    }
+}
+
+fn plain(words: &[&str]) -> Cmd {
+    Cmd::new(words, None, ReplyKind::Plain)
+}
+
+fn closed() -> ClientError {
+    ClientError::NotConnected("the connection is closed".into())
+}
+
+fn not_ready(s: &Session) -> ClientError {
+    match s.is_ended() {
+        true => closed(),
+        false => ClientError::NotConnected("not connected (reconnecting)".into()),
+    }
+}
+
+fn is_noscript(frame: &Frame) -> bool {
+    matches!(frame, Frame::Error(message) if message.starts_with(b"NOSCRIPT"))
+}
+
+/// What a command would change in the remembered state, if it succeeds.
+fn remembered(cmd: &Cmd) -> Option<Remember> {
+    let arg = |i| cmd.arg(i).map(<[u8]>::to_vec);
+    match cmd.role() {
+        Role::Select => arg(1).map(Remember::Select),
+        Role::Auth if cmd.len() == 2 => arg(1).map(|p| Remember::Auth(None, p)),
+        Role::Auth => Some(Remember::Auth(arg(1), arg(2)?)),
+        Role::SetName => arg(2).map(Remember::SetName),
+        Role::Hello => {
+            let (mut auth, mut name, mut i) = (None, None, 2);
+            while let Some(word) = cmd.arg(i) {
+                if word.eq_ignore_ascii_case(b"AUTH") {
+                    auth = Some((arg(i + 1)?, arg(i + 2)?));
+                    i += 3;
+                } else if word.eq_ignore_ascii_case(b"SETNAME") {
+                    name = Some(arg(i + 1)?);
+                    i += 2;
+                } else {
+                    return None;
+                }
+            }
+            Some(Remember::Hello {
+                protocol: arg(1),
+                auth,
+                name,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn apply(state: &mut Remembered, change: Remember) {
+    match change {
+        Remember::Select(db) => state.db = Some(db),
+        Remember::Auth(user, password) => {
+            state.user = user;
+            state.password = Some(password);
+        }
+        Remember::SetName(name) => state.name = Some(name),
+        Remember::Hello {
+            protocol,
+            auth,
+            name,
+        } => {
+            if protocol.is_some() {
+                state.protocol = protocol;
+            }
+            if let Some((user, password)) = auth {
+                state.user = Some(user);
+                state.password = Some(password);
+            }
+            if name.is_some() {
+                state.name = name;
+            }
+        }
+    }
+}

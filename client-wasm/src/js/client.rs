@@ -1,0 +1,662 @@
+//! The host of the core: transports, timers, events, and the Promises.
+//!
+//! A [`ClientInner`] drives one [`Pool`] (a `Connection` is a pool of one):
+//! it feeds the core the transports' events and the clock, and carries out
+//! what the core answers — dial, close, settle a request, dispatch an
+//! event. The map from request id to [`Sink`] is the only place JS functions
+//! are held: the core sees ids, bytes and frames only.
+//!
+//! Writes are batched: commands issued in one JS task are queued in the core
+//! and transmitted by one microtask, as one WebSocket message. One timer at
+//! most is armed, for the core's next deadline; a closed client has no timer
+//! and no socket left, so nothing keeps a Node process alive after `close()`.
+//! While it is not closed, the client keeps itself alive (as a WebSocket
+//! does): a connection the user no longer references still settles every
+//! Promise it gave out.
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use resp::Frame;
+use wasm_bindgen::prelude::*;
+use web_sys::{AbortSignal, CustomEvent, CustomEventInit, EventTarget};
+
+use super::convert;
+use super::encoder::Encoder;
+use super::errors::{error, ErrorClass};
+use super::replies::Stream;
+use super::subscription::SubState;
+use super::transport::{Events, Transport};
+use crate::core::cmd::Cmd;
+use crate::core::pipeline::Outcome;
+use crate::core::pool::{Config, Mode, Pool};
+use crate::core::session::{Event, Output, RequestId, TxId};
+use crate::core::{ClientError, ReplyKind};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(callback: &Function);
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// What settles when a request completes.
+pub enum Sink {
+    /// A Promise that gets the reply as the JS value of its kind.
+    Value {
+        resolve: Function,
+        reject: Function,
+        reply: ReplyKind,
+        command: Cow<'static, str>,
+        stream: Option<Stream>,
+        abort: Option<Abort>,
+    },
+    /// Rust that reads the outcome itself (cursor pages, `multi()`).
+    Native(Then),
+}
+
+/// What a [`Sink::Native`] runs with the outcome.
+pub type Then = Box<dyn FnOnce(&Rc<ClientInner>, Outcome)>;
+
+/// An `abort` listener on a request's signal, removed when it settles.
+pub struct Abort {
+    signal: AbortSignal,
+    listener: Closure<dyn FnMut()>,
+}
+
+impl Drop for Abort {
+    fn drop(&mut self) {
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
+    }
+}
+
+/// How the client connects: the options of `create`, read.
+pub struct ClientOptions {
+    pub url: String,
+    /// The `Sec-WebSocket-Protocol` values to offer (the bridge token).
+    pub protocols: Vec<String>,
+    pub encoder: Encoder,
+    pub strict: bool,
+    /// `WebSocket`, or the constructor of the `WebSocket` option.
+    pub websocket: Function,
+    pub config: Config,
+    /// `{ encoder, strict }` for the JS command builders.
+    pub builders: JsValue,
+}
+
+pub struct ClientInner {
+    pub pool: RefCell<Pool>,
+    pub encoder: Encoder,
+    pub strict: bool,
+    /// `{ encoder, strict }` for the JS command builders.
+    pub builders: JsValue,
+    url: String,
+    protocols: Vec<String>,
+    websocket: Function,
+    transports: RefCell<Vec<Option<Transport>>>,
+    pending: RefCell<HashMap<RequestId, Sink>>,
+    pub events: EventTarget,
+    subscriptions: RefCell<Vec<Option<Rc<SubState>>>>,
+    opening: RefCell<Option<(Function, Function)>>,
+    ready_once: RefCell<Vec<bool>>,
+    timer: RefCell<Option<(f64, JsValue)>>,
+    on_timer: Closure<dyn FnMut()>,
+    on_flush: Closure<dyn FnMut()>,
+    flush_queued: Cell<bool>,
+    keep_alive: RefCell<Option<Rc<ClientInner>>>,
+    ended: Cell<bool>,
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+impl ClientInner {
+    /// Opens `size` sessions and resolves once each was ready once; rejects
+    /// when one ends first (see `Session` for when that is).
+    pub async fn connect(
+        options: ClientOptions,
+        size: usize,
+        mode: Mode,
+    ) -> Result<Rc<ClientInner>, JsValue> {
+        let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
+        let inner = Rc::new_cyclic(|weak: &Weak<ClientInner>| {
+            let (timer, flush) = (weak.clone(), weak.clone());
+            ClientInner {
+                pool: RefCell::new(Pool::new(options.config, size, mode, seed)),
+                encoder: options.encoder,
+                strict: options.strict,
+                builders: options.builders,
+                url: options.url,
+                protocols: options.protocols,
+                websocket: options.websocket,
+                transports: RefCell::new((0..size).map(|_| None).collect()),
+                pending: RefCell::new(HashMap::new()),
+                events: EventTarget::new().expect("EventTarget exists"),
+                subscriptions: RefCell::new(vec![None; size]),
+                opening: RefCell::new(None),
+                ready_once: RefCell::new(vec![false; size]),
+                timer: RefCell::new(None),
+                on_timer: Closure::new(move || {
+                    if let Some(inner) = timer.upgrade() {
+                        inner.timer.borrow_mut().take();
+                        inner.pool.borrow_mut().on_tick(now());
+                        inner.drive();
+                    }
+                }),
+                on_flush: Closure::new(move || {
+                    if let Some(inner) = flush.upgrade() {
+                        inner.flush_queued.set(false);
+                        inner.drive();
+                    }
+                }),
+                flush_queued: Cell::new(false),
+                keep_alive: RefCell::new(None),
+                ended: Cell::new(false),
+            }
+        });
+        let opened = Promise::new(&mut |resolve, reject| {
+            *inner.opening.borrow_mut() = Some((resolve, reject));
+        });
+        *inner.keep_alive.borrow_mut() = Some(Rc::clone(&inner));
+        inner.pool.borrow_mut().start(now());
+        inner.drive();
+        wasm_bindgen_futures::JsFuture::from(opened).await?;
+        Ok(inner)
+    }
+
+    /// Carries out everything the core said, then sends what is queued and
+    /// arms the timer for the next deadline.
+    fn drive(self: &Rc<Self>) {
+        loop {
+            let outputs = self.pool.borrow_mut().take_outputs();
+            if outputs.is_empty() {
+                break;
+            }
+            for output in outputs {
+                self.carry_out(output);
+            }
+        }
+        self.transmit();
+        self.schedule();
+    }
+
+    fn carry_out(self: &Rc<Self>, output: Output) {
+        match output {
+            Output::Dial {
+                session,
+                generation,
+            } => self.dial(session, generation),
+            Output::Close {
+                session,
+                generation,
+                code,
+                reason,
+            } => {
+                let mut transports = self.transports.borrow_mut();
+                if let Some(slot) = transports.get_mut(session) {
+                    if slot.as_ref().is_some_and(|t| t.generation == generation) {
+                        if let Some(transport) = slot.take() {
+                            transport.close(code, &reason);
+                            retire(transport);
+                        }
+                    }
+                }
+            }
+            Output::Event(event) => self.event(event),
+            Output::Completion(id, outcome) => self.complete(id, outcome),
+            Output::Push { session, frame } => self.subscription(session).published(frame),
+        }
+    }
+
+    fn dial(self: &Rc<Self>, session: usize, generation: u32) {
+        let opened = Transport::open(
+            &self.websocket,
+            &self.url,
+            &self.protocols,
+            Rc::downgrade(self),
+            session,
+            generation,
+        );
+        match opened {
+            Ok(transport) => self.transports.borrow_mut()[session] = Some(transport),
+            Err(why) => self
+                .pool
+                .borrow_mut()
+                .on_closed(session, generation, 1006, &why, now()),
+        }
+    }
+
+    fn transmit(self: &Rc<Self>) {
+        let mut failed = Vec::new();
+        {
+            let transports = self.transports.borrow();
+            self.pool.borrow_mut().transmit(|session, bytes| {
+                if let Some(transport) = &transports[session] {
+                    if transport.send(bytes).is_err() {
+                        failed.push((session, transport.generation));
+                    }
+                }
+            });
+        }
+        if failed.is_empty() {
+            return;
+        }
+        for (session, generation) in failed {
+            self.pool
+                .borrow_mut()
+                .on_closed(session, generation, 1006, "sending failed", now());
+        }
+        self.drive();
+    }
+
+    /// Arms one timer for the core's next deadline (none when idle).
+    fn schedule(&self) {
+        let deadline = self.pool.borrow_mut().next_deadline();
+        let mut timer = self.timer.borrow_mut();
+        if timer.as_ref().map(|(at, _)| *at) == deadline {
+            return;
+        }
+        if let Some((_, handle)) = timer.take() {
+            clear_timeout(&handle);
+        }
+        if let Some(at) = deadline {
+            let handle = set_timeout(
+                self.on_timer.as_ref().unchecked_ref(),
+                (at - now()).max(0.0),
+            );
+            *timer = Some((at, handle));
+        }
+    }
+
+    fn queue_flush(&self) {
+        if !self.flush_queued.replace(true) {
+            queue_microtask(self.on_flush.as_ref().unchecked_ref());
+        }
+    }
+
+    fn event(self: &Rc<Self>, event: Event) {
+        let detail = Object::new();
+        let set = |key: &str, value: &JsValue| {
+            let _ = Reflect::set(&detail, &key.into(), value);
+        };
+        let (name, session) = match &event {
+            Event::Connect { session } => ("connect", *session),
+            Event::Ready { session } => ("ready", *session),
+            Event::Reconnecting {
+                session,
+                attempt,
+                delay,
+            } => {
+                set("attempt", &(*attempt).into());
+                set("delay", &(*delay).into());
+                ("reconnecting", *session)
+            }
+            Event::Error { session, error } => {
+                set("error", &JsValue::from(error.clone()));
+                ("error", *session)
+            }
+            Event::Close {
+                session,
+                code,
+                reason,
+            } => {
+                set("code", &(*code).into());
+                set("reason", &reason.as_str().into());
+                ("close", *session)
+            }
+            Event::End { session, .. } => ("end", *session),
+        };
+        set("connection", &(session as u32).into());
+        match event {
+            Event::Ready { session } => {
+                let mut once = self.ready_once.borrow_mut();
+                once[session] = true;
+                if once.iter().all(|&ready| ready) {
+                    if let Some((resolve, _)) = self.opening.borrow_mut().take() {
+                        let _ = resolve.call0(&JsValue::NULL);
+                    }
+                }
+            }
+            Event::End { cause, .. } => {
+                if let Some((_, reject)) = self.opening.borrow_mut().take() {
+                    let why = cause.unwrap_or_else(|| {
+                        ClientError::NotConnected("closed before it was ready".into())
+                    });
+                    let _ = reject.call1(&JsValue::NULL, &JsValue::from(why));
+                    self.close();
+                }
+                if !self.pool.borrow().is_ended() {
+                    self.dispatch(name, &detail);
+                    return;
+                }
+                self.dispatch(name, &detail);
+                self.ended();
+                return;
+            }
+            _ => {}
+        }
+        self.dispatch(name, &detail);
+    }
+
+    fn dispatch(&self, name: &str, detail: &Object) {
+        let init = CustomEventInit::new();
+        init.set_detail(detail);
+        if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+            let _ = self.events.dispatch_event(&event);
+        }
+    }
+
+    /// Every session is over: let go of the timer and of the client itself.
+    fn ended(&self) {
+        if self.ended.replace(true) {
+            return;
+        }
+        if let Some((_, handle)) = self.timer.borrow_mut().take() {
+            clear_timeout(&handle);
+        }
+        for subscription in self.subscriptions.borrow().iter().flatten() {
+            subscription.close();
+        }
+        if let Some(me) = self.keep_alive.borrow_mut().take() {
+            // This may run inside a handler of ours: let go in a later task.
+            wasm_bindgen_futures::spawn_local(async move { drop(me) });
+        }
+    }
+
+    pub fn close(self: &Rc<Self>) {
+        self.pool.borrow_mut().close();
+        self.drive();
+    }
+
+    /// The subscription state of `session`, created on first use (a
+    /// `call('SUBSCRIBE')` on a Connection delivers to it too).
+    pub fn subscription(self: &Rc<Self>, session: usize) -> Rc<SubState> {
+        let mut subscriptions = self.subscriptions.borrow_mut();
+        Rc::clone(subscriptions[session].get_or_insert_with(|| {
+            Rc::new(SubState::new(
+                Rc::downgrade(self),
+                session,
+                self.encoder.clone(),
+            ))
+        }))
+    }
+
+    // Requests.
+
+    /// Sends `cmd` where the core decides; the Promise settles with the
+    /// reply as the JS value of the command's reply kind.
+    /// An aborted `signal` rejects it (see [`ClientInner::abort_on`]).
+    pub fn request(self: &Rc<Self>, cmd: Cmd, signal: Option<AbortSignal>) -> Promise {
+        let command = command_name(&cmd);
+        let reply = cmd.reply();
+        let sent = self.pool.borrow_mut().request(cmd, now());
+        self.promise(sent, reply, command, signal)
+    }
+
+    /// A transaction's command, settled at EXEC.
+    pub fn tx_request(self: &Rc<Self>, tx: TxId, cmd: Cmd) -> Promise {
+        let command = command_name(&cmd);
+        let reply = cmd.reply();
+        let sent = self.pool.borrow_mut().tx_request(tx, cmd);
+        self.promise(sent, reply, command, None)
+    }
+
+    /// EXEC or DISCARD: resolves to `undefined`.
+    pub fn tx_end(self: &Rc<Self>, tx: TxId, exec: bool) -> Promise {
+        let sent = self.pool.borrow_mut().tx_end(tx, exec);
+        let command = if exec { "EXEC" } else { "DISCARD" };
+        self.promise(sent, ReplyKind::Unit, command.into(), None)
+    }
+
+    /// A script's EVALSHA, with its EVAL for NOSCRIPT.
+    pub fn request_script(self: &Rc<Self>, evalsha: Cmd, eval: Cmd) -> Promise {
+        let sent = self.pool.borrow_mut().request_script(evalsha, eval, now());
+        self.promise(sent, ReplyKind::EvalScript, "EVALSHA".into(), None)
+    }
+
+    /// A command on a subscription's session: resolves to `undefined`.
+    pub fn request_on(self: &Rc<Self>, session: usize, cmd: Cmd) -> Promise {
+        let command = command_name(&cmd);
+        let reply = cmd.reply();
+        let sent = self.pool.borrow_mut().request_on(session, cmd);
+        self.promise(sent, reply, command, None)
+    }
+
+    fn promise(
+        self: &Rc<Self>,
+        sent: Result<RequestId, ClientError>,
+        reply: ReplyKind,
+        command: Cow<'static, str>,
+        signal: Option<AbortSignal>,
+    ) -> Promise {
+        let mut settlers = None;
+        let promise = Promise::new(&mut |resolve, reject| settlers = Some((resolve, reject)));
+        let (resolve, reject) = settlers.expect("a Promise runs its executor at once");
+        match sent {
+            Ok(id) => {
+                let abort = signal.map(|signal| self.abort_on(id, signal, &reject));
+                self.pending.borrow_mut().insert(
+                    id,
+                    Sink::Value {
+                        resolve,
+                        reject,
+                        reply,
+                        command,
+                        stream: None,
+                        abort,
+                    },
+                );
+                self.queue_flush();
+            }
+            Err(why) => {
+                let _ = reject.call1(&JsValue::NULL, &JsValue::from(why));
+            }
+        }
+        promise
+    }
+
+    /// Rejects request `id` with the signal's reason when it aborts (and
+    /// tells the core, which does not send it or drops its reply).
+    fn abort_on(self: &Rc<Self>, id: RequestId, signal: AbortSignal, reject: &Function) -> Abort {
+        let weak = Rc::downgrade(self);
+        let reject = reject.clone();
+        let reason_of = signal.clone();
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            let Some(inner) = weak.upgrade() else { return };
+            let removed = inner.pending.borrow_mut().remove(&id);
+            if let Some(sink) = removed {
+                inner.pool.borrow_mut().abort(id);
+                let _ = reject.call1(&JsValue::NULL, &reason_of.reason());
+                inner.drive();
+                // The sink owns this listener: let it go after it returns.
+                retire(sink);
+            }
+        });
+        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        Abort { signal, listener }
+    }
+
+    /// Sends `cmd` and hands its outcome to `then`.
+    pub fn request_native(
+        self: &Rc<Self>,
+        cmd: Cmd,
+        then: impl FnOnce(&Rc<ClientInner>, Outcome) + 'static,
+    ) -> Result<(), ClientError> {
+        let id = self.pool.borrow_mut().request(cmd, now())?;
+        self.wait(id, then);
+        Ok(())
+    }
+
+    /// Hands request `id`'s outcome to `then`.
+    pub fn wait(
+        self: &Rc<Self>,
+        id: RequestId,
+        then: impl FnOnce(&Rc<ClientInner>, Outcome) + 'static,
+    ) {
+        self.pending
+            .borrow_mut()
+            .insert(id, Sink::Native(Box::new(then)));
+        self.queue_flush();
+    }
+
+    /// Settles a request with an outcome of the core.
+    fn complete(self: &Rc<Self>, id: RequestId, outcome: Outcome) {
+        let last = outcome.is_last();
+        let sink = match last {
+            true => self.pending.borrow_mut().remove(&id),
+            false => None,
+        };
+        if let Some(Sink::Native(then)) = sink {
+            return then(self, outcome);
+        }
+        if last {
+            if let Some(Sink::Value {
+                resolve,
+                reject,
+                reply,
+                command,
+                stream,
+                ..
+            }) = sink
+            {
+                self.settle(&resolve, &reject, reply, &command, stream, outcome);
+            }
+            return;
+        }
+        // A streamed reply in progress: the sink stays.
+        let mut pending = self.pending.borrow_mut();
+        let Some(Sink::Value {
+            resolve,
+            reply,
+            stream,
+            ..
+        }) = pending.get_mut(&id)
+        else {
+            return;
+        };
+        match outcome {
+            Outcome::Start { len, .. } => {
+                let started = Stream::new(*reply, len);
+                let _ = resolve.call1(&JsValue::NULL, started.container());
+                *stream = Some(started);
+            }
+            Outcome::Item(frame) => {
+                let failed = match stream.as_mut() {
+                    Some(s) => s.push(frame, &self.encoder).err(),
+                    None => None,
+                };
+                if let Some(error) = failed {
+                    if let Some(s) = stream.take() {
+                        s.fail(&error);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn settle(
+        &self,
+        resolve: &Function,
+        reject: &Function,
+        reply: ReplyKind,
+        command: &str,
+        stream: Option<Stream>,
+        outcome: Outcome,
+    ) {
+        match (outcome, stream) {
+            (Outcome::End, Some(stream)) => stream.end(),
+            (Outcome::Failed(why), Some(stream)) => stream.fail(&JsValue::from(why)),
+            (Outcome::Failed(why), None) => {
+                let _ = reject.call1(&JsValue::NULL, &JsValue::from(why));
+            }
+            (Outcome::Reply(frame), _) => {
+                match convert::reply(frame, reply, &self.encoder, command) {
+                    Ok(value) => {
+                        let _ = resolve.call1(&JsValue::NULL, &value);
+                    }
+                    Err(err) => {
+                        let _ = reject.call1(&JsValue::NULL, &err);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Drops a transport in a later task: this may run inside one of its own
+/// handlers, which must not be freed while they run.
+fn retire<T: 'static>(transport: T) {
+    wasm_bindgen_futures::spawn_local(async move { drop(transport) });
+}
+
+/// Redis's name for a command, for `ErrorReply.command`.
+fn command_name(cmd: &Cmd) -> Cow<'static, str> {
+    match cmd.info() {
+        Some(info) => Cow::Borrowed(info.name),
+        None => Cow::Owned(cmd.name()),
+    }
+}
+
+impl Events for ClientInner {
+    fn opened(this: &Rc<Self>, session: usize, generation: u32) {
+        this.pool.borrow_mut().on_open(session, generation, now());
+        this.drive();
+    }
+
+    fn received(this: &Rc<Self>, session: usize, generation: u32, data: &Uint8Array) {
+        {
+            let mut pool = this.pool.borrow_mut();
+            let Some(input) = pool.input(session, generation) else {
+                return;
+            };
+            let start = input.len();
+            input.resize(start + data.length() as usize, 0);
+            data.copy_to(&mut input[start..]);
+            pool.on_received(session, now());
+        }
+        this.drive();
+    }
+
+    fn closed(this: &Rc<Self>, session: usize, generation: u32, code: u16, reason: &str) {
+        {
+            let mut transports = this.transports.borrow_mut();
+            if transports[session]
+                .as_ref()
+                .is_some_and(|t| t.generation == generation)
+            {
+                retire(transports[session].take());
+            }
+        }
+        this.pool
+            .borrow_mut()
+            .on_closed(session, generation, code, reason, now());
+        this.drive();
+    }
+}
+
+/// The error of `frame` when it is an error reply to `command`.
+pub fn reply_error(frame: &Frame, command: &str) -> Option<JsValue> {
+    match frame {
+        Frame::Error(message) | Frame::BulkError(message) => Some(super::errors::error_reply(
+            &String::from_utf8_lossy(message),
+            command,
+        )),
+        _ => None,
+    }
+}
+
+/// A closed client's error, for callers that find no client.
+pub fn not_connected() -> JsValue {
+    error(ErrorClass::NotConnectedError, "the connection is closed")
+}
