@@ -142,6 +142,7 @@ export function startKeyBrowser({ session, report }) {
 
   function placeholder() {
     selected = null;
+    for (const li of tree.querySelectorAll('[aria-selected="true"]')) li.setAttribute('aria-selected', 'false');
     view.replaceChildren(h('p.placeholder', { textContent: 'Select a key in the tree to view and edit it, or create one.' }),
       newKeyForm());
   }
@@ -294,11 +295,16 @@ export function startKeyBrowser({ session, report }) {
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    if (bulk.dataset.state !== 'running') bulk.hidden = true;
     startScan().catch(report);
   });
   typeSelect.addEventListener('change', () => startScan().catch(report));
   delimiterInput.addEventListener('change', () => { expanded.clear(); if (scan) render(); });
   more.addEventListener('click', () => nextPage().catch(report));
+  document.getElementById('key-new-button').addEventListener('click', () => {
+    placeholder();
+    view.querySelector('.new-name').focus();
+  });
   all.addEventListener('click', () => advance(() => false).catch(report));
   document.getElementById('bulk-delete').addEventListener('click', () => {
     bulk.dataset.state = 'running';

@@ -8,7 +8,7 @@ import { confirmDialog } from './dialog.js';
 import { count, h, pairs } from './dom.js';
 import { field, table } from './collections.js';
 
-const PAGE = 50;
+const PAGE = 20;
 const PENDING_SHOWN = 10;
 
 /** `f1 = v1, f2 = v2`. */
@@ -70,7 +70,7 @@ async function groups({ conn, key, action }) {
     return h('section.group', { dataset: { group: name } },
       h('div.group-head', {},
         h('strong', { textContent: name }),
-        h('span.meta', { textContent: `${info.get('consumers')} consumers · ${info.get('pending')} pending · last delivered ${info.get('last-delivered-id')}${info.has('lag') ? ` · lag ${info.get('lag') ?? '?'}` : ''}`, dataset: { pending: String(info.get('pending')) } }),
+        h('span.meta', { textContent: `${info.get('consumers')} consumers · ${info.get('pending')} pending · last delivered ${info.get('last-delivered-id')}${info.has('lag') ? ` · lag ${info.get('lag') ?? 'n/a'}` : ''}`, dataset: { pending: String(info.get('pending')) } }),
         h('button.small.remove.destroy-group', {
           type: 'button', textContent: 'Destroy',
           onclick: action(async () => {
@@ -92,23 +92,32 @@ async function groups({ conn, key, action }) {
   const from = h('select.group-start', { 'aria-label': 'deliver from' },
     h('option', { value: '$', textContent: 'new entries ($)' }), h('option', { value: '0', textContent: 'the first entry (0)' }));
   return [
-    h('h4', { textContent: `Consumer groups (${infos.length})` }),
     ...sections,
+    infos.length === 0 ? h('p.note', { textContent: 'No consumer groups yet.' }) : null,
+    h('h4', { textContent: 'New group (XGROUP CREATE)' }),
     h('form.group-create', { onsubmit: action(() => conn.call('XGROUP', 'CREATE', key, name.value.trim(), from.value)) },
       name, from, h('button', { type: 'submit', textContent: 'Create group' })),
   ];
 }
 
+/** Entries or consumer groups, one at a time: two toggle buttons above the part shown. */
 export async function streamViewer(ctx) {
-  const { conn, key } = ctx;
-  const [length, first, last] = await Promise.all([
+  const { conn, key, state, reload } = ctx;
+  state.part ??= 'entries';
+  const [length, first, last, groupCount] = await Promise.all([
     conn.call('XLEN', key),
     conn.call('XRANGE', key, '-', '+', 'COUNT', 1),
     conn.call('XREVRANGE', key, '+', '-', 'COUNT', 1),
+    conn.call('XINFO', 'GROUPS', key).then((list) => list.length),
   ]);
+  const toggle = (part, text) => h(`button.small.part-${part}`, {
+    type: 'button', textContent: text, 'aria-pressed': String(state.part === part),
+    onclick: () => { state.part = part; reload(); },
+  });
   return [
-    ...await entries(ctx, length, [first[0]?.[0], last[0]?.[0]]),
-    addForm(ctx),
-    ...await groups(ctx),
+    h('div.parts', { role: 'group', 'aria-label': 'stream view' }, toggle('entries', `Entries (${count(length)})`), toggle('groups', `Consumer groups (${groupCount})`)),
+    ...(state.part === 'entries'
+      ? [...await entries(ctx, length, [first[0]?.[0], last[0]?.[0]]), addForm(ctx)]
+      : await groups(ctx)),
   ];
 }
