@@ -36,7 +36,7 @@ export async function guiStack(bridgeArgs = TRUSTED) {
     for (const proc of procs.reverse()) await stop(proc);
   };
   try {
-    const redis = await startRedis();
+    let redis = await startRedis();
     procs.push(redis.proc);
     const bridge = async (args) => {
       const started = await startBridge(redis.port, args);
@@ -53,6 +53,16 @@ export async function guiStack(bridgeArgs = TRUSTED) {
       bridge,
       redis: (...words) => redisCommand(redis.port, ...words),
       stop: teardown,
+      /** Takes Redis away under the running bridges, and brings it back on its port. */
+      async killRedis() {
+        const exited = new Promise((done) => redis.proc.once('exit', done));
+        redis.proc.kill('SIGKILL');
+        await exited;
+      },
+      async restartRedis() {
+        redis = await startRedis(redis.port);
+        procs.push(redis.proc);
+      },
     };
   } catch (err) {
     await teardown();

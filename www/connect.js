@@ -81,12 +81,12 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
 
   async function showProblem(err, options) {
     const { title, causes, log } = await diagnose(err, options);
-    problem.replaceChildren(
+    problem.replaceChildren(h('div', {},
       h('strong', { textContent: title }),
       h('p.note', { textContent: `The client said: ${err.message}` }),
-      causes.length > 1 ? h('p', { textContent: 'Likely causes, most likely first:' }) : null,
+      log ? h('p', { textContent: 'Likely causes, most likely first:' }) : null,
       h('ul', {}, causes.map((text) => h('li', { textContent: text }))),
-      log ? h('p.note', { textContent: `The bridge's log (its stderr) says which one: look for ${log}.` }) : null);
+      log ? h('p.note', { textContent: `The bridge's log (its stderr) says which: look for ${log}.` }) : null));
     problem.hidden = false;
   }
 
@@ -142,10 +142,10 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     badge.textContent = stateText[session.state];
     badge.className = `status ${session.state}`;
     const options = session.options;
-    stateBox.replaceChildren(
+    stateBox.replaceChildren(h('div', {},
       h(`span.status.${session.state}`, { textContent: stateText[session.state] }),
       options ? h('span', { textContent: ` ${session.label} · db ${options.db ?? 0}${options.token ? ' · with a token' : ''}` }) : null,
-      hasLifecycleEvents ? null : h('p.note', { textContent: 'This client has no lifecycle events yet: the state is polled from isConnected.' }));
+      hasLifecycleEvents ? null : h('p.note', { textContent: 'This client has no lifecycle events yet: the state is polled from isConnected.' })));
   }
 
   function renderLog() {

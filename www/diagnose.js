@@ -30,7 +30,8 @@ async function reachable(wsUrl) {
 
 /**
  * `{ title, causes: [text…], log }` for a failed `Connection.create` with
- * `options` (`{ url, token, db }`); `log` is what the bridge's log shows.
+ * `options` (`{ url, token, db }`). `log`, when the bridge refused the
+ * handshake, is what to look for in its log; the causes are then ranked.
  */
 export async function diagnose(error, options) {
   const message = error?.message ?? String(error);
@@ -55,7 +56,7 @@ export async function diagnose(error, options) {
     return { title: 'That is not a bridge URL', causes: ['Use ws://host:port/ or wss://host/path.'], log: null };
   }
   if (/code 1011/.test(message)) {
-    return { title: 'The bridge could not reach Redis', causes: ['The bridge is up but its Redis is not answering (or refused the bridge\'s own login).'], log: '"redis unavailable" / connect errors' };
+    return { title: 'The bridge could not reach Redis', causes: ['The bridge is up but its Redis is not answering (or refused the bridge\'s own login).'], log: null };
   }
   if (!(await reachable(options.url))) {
     return {
@@ -73,11 +74,13 @@ export async function diagnose(error, options) {
   const origin = `403 origin: this page (${location.origin}) is neither the bridge's own origin nor listed with --allow-origin ("origin not allowed").`;
   const host = `403 host: "${url.host}" is not a name this bridge serves (--allow-host) ("host not served").`;
   const limits = '429 / 503 limits: too many WebSockets from this address (--max-connections-per-ip) or in total (--max-connections) ("too many connections").';
+  // The bridge checks the origin before the token: a page from elsewhere is
+  // most likely refused for its origin; its own page cannot be.
   if (location.origin === ownOrigin) causes.push(token, host, limits, origin);
-  else causes.push(token, origin, host, limits);
+  else causes.push(origin, token, host, limits);
   return {
     title: `The bridge at ${url.host} answered, but refused the WebSocket`,
     causes,
-    log: 'a "refused" warning with the reason in quotes above',
+    log: 'a "refused" warning, whose reason is one of the quoted words above',
   };
 }
