@@ -33,6 +33,7 @@ const panels = new Map(PANELS.map((name) => [name, document.getElementById(`pane
 let current = null;
 const onShow = new Map();
 
+/** Shows a panel; `focus` puts the keyboard on its tab (keyboard navigation), else the panel may take it. */
 function showPanel(name, { focus = false } = {}) {
   if (!panels.has(name)) name = DEFAULT_PANEL;
   current = name;
@@ -44,7 +45,7 @@ function showPanel(name, { focus = false } = {}) {
   }
   if (focus) tabs.get(name).focus();
   if (location.hash !== `#${name}`) history.replaceState(null, '', `${location.pathname}${location.search}#${name}`);
-  onShow.get(name)?.();
+  onShow.get(name)?.({ focus });
 }
 const isShown = (name) => () => current === name;
 
@@ -85,7 +86,7 @@ startConsole({ session });
 startPubSub({ session, report });
 onShow.set('server', () => server.shown());
 onShow.set('live', () => chart.shown());
-onShow.set('console', () => document.getElementById('command').focus());
+onShow.set('console', ({ focus }) => { if (!focus) document.getElementById('command').focus(); });
 
 const serverLabel = document.getElementById('server');
 session.addEventListener('change', async () => {
