@@ -251,7 +251,10 @@ test('light and dark follow prefers-color-scheme; every panel fits 1280×720 and
           await redis('PUBLISH', 'orders.paid', '{"id":1042}');
           await until(async () => (await sized.locator('#messages .message').count()) === 2, 'two messages');
         }
-        if (panel === 'live') await until(async () => Number(await sized.locator('#chart').getAttribute('data-points')) >= 3, 'points');
+        if (panel === 'live') {
+          await until(async () => Number(await sized.locator('#chart').getAttribute('data-points')) >= 5, 'five points', 15_000);
+          assert.deepEqual(await sized.locator('#chart text.tick.time').allTextContents(), ['now', '−10 s', '−20 s', '−30 s']);
+        }
         await screenshot(sized, panel);
       }
     }

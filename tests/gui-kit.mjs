@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BRIDGE_BIN, launchBrowser, redisCommand, startBridge, startRedis } from './harness.mjs';
+import { BRIDGE_BIN, redisCommand, startStack } from './harness.mjs';
 
 /**
  * The flags for a bridge that lets its operator administer Redis: the
@@ -17,57 +17,18 @@ export const TRUSTED = spawnSync(BRIDGE_BIN, ['--help'], { encoding: 'utf8' }).s
 /** Screenshots go to SCREENSHOT_DIR when it is set (scripts/screenshots.sh sets it to docs/). */
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR;
 
-async function stop(proc) {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((done) => proc.once('exit', done));
-  proc.kill('SIGTERM');
-  await exited;
-}
-
 /**
  * redis-server, a bridge started with `bridgeArgs` (default: trusted) and
- * Chromium. `bridge(args)` starts another bridge to the same Redis.
+ * Chromium, as the harness's stack, with `ws` (the bridge's WebSocket URL)
+ * and `redis(...words)`, a command over a side connection.
  */
 export async function guiStack(bridgeArgs = TRUSTED) {
-  const procs = [];
-  let browser = null;
-  const teardown = async () => {
-    await browser?.close();
-    for (const proc of procs.reverse()) await stop(proc);
+  const stack = await startStack(bridgeArgs);
+  return {
+    ...stack,
+    ws: stack.url.replace(/^http/, 'ws'),
+    redis: (...words) => redisCommand(stack.redisPort, ...words),
   };
-  try {
-    let redis = await startRedis();
-    procs.push(redis.proc);
-    const bridge = async (args) => {
-      const started = await startBridge(redis.port, args);
-      procs.push(started.proc);
-      return { addr: started.addr, url: `http://${started.addr}/`, ws: `ws://${started.addr}/` };
-    };
-    const main = await bridge(bridgeArgs);
-    browser = await launchBrowser();
-    return {
-      redisPort: redis.port,
-      url: main.url,
-      ws: main.ws,
-      browser,
-      bridge,
-      redis: (...words) => redisCommand(redis.port, ...words),
-      stop: teardown,
-      /** Takes Redis away under the running bridges, and brings it back on its port. */
-      async killRedis() {
-        const exited = new Promise((done) => redis.proc.once('exit', done));
-        redis.proc.kill('SIGKILL');
-        await exited;
-      },
-      async restartRedis() {
-        redis = await startRedis(redis.port);
-        procs.push(redis.proc);
-      },
-    };
-  } catch (err) {
-    await teardown();
-    throw err;
-  }
 }
 
 /** Opens the GUI on `hash` (a panel) and waits until it is connected, or only loaded when `connected: false`. */

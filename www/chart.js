@@ -12,8 +12,10 @@ import { notAllowed } from './refusal.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const TICK_MS = 1000;
 const PINGS_PER_TICK = 5;
-export const WINDOW_MS = 10_000;
-const SPAN_S = 60;
+const WINDOW_MS = 10_000;
+/** Seconds of points kept; the time axis spans them all, or half on a phone. */
+const KEPT_S = 60;
+const spanFor = (width) => (width < 500 ? KEPT_S / 2 : KEPT_S);
 const PAD = { left: 56, right: 56, top: 28, bottom: 34 };
 
 /** The nearest-rank `q` quantile (0 < q ≤ 1) of `values`. */
@@ -63,10 +65,12 @@ export function startChart({ session, isShown }) {
     svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
     svg.replaceChildren();
     const plot = { x0: PAD.left, x1: w - PAD.right, y0: h - PAD.bottom, y1: PAD.top };
+    const span = spanFor(w);
     const end = points.at(-1)?.at ?? Date.now();
-    const x = (at) => plot.x1 - ((plot.x1 - plot.x0) * (end - at)) / (SPAN_S * 1000);
-    const latencyTicks = niceTicks(Math.max(0, ...points.map((p) => p.p99 ?? 0)));
-    const opsTicks = niceTicks(Math.max(0, ...points.map((p) => p.ops ?? 0)));
+    const x = (at) => plot.x1 - ((plot.x1 - plot.x0) * (end - at)) / (span * 1000);
+    const shown = points.filter((p) => p.at >= end - span * 1000);
+    const latencyTicks = niceTicks(Math.max(0, ...shown.map((p) => p.p99 ?? 0)));
+    const opsTicks = niceTicks(Math.max(0, ...shown.map((p) => p.ops ?? 0)));
     const yOf = (ticks) => (v) => plot.y0 - ((plot.y0 - plot.y1) * Math.min(v, ticks.at(-1))) / ticks.at(-1);
     const yLatency = yOf(latencyTicks);
     const yOps = yOf(opsTicks);
@@ -80,8 +84,8 @@ export function startChart({ session, isShown }) {
       const y = plot.y0 - ((plot.y0 - plot.y1) * i) / (opsTicks.length - 1);
       make('text', { class: 'tick ops', x: plot.x1 + 6, y: y + 4 }, opsLabel(tick));
     });
-    for (let s = 0; s <= SPAN_S; s += 10) {
-      const at = plot.x1 - ((plot.x1 - plot.x0) * s) / SPAN_S;
+    for (let s = 0; s <= span; s += 10) {
+      const at = plot.x1 - ((plot.x1 - plot.x0) * s) / span;
       make('line', { class: 'axis-tick', x1: at, x2: at, y1: plot.y0, y2: plot.y0 + 4 });
       make('text', { class: 'tick time', x: at, y: plot.y0 + 16, 'text-anchor': 'middle' }, s === 0 ? 'now' : `−${s} s`);
     }
@@ -93,7 +97,7 @@ export function startChart({ session, isShown }) {
     const line = (field, y) => {
       let d = '';
       let pen = false;
-      for (const p of points) {
+      for (const p of shown) {
         if (p[field] === null) {
           pen = false;
           continue;
@@ -106,7 +110,7 @@ export function startChart({ session, isShown }) {
     make('path', { class: 'ops', id: 'ops-line', d: line('ops', yOps) });
     make('path', { class: 'p99', id: 'p99-line', d: line('p99', yLatency) });
     make('path', { class: 'p50', id: 'p50-line', d: line('p50', yLatency) });
-    svg.dataset.points = String(points.filter((p) => p.p50 !== null).length);
+    svg.dataset.points = String(shown.filter((p) => p.p50 !== null).length);
     svg.dataset.latencyMax = String(latencyTicks.at(-1));
     svg.dataset.opsMax = String(opsTicks.at(-1));
   }
@@ -148,7 +152,7 @@ export function startChart({ session, isShown }) {
   async function tick() {
     const point = { at: Date.now(), ...await sample() };
     points.push(point);
-    points = points.filter((p) => p.at >= point.at - SPAN_S * 1000);
+    points = points.filter((p) => p.at >= point.at - KEPT_S * 1000);
     now.p50.textContent = point.p50 === null ? '—' : `${point.p50.toFixed(2)} ms`;
     now.p99.textContent = point.p99 === null ? '—' : `${point.p99.toFixed(2)} ms`;
     now.ops.textContent = point.ops === null ? '—' : `${count(Math.round(point.ops))} cmd/s`;

@@ -15,7 +15,7 @@ export function field(value, label, className = '') {
 }
 
 /** A row of inputs and a button for adding an item; `run(...values)`. */
-export function adder(names, label, run, action) {
+function adder(names, label, run, action) {
   const inputs = names.map((name) => field('', name, '.add-field'));
   inputs.forEach((input, i) => { input.placeholder = names[i]; });
   return h('form.adder', { onsubmit: action(() => run(...inputs.map((input) => input.value))) },

@@ -15,20 +15,25 @@ const MAX_KEYS = 200_000;
 /** Keys per UNLINK of a bulk delete, and per pipelined TYPE batch. */
 const BATCH = 500;
 
-export const TYPES = ['string', 'hash', 'list', 'set', 'zset', 'stream'];
+const TYPES = ['string', 'hash', 'list', 'set', 'zset', 'stream'];
+
+/** One SCAN call: `[nextCursor, keys]`. The package's scan() cursor has no TYPE filter; call() sends it. */
+function scanStep(conn, cursor, pattern, type) {
+  return conn.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT, ...(type ? ['TYPE', type] : []));
+}
 
 /**
  * Every key matching `pattern` (and `type`), deduplicated (SCAN may give
  * a key twice); `progress(n)` after each SCAN call; stops early when
  * `stopped()` says so.
  */
-export async function scanAll(conn, pattern, type, { progress = () => {}, stopped = () => false } = {}) {
+async function scanAll(conn, pattern, type, { progress, stopped }) {
   const keys = new Set();
   let cursor = '0';
   do {
-    const reply = await conn.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT, ...(type ? ['TYPE', type] : []));
-    cursor = reply[0];
-    for (const key of reply[1]) keys.add(key);
+    const [next, batch] = await scanStep(conn, cursor, pattern, type);
+    cursor = next;
+    for (const key of batch) keys.add(key);
     progress(keys.size);
   } while (cursor !== '0' && !stopped() && keys.size < MAX_KEYS);
   return keys;
@@ -108,7 +113,7 @@ export function startKeyBrowser({ session, report }) {
     try {
       while (!state.done && !enough(state)) {
         const { pattern, type } = state;
-        const [cursor, batch] = await conn().call('SCAN', state.cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT, ...(type ? ['TYPE', type] : []));
+        const [cursor, batch] = await scanStep(conn(), state.cursor, pattern, type);
         if (state !== scan) return; // a new scan started meanwhile
         state.cursor = cursor;
         for (const key of batch) {

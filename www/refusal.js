@@ -2,10 +2,12 @@
 // command it keeps from Redis with the reply Redis gives a stand-in
 // command whose name cannot exist, so the browser reads
 //   ERR unknown command 'DEBUG: denied by redis-ws-bridge', with args beginning with:
-// The words after the colon vary with the reason; the stand-in always
-// names redis-ws-bridge inside the quotes. Anything else is Redis's own.
+// The words after the colon vary with the reason (and may hold an
+// apostrophe: Redis quotes the name without escaping it); the stand-in
+// always names redis-ws-bridge inside the quotes, and a command name has
+// no colon. Anything else is Redis's own.
 
-const STAND_IN = /unknown command '([^']*?): ([^']*redis-ws-bridge[^']*)'/;
+const STAND_IN = /unknown command '([^:']*): (.*?redis-ws-bridge[^']*)'/;
 
 /** `{ command, reason }` when `error` is the bridge's refusal, else `null`. */
 export function bridgeRefusal(error) {

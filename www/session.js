@@ -81,11 +81,6 @@ export class Session extends EventTarget {
     }
   }
 
-  /** Forgets a connection a panel closed itself. */
-  untrack(connection) {
-    this.#connections = this.#connections.filter((c) => c !== connection);
-  }
-
   #lifecycle(connection, event) {
     if (!this.#connections.includes(connection)) return;
     const { attempt, delay } = event.detail ?? {};

@@ -9,7 +9,7 @@ import { hexDump, printable } from './render.js';
 const utf8 = new TextEncoder();
 
 /** The parsed JSON when `text` is a JSON object or array, else `undefined`. */
-export function asJson(text) {
+function asJson(text) {
   if (!/^\s*[[{]/.test(text)) return undefined;
   try {
     return JSON.parse(text);
@@ -19,7 +19,7 @@ export function asJson(text) {
 }
 
 /** `"de ad be ef"` (any whitespace, optional 0x) → bytes; throws on anything else. */
-export function parseHex(text) {
+function parseHex(text) {
   const digits = text.replace(/0x/gi, '').replace(/\s+/g, '');
   if (!/^([0-9a-fA-F]{2})*$/.test(digits)) throw new Error('Hex: pairs of hex digits (0-9, a-f), spaces between them allowed.');
   return Uint8Array.from(digits.match(/../g) ?? [], (pair) => parseInt(pair, 16));
