@@ -64,9 +64,12 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     fields.remember.checked = saved.token !== undefined;
   }
 
+  const connectButton = document.getElementById('conn-connect');
+
   async function connect(options, label) {
     problem.hidden = true;
     form.ariaBusy = 'true';
+    connectButton.disabled = true;
     try {
       await session.open(options, label);
       return true;
@@ -76,6 +79,7 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
       return false;
     } finally {
       form.ariaBusy = 'false';
+      connectButton.disabled = false;
     }
   }
 

@@ -11,6 +11,8 @@ import { render, renderError } from './render.js';
 
 const HISTORY_KEY = 'redis-wasm-demo:history';
 const HISTORY_MAX = 200;
+/** Entries of the session kept for the export; the oldest go first. */
+const TRANSCRIPT_MAX = 10_000;
 const utf8 = new TextEncoder();
 
 /**
@@ -117,6 +119,7 @@ export function startConsole({ session }) {
     entry.append(time, cmd, body);
     output.append(entry);
     transcript.push({ at: new Date().toISOString(), command, kind, reply: body.textContent, ms: Number(ms.toFixed(2)) });
+    if (transcript.length > TRANSCRIPT_MAX) transcript.shift();
   }
 
   function note(text) {
