@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from './harness.mjs';
-import { TRUSTED, guiStack, openGui, screenshot, until } from './gui-kit.mjs';
+import { TOKENS_BESIDE_OPEN_REDIS, TRUSTED, guiStack, openGui, screenshot, until } from './gui-kit.mjs';
 
 let stack;
 let tokenBridge;
@@ -22,7 +22,7 @@ before(async () => {
   const tokens = join(dir, 'tokens.toml');
   writeFileSync(tokens, '[[token]]\ntoken = "t0ken-for-alice"\nuser = "alice"\npassword = "alice-pw"\n');
   // ACL is denied by default; ACL WHOAMI shows who the token logged in as.
-  tokenBridge = await stack.bridge([...TRUSTED, '--tokens', tokens, '--allow-command', 'ACL']);
+  tokenBridge = await stack.bridge([...TRUSTED, ...TOKENS_BESIDE_OPEN_REDIS, '--tokens', tokens, '--allow-command', 'ACL']);
 });
 
 after(async () => {

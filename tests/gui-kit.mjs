@@ -6,13 +6,23 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BRIDGE_BIN, redisCommand, startStack } from './harness.mjs';
 
+const bridgeHelp = spawnSync(BRIDGE_BIN, ['--help'], { encoding: 'utf8' }).stdout ?? '';
+const ifBridgeHas = (flag, args) => (bridgeHelp.includes(flag) ? args : []);
+
 /**
  * The flags for a bridge that lets its operator administer Redis: the
  * GUI's server panel reads INFO, SLOWLOG and CLIENT LIST. A bridge with
  * an allow-list (`--profile`) is told `--profile trusted`; one with only a
  * deny list allows those already.
  */
-export const TRUSTED = spawnSync(BRIDGE_BIN, ['--help'], { encoding: 'utf8' }).stdout?.includes('--profile') ? ['--profile', 'trusted'] : [];
+export const TRUSTED = ifBridgeHas('--profile', ['--profile', 'trusted']);
+
+/**
+ * Flags for a bridge with --tokens in front of the test's Redis, whose
+ * default user stays open for the side connections: a bridge that checks
+ * for that is told it is meant.
+ */
+export const TOKENS_BESIDE_OPEN_REDIS = ifBridgeHas('--insecure-default-user', ['--insecure-default-user']);
 
 /** Screenshots go to SCREENSHOT_DIR when it is set (scripts/screenshots.sh sets it to docs/). */
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR;
