@@ -16,6 +16,8 @@ command -v chromium >/dev/null || packages+=(chromium)
 command -v chromedriver >/dev/null || packages+=(chromium-driver)
 command -v node >/dev/null || packages+=(nodejs npm)
 command -v python3 >/dev/null || packages+=(python3)
+# Shrinks the GUI screenshots (scripts/screenshots.sh).
+command -v pngquant >/dev/null || packages+=(pngquant)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "setup: installing ${packages[*]}"
   as_root apt-get update -qq

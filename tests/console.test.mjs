@@ -10,6 +10,7 @@ let page;
 before(async () => {
   stack = await startStack();
   ({ page } = await openDemo(stack));
+  await page.click('#tab-console');
 });
 
 after(async () => {

@@ -107,11 +107,13 @@ const ADMIN_COMMANDS = ['CONFIG', 'FLUSHDB', 'FLUSHALL', 'SAVE', 'BGSAVE', 'BGRE
   .flatMap((name) => ['--allow-command', name]);
 
 /**
- * Starts redis-server, the bridge serving www/, and Chromium; on a failure,
- * stops what did start. `killRedis()` and `restartRedis()` let a test take
- * the server away under a running client and bring it back on its port.
+ * Starts redis-server, the bridge serving www/ (with `bridgeArgs`), and
+ * Chromium; on a failure, stops what did start. `bridge(args)` starts
+ * another bridge to the same Redis. `killRedis()` and `restartRedis()` let
+ * a test take the server away under a running client and bring it back on
+ * its port.
  */
-export async function startStack() {
+export async function startStack(bridgeArgs = ADMIN_COMMANDS) {
   const started = [];
   const stop = async () => {
     for (const stopOne of started.reverse()) await stopOne();
@@ -119,7 +121,7 @@ export async function startStack() {
   try {
     let redis = await startRedis();
     started.push(() => stopProcess(redis.proc));
-    const bridge = await startBridge(redis.port, ADMIN_COMMANDS);
+    const bridge = await startBridge(redis.port, bridgeArgs);
     started.push(() => stopProcess(bridge.proc));
     const browser = await launchBrowser();
     started.push(() => browser.close());
@@ -128,6 +130,11 @@ export async function startStack() {
       url: `http://${bridge.addr}/`,
       browser,
       stop,
+      async bridge(args) {
+        const another = await startBridge(redis.port, args);
+        started.push(() => stopProcess(another.proc));
+        return { addr: another.addr, url: `http://${another.addr}/`, ws: `ws://${another.addr}/` };
+      },
       async killRedis() {
         const exited = new Promise((done) => redis.proc.once('exit', done));
         redis.proc.kill('SIGKILL');

@@ -1,24 +1,53 @@
-// A live chart of the round-trip latency (a PING, timed) and of the
-// server's commands per second (the change of INFO's
-// total_commands_processed), drawn as SVG paths; and a burst button that
-// pipelines thousands of INCRs to show what pipelining does.
-const SVG = 'http://www.w3.org/2000/svg';
-const POINTS = 120;
-const TICK_MS = 500;
-const PAD = 28;
+// A live chart of the round trip to Redis and of the server's commands/s.
+//
+// Each second the page times a few PINGs one after another; p50 and p99
+// are taken over the last WINDOW_MS of those round trips (nearest rank),
+// and commands/s is the change of INFO's total_commands_processed. The
+// chart is SVG with a time axis (seconds ago), a latency axis on the left
+// (ms) and a commands/s axis on the right, ticks at "nice" steps. A burst
+// button pipelines thousands of INCRs to show what pipelining does.
+import { count } from './dom.js';
+import { notAllowed } from './refusal.js';
 
-/** A "nice" axis maximum at least `value`: 1, 2 or 5 times a power of ten. */
-export function niceMax(value) {
-  if (!(value > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 5, 10].map((m) => m * power).find((m) => m >= value);
+const SVG = 'http://www.w3.org/2000/svg';
+const TICK_MS = 1000;
+const PINGS_PER_TICK = 5;
+const WINDOW_MS = 10_000;
+/** Seconds of points kept; the time axis spans them all, or half on a phone. */
+const KEPT_S = 60;
+const spanFor = (width) => (width < 500 ? KEPT_S / 2 : KEPT_S);
+const PAD = { left: 56, right: 56, top: 28, bottom: 34 };
+
+/** The nearest-rank `q` quantile (0 < q ≤ 1) of `values`. */
+export function percentile(values, q) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-export function startChart({ conn }) {
+/** Ticks from 0 covering `max` in about `n` steps of 1, 2, 2.5 or 5 × 10^k. */
+export function niceTicks(max, n = 4) {
+  if (!(max > 0)) return [0, 1];
+  const raw = max / n;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const ticks = [];
+  for (let i = 0; i <= Math.ceil(max / step - 1e-9); i++) ticks.push(Number((i * step).toPrecision(12)));
+  return ticks;
+}
+
+/** `0.25 ms`, `12 ms`; `1.5k`, `20k` for commands/s. */
+const msLabel = (v) => `${v < 10 ? Number(v.toFixed(2)) : Math.round(v)} ms`;
+const opsLabel = (v) => (v >= 1000 ? `${Number((v / 1000).toFixed(2))}k` : String(Number(v.toFixed(1))));
+
+export function startChart({ session, isShown }) {
   const svg = document.getElementById('chart');
-  const latencyNow = document.getElementById('latency-now');
-  const opsNow = document.getElementById('ops-now');
-  const samples = [];
+  const now = { p50: document.getElementById('p50-now'), p99: document.getElementById('p99-now'), ops: document.getElementById('ops-now') };
+  const note = document.getElementById('chart-note');
+  /** Round trips in the window: `{ at, ms }`. */
+  let trips = [];
+  /** One point a tick over the span: `{ at, p50, p99, ops }`. */
+  let points = [];
   let last = null;
 
   const make = (tag, attrs, text) => {
@@ -29,96 +58,126 @@ export function startChart({ conn }) {
     return element;
   };
 
-  /** How many ticks the chart spans: it grows with the samples up to a minute. */
-  const span = () => Math.min(POINTS, Math.max(20, samples.length));
-
-  /** An SVG path through the samples' `field`, broken where there is no value. */
-  function path(field, max, w, h) {
-    let d = '';
-    let pen = false;
-    samples.forEach((sample, i) => {
-      const value = sample[field];
-      if (value === null) {
-        pen = false;
-        return;
-      }
-      const x = PAD + ((w - 2 * PAD) * (span() - samples.length + i)) / (span() - 1);
-      const y = h - PAD - ((h - 2 * PAD) * Math.min(value, max)) / max;
-      d += `${pen ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)} `;
-      pen = true;
-    });
-    return d.trim();
-  }
-
-  /** Redraws the whole chart at the size the page gives it. */
   function draw() {
     const box = svg.getBoundingClientRect();
-    const [w, h] = [Math.max(200, Math.round(box.width)), Math.max(100, Math.round(box.height))];
+    if (box.width === 0) return;
+    const [w, h] = [Math.round(box.width), Math.round(box.height)];
     svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
     svg.replaceChildren();
-    for (const f of [0, 0.5, 1]) {
-      const y = PAD + (h - 2 * PAD) * f;
-      make('line', { class: 'grid', x1: PAD, x2: w - PAD, y1: y, y2: y });
+    const plot = { x0: PAD.left, x1: w - PAD.right, y0: h - PAD.bottom, y1: PAD.top };
+    const span = spanFor(w);
+    const end = points.at(-1)?.at ?? Date.now();
+    const x = (at) => plot.x1 - ((plot.x1 - plot.x0) * (end - at)) / (span * 1000);
+    const shown = points.filter((p) => p.at >= end - span * 1000);
+    const latencyTicks = niceTicks(Math.max(0, ...shown.map((p) => p.p99 ?? 0)));
+    const opsTicks = niceTicks(Math.max(0, ...shown.map((p) => p.ops ?? 0)));
+    const yOf = (ticks) => (v) => plot.y0 - ((plot.y0 - plot.y1) * Math.min(v, ticks.at(-1))) / ticks.at(-1);
+    const yLatency = yOf(latencyTicks);
+    const yOps = yOf(opsTicks);
+
+    latencyTicks.forEach((tick, i) => {
+      const y = plot.y0 - ((plot.y0 - plot.y1) * i) / (latencyTicks.length - 1);
+      make('line', { class: 'grid', x1: plot.x0, x2: plot.x1, y1: y, y2: y });
+      make('text', { class: 'tick latency', x: plot.x0 - 6, y: y + 4, 'text-anchor': 'end' }, msLabel(tick));
+    });
+    opsTicks.forEach((tick, i) => {
+      const y = plot.y0 - ((plot.y0 - plot.y1) * i) / (opsTicks.length - 1);
+      make('text', { class: 'tick ops', x: plot.x1 + 6, y: y + 4 }, opsLabel(tick));
+    });
+    for (let s = 0; s <= span; s += 10) {
+      const at = plot.x1 - ((plot.x1 - plot.x0) * s) / span;
+      make('line', { class: 'axis-tick', x1: at, x2: at, y1: plot.y0, y2: plot.y0 + 4 });
+      make('text', { class: 'tick time', x: at, y: plot.y0 + 16, 'text-anchor': 'middle' }, s === 0 ? 'now' : `−${s} s`);
     }
-    const latency = niceMax(Math.max(...samples.map((s) => s.latency ?? 0)));
-    const ops = niceMax(Math.max(...samples.map((s) => s.ops ?? 0)));
-    make('text', { class: 'axis latency', x: 4, y: PAD - 8 }, `${latency} ms`);
-    make('text', { class: 'axis ops', x: w - 4, y: PAD - 8, 'text-anchor': 'end' }, `${ops.toLocaleString('en')} cmd/s`);
-    make('text', { class: 'axis', x: 4, y: h - 8 }, `${(span() * TICK_MS) / 1000} s ago`);
-    make('text', { class: 'axis', x: w - 4, y: h - 8, 'text-anchor': 'end' }, 'now');
-    make('path', { class: 'ops', id: 'ops-line', d: path('ops', ops, w, h) });
-    make('path', { class: 'latency', id: 'latency-line', d: path('latency', latency, w, h) });
-    const current = samples.at(-1);
-    latencyNow.textContent = current.latency === null ? '—' : `${current.latency.toFixed(2)} ms`;
-    opsNow.textContent = current.ops === null ? '—' : `${Math.round(current.ops).toLocaleString('en')} cmd/s`;
-    svg.dataset.points = String(samples.filter((s) => s.latency !== null).length);
+    make('line', { class: 'axis', x1: plot.x0, x2: plot.x1, y1: plot.y0, y2: plot.y0 });
+    make('text', { class: 'axis-title latency', x: 4, y: 12 }, 'latency (ms)');
+    make('text', { class: 'axis-title ops', x: w - 4, y: 12, 'text-anchor': 'end' }, 'commands/s');
+    make('text', { class: 'axis-title', x: (plot.x0 + plot.x1) / 2, y: h - 4, 'text-anchor': 'middle' }, 'time (seconds ago)');
+
+    const line = (field, y) => {
+      let d = '';
+      let pen = false;
+      for (const p of shown) {
+        if (p[field] === null) {
+          pen = false;
+          continue;
+        }
+        d += `${pen ? 'L' : 'M'}${x(p.at).toFixed(1)},${y(p[field]).toFixed(1)} `;
+        pen = true;
+      }
+      return d.trim();
+    };
+    make('path', { class: 'ops', id: 'ops-line', d: line('ops', yOps) });
+    make('path', { class: 'p99', id: 'p99-line', d: line('p99', yLatency) });
+    make('path', { class: 'p50', id: 'p50-line', d: line('p50', yLatency) });
+    svg.dataset.points = String(shown.filter((p) => p.p50 !== null).length);
+    svg.dataset.latencyMax = String(latencyTicks.at(-1));
+    svg.dataset.opsMax = String(opsTicks.at(-1));
   }
 
   async function sample() {
-    if (!conn.isConnected) {
+    const conn = session.conn;
+    if (!conn?.isConnected) {
       last = null;
-      return { latency: null, ops: null };
+      return { p50: null, p99: null, ops: null };
     }
+    const at = Date.now();
     try {
-      const started = performance.now();
-      await conn.ping();
-      const latency = performance.now() - started;
+      for (let i = 0; i < PINGS_PER_TICK; i++) {
+        const started = performance.now();
+        await conn.ping();
+        trips.push({ at, ms: performance.now() - started });
+      }
+    } catch {
+      last = null;
+    }
+    trips = trips.filter((t) => t.at > at - WINDOW_MS);
+    const window = trips.map((t) => t.ms);
+    let ops = null;
+    try {
       // info('stats') resolves to an InfoReply; sections() parses it.
       const stats = (await conn.info('stats')).sections().get('Stats');
       const total = Number(stats.get('total_commands_processed'));
-      const at = performance.now();
-      const ops = last ? ((total - last.total) * 1000) / (at - last.at) : null;
-      last = { total, at };
-      return { latency, ops };
-    } catch {
+      const t = performance.now();
+      ops = last ? ((total - last.total) * 1000) / (t - last.t) : null;
+      last = { total, t };
+      note.textContent = '';
+    } catch (err) {
       last = null;
-      return { latency: null, ops: null };
+      note.textContent = `Commands/s needs INFO: ${notAllowed(err) ?? err.message}.`;
     }
+    return { p50: percentile(window, 0.5), p99: percentile(window, 0.99), ops };
   }
 
   async function tick() {
-    samples.push(await sample());
-    if (samples.length > POINTS) samples.shift();
-    draw();
+    const point = { at: Date.now(), ...await sample() };
+    points.push(point);
+    points = points.filter((p) => p.at >= point.at - KEPT_S * 1000);
+    now.p50.textContent = point.p50 === null ? '—' : `${point.p50.toFixed(2)} ms`;
+    now.p99.textContent = point.p99 === null ? '—' : `${point.p99.toFixed(2)} ms`;
+    now.ops.textContent = point.ops === null ? '—' : `${count(Math.round(point.ops))} cmd/s`;
+    if (isShown()) draw();
     setTimeout(tick, TICK_MS);
   }
   tick();
+  session.addEventListener('change', () => { trips = []; points = []; last = null; });
 
   const burst = document.getElementById('burst');
   const burstResult = document.getElementById('burst-result');
   burst.addEventListener('click', async () => {
-    const count = 10_000;
+    const total = 10_000;
     burst.disabled = true;
     try {
       const started = performance.now();
       // 10,000 commands issued in one task: the client pipelines them.
-      const replies = await Promise.all(Array.from({ length: count }, () => conn.incr('demo:burst')));
+      const replies = await Promise.all(Array.from({ length: total }, () => session.conn.incr('demo:burst')));
       const ms = performance.now() - started;
-      burstResult.textContent = `${count.toLocaleString('en')} INCR in ${ms.toFixed(0)} ms (${Math.round((count * 1000) / ms).toLocaleString('en')}/s), counter at ${replies.at(-1)}`;
+      burstResult.textContent = `${count(total)} INCR in ${ms.toFixed(0)} ms (${count(Math.round((total * 1000) / ms))}/s), counter at ${replies.at(-1)}`;
     } catch (err) {
       burstResult.textContent = `(error) ${err.message}`;
     } finally {
       burst.disabled = false;
     }
   });
+  return { shown: draw };
 }

@@ -4,10 +4,15 @@
 // hold any bytes ("\xff" escapes) and binary replies are shown exactly.
 // Several lines (paste them, or Shift+Enter between them) are issued in one
 // JS task, so the client pipelines them into one WebSocket message.
-import { render } from './render.js';
+// Everything run in this page session can be exported as a JSON file.
+import { download } from './dom.js';
+import { bridgeRefusal } from './refusal.js';
+import { render, renderError } from './render.js';
 
 const HISTORY_KEY = 'redis-wasm-demo:history';
 const HISTORY_MAX = 200;
+/** Entries of the session kept for the export; the oldest go first. */
+const TRANSCRIPT_MAX = 10_000;
 const utf8 = new TextEncoder();
 
 /**
@@ -71,14 +76,17 @@ function describe(name, docsReply) {
 }
 
 /**
- * Wires the console. `raw` is a `Connection<Uint8Array>` for the commands,
- * `conn` a `Connection<string>` for the command names and docs.
+ * Wires the console to the session: its `raw` (`Connection<Uint8Array>`)
+ * for the commands, its `conn` (`Connection<string>`) for the command
+ * names and docs.
  */
-export function startConsole({ raw, conn, statusChanged }) {
+export function startConsole({ session }) {
   const form = document.getElementById('prompt');
   const input = document.getElementById('command');
   const output = document.getElementById('output');
   const hint = document.getElementById('hint');
+  /** This page session's commands and replies, for the export. */
+  const transcript = [];
 
   let history = [];
   try { history = JSON.parse(localStorage.getItem(HISTORY_KEY)) ?? []; } catch { /* private mode */ }
@@ -88,7 +96,12 @@ export function startConsole({ raw, conn, statusChanged }) {
   let names = [];
   const docs = new Map();
   // COMMAND LIST: every command this server knows, for Tab completion.
-  conn.call('COMMAND', 'LIST').then((list) => { names = list.map((n) => n.toUpperCase()).sort(); }, () => {});
+  function loadNames() {
+    docs.clear();
+    session.conn?.call('COMMAND', 'LIST').then((list) => { names = list.map((n) => n.toUpperCase()).sort(); }, () => {});
+  }
+  session.addEventListener('change', loadNames);
+  loadNames();
 
   function show(command, reply, ms) {
     const entry = document.createElement('div');
@@ -100,11 +113,13 @@ export function startConsole({ raw, conn, statusChanged }) {
     time.className = 'time';
     time.textContent = `${ms.toFixed(1)} ms`;
     const body = document.createElement('div');
-    const kind = reply.error ? 'error' : reply.value === null ? 'nil' : 'ok';
-    body.className = `reply ${kind}`;
-    body.append(reply.error ? `(error) ${reply.error.message}` : render(reply.value));
+    const kind = reply.error ? (bridgeRefusal(reply.error) ? 'refused' : 'error') : reply.value === null ? 'nil' : 'ok';
+    body.className = `reply ${kind === 'refused' ? 'error refused' : kind}`;
+    body.append(reply.error ? renderError(reply.error) : render(reply.value));
     entry.append(time, cmd, body);
     output.append(entry);
+    transcript.push({ at: new Date().toISOString(), command, kind, reply: body.textContent, ms: Number(ms.toFixed(2)) });
+    if (transcript.length > TRANSCRIPT_MAX) transcript.shift();
   }
 
   function note(text) {
@@ -121,6 +136,11 @@ export function startConsole({ raw, conn, statusChanged }) {
       output.replaceChildren();
       return;
     }
+    const { raw } = session;
+    if (!raw) {
+      note('Not connected: open a connection first (Connection tab).');
+      return;
+    }
     // Issue every command before awaiting any: they leave together.
     const started = performance.now();
     const pending = lines.map((line) => {
@@ -135,7 +155,6 @@ export function startConsole({ raw, conn, statusChanged }) {
       note(`${lines.length} commands pipelined: sent in one WebSocket message, all replies in ${(performance.now() - started).toFixed(1)} ms`);
     }
     output.scrollTop = output.scrollHeight;
-    if (!raw.isConnected) statusChanged();
   }
 
   function remember(text) {
@@ -184,7 +203,7 @@ export function startConsole({ raw, conn, statusChanged }) {
     }
     if (!docs.has(name)) {
       // COMMAND DOCS: the summary and arguments Redis documents for it.
-      docs.set(name, conn.call('COMMAND', 'DOCS', name).then((reply) => describe(name, reply), () => null));
+      docs.set(name, session.conn.call('COMMAND', 'DOCS', name).then((reply) => describe(name, reply), () => null));
     }
     const doc = await docs.get(name);
     if (doc) hint.textContent = `${doc.syntax}${doc.summary ? ` — ${doc.summary}` : ''}`;
@@ -224,5 +243,9 @@ export function startConsole({ raw, conn, statusChanged }) {
     await runLines(text);
   });
   document.getElementById('console-clear').addEventListener('click', () => output.replaceChildren());
+  document.getElementById('console-export').addEventListener('click', () => {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+    download(`redis-console-${stamp}.json`, `${JSON.stringify({ connection: session.options?.url ?? null, db: session.options?.db ?? 0, entries: transcript }, null, 2)}\n`);
+  });
   updateHint();
 }

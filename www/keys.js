@@ -1,346 +1,330 @@
-// The key browser: SCAN with a pattern through the package's cursor, a page
-// of keys at a time, each with its type, TTL and memory; a viewer and
-// editor per type; rename, expire, delete, and a form for new keys.
-//
-// `conn` is a `Connection<string>`; `raw` a `Connection<Uint8Array>`, used to
-// read string values exactly (binary ones are shown as hex, read-only).
-import { printable, hexDump } from './render.js';
+// The key browser: SCAN with a pattern and a type filter, a page of keys
+// at a time, shown as a namespace tree; the selected key's viewer
+// (keyview.js); a form for new keys; and bulk delete of everything the
+// pattern and filter match, counted first, confirmed, with progress.
+import { confirmDialog } from './dialog.js';
+import { count, h, plural } from './dom.js';
+import { openKey } from './keyview.js';
+import { buildTree, renderTree } from './tree.js';
 
-const PAGE = 50;
-/** Items a viewer shows at most. */
-const SHOWN = 200;
+/** Keys one page of the scan adds (about: SCAN's COUNT is a hint). */
+const PAGE_KEYS = 1000;
+const SCAN_COUNT = 1000;
+/** The most keys held in the page; past it, narrow the pattern. */
+const MAX_KEYS = 200_000;
+/** Keys per UNLINK of a bulk delete, and per pipelined TYPE batch. */
+const BATCH = 500;
 
-/** Creates an element: `h('button.small', { onclick }, 'Save')`. */
-function h(tag, props = {}, ...children) {
-  const [name, ...classes] = tag.split('.');
-  const element = document.createElement(name);
-  if (classes.length) element.className = classes.join(' ');
-  for (const [prop, value] of Object.entries(props)) {
-    if (prop.startsWith('on')) element.addEventListener(prop.slice(2), value);
-    else if (prop === 'dataset') Object.assign(element.dataset, value);
-    else if (value !== undefined) element[prop] = value;
-  }
-  element.append(...children.flat().filter((c) => c !== null && c !== undefined));
-  return element;
+const TYPES = ['string', 'hash', 'list', 'set', 'zset', 'stream'];
+
+/** One SCAN call: `[nextCursor, keys]`. The package's scan() cursor has no TYPE filter; call() sends it. */
+function scanStep(conn, cursor, pattern, type) {
+  return conn.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT, ...(type ? ['TYPE', type] : []));
 }
 
-export function formatTtl(ms) {
-  if (ms === -1) return 'no expiry';
-  if (ms === -2) return 'gone';
-  const s = Math.ceil(ms / 1000);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+/**
+ * Every key matching `pattern` (and `type`), deduplicated (SCAN may give
+ * a key twice); `progress(n)` after each SCAN call; stops early when
+ * `stopped()` says so.
+ */
+async function scanAll(conn, pattern, type, { progress, stopped }) {
+  const keys = new Set();
+  let cursor = '0';
+  do {
+    const [next, batch] = await scanStep(conn, cursor, pattern, type);
+    cursor = next;
+    for (const key of batch) keys.add(key);
+    progress(keys.size);
+  } while (cursor !== '0' && !stopped() && keys.size < MAX_KEYS);
+  return keys;
 }
 
-export function formatBytes(n) {
-  if (n === null || n === undefined) return '—';
-  n = Number(n);
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-export function startKeyBrowser({ conn, raw, report }) {
-  const list = document.querySelector('#key-list tbody');
-  const more = document.getElementById('key-more');
-  const count = document.getElementById('key-count');
+export function startKeyBrowser({ session, report }) {
+  const form = document.getElementById('key-search');
   const patternInput = document.getElementById('key-pattern');
+  const typeSelect = document.getElementById('key-type');
+  const delimiterInput = document.getElementById('key-delimiter');
+  const counts = document.getElementById('key-count');
+  const more = document.getElementById('key-more');
+  const all = document.getElementById('key-all');
+  const tree = document.getElementById('key-tree');
   const view = document.getElementById('key-view');
-  /** The scan in progress: its cursor, whether it is complete, how many keys it gave. */
-  let scanning = null;
+  const bulk = document.getElementById('bulk-progress');
+
+  /** The scan shown: its pattern, type, cursor, keys, and whether it is complete. */
+  let scan = null;
+  /** Types learned so far, for the badges. */
+  const types = new Map();
+  const expanded = new Set();
   let selected = null;
+  let total = null;
 
-  /** Type, TTL and memory of `keys`: 3 commands a key, all sent in one pipeline. */
-  async function describeKeys(keys) {
-    const pending = keys.map((key) => Promise.all([
-      conn.type(key).then((reply) => reply.status),
-      conn.pttl(key),
-      // MEMORY USAGE has no method of its own: call() sends any command.
-      conn.call('MEMORY', 'USAGE', key).catch(() => null),
-    ]));
-    return (await Promise.all(pending)).map(([type, ttl, memory], i) => ({ key: keys[i], type, ttl, memory }));
+  const conn = () => session.conn;
+
+  function badge(key) {
+    const type = types.get(key);
+    return h(`span.badge${type ? `.t-${type}` : ''}`, { textContent: type ?? '…', dataset: { badgeFor: key } });
   }
 
-  function row({ key, type, ttl, memory }) {
-    return h('tr', { dataset: { key }, onclick: () => open(key).catch(report), className: key === selected ? 'selected' : '' },
-      h('td.key', { textContent: key, title: key }),
-      h(`td.type`, {}, h(`span.badge.t-${type}`, { textContent: type })),
-      h('td.ttl', { textContent: formatTtl(ttl) }),
-      h('td.mem', { textContent: formatBytes(memory) }));
-  }
-
-  function findRow(key) {
-    return [...list.rows].find((tr) => tr.dataset.key === key);
-  }
-
-  async function refreshRow(key) {
-    const [info] = await describeKeys([key]);
-    const old = findRow(key);
-    if (info.type === 'none') {
-      old?.remove();
-      return info;
+  /** Fetches the types of the rendered keys not known yet: TYPE for each, pipelined. */
+  async function fillBadges() {
+    const unknown = [...tree.querySelectorAll('li.leaf')].map((li) => li.dataset.key).filter((key) => !types.has(key));
+    for (let at = 0; at < unknown.length; at += BATCH) {
+      const batch = unknown.slice(at, at + BATCH);
+      const replies = await Promise.all(batch.map((key) => conn().type(key).then((r) => r.status, () => null)));
+      batch.forEach((key, i) => { if (replies[i]) types.set(key, replies[i]); });
     }
-    if (old) old.replaceWith(row(info));
-    else list.prepend(row(info));
-    return info;
+    for (const element of tree.querySelectorAll('.badge[data-badge-for]')) {
+      const type = types.get(element.dataset.badgeFor);
+      if (type && element.textContent !== type) element.replaceWith(badge(element.dataset.badgeFor));
+    }
   }
 
-  /** The next page of the scan: the cursor hands out keys; SCAN pages are fetched as needed. */
-  async function loadMore() {
-    const state = scanning;
-    if (!state || state.done) return;
-    more.disabled = true;
-    const keys = [];
-    while (keys.length < PAGE) {
-      const key = await state.cursor.fetchone();
-      if (key === null) {
-        state.done = true;
-        break;
+  function showCounts() {
+    const { keys, done, pattern, type } = scan;
+    const what = `${pattern}${type ? `, type ${type}` : ''}`;
+    counts.replaceChildren(
+      h('strong', { textContent: plural(keys.size, 'key') }),
+      ` ${done ? 'match' : 'so far match'} ${what}`,
+      total === null ? '' : ` · ${count(total)} in this database`,
+      keys.size >= MAX_KEYS ? h('span.warn', { textContent: ` · stopped at ${count(MAX_KEYS)}: narrow the pattern` }) : '');
+    counts.dataset.loaded = String(keys.size);
+    counts.dataset.done = String(done);
+    more.hidden = all.hidden = done;
+  }
+
+  function render() {
+    const delimiter = delimiterInput.value;
+    renderTree(tree, buildTree(scan.keys, delimiter), {
+      expanded,
+      selected: () => selected,
+      onOpen: (key) => open(key),
+      badge,
+      onRender: () => fillBadges().catch(report),
+    });
+    if (scan.keys.size === 0) tree.replaceChildren(h('li.note', { textContent: scan.done ? 'No keys match.' : 'Scanning…' }));
+  }
+
+  /** Scans on until `enough()` or the end, then shows the tree. The tree is `aria-busy` meanwhile. */
+  async function advance(enough) {
+    const state = scan;
+    tree.ariaBusy = 'true';
+    more.disabled = all.disabled = true;
+    try {
+      while (!state.done && !enough(state)) {
+        const { pattern, type } = state;
+        const [cursor, batch] = await scanStep(conn(), state.cursor, pattern, type);
+        if (state !== scan) return; // a new scan started meanwhile
+        state.cursor = cursor;
+        for (const key of batch) {
+          state.keys.add(key);
+          if (type) types.set(key, type);
+        }
+        state.done = cursor === '0' || state.keys.size >= MAX_KEYS;
       }
-      keys.push(key);
+      total = await conn().dbsize().catch(() => null);
+      render();
+      showCounts();
+    } finally {
+      if (state === scan) {
+        tree.ariaBusy = 'false';
+        more.disabled = all.disabled = false;
+      }
     }
-    const infos = await describeKeys(keys);
-    if (state !== scanning) return; // a new scan started meanwhile
-    for (const info of infos) if (info.type !== 'none' && !findRow(info.key)) list.append(row(info));
-    state.shown += keys.length;
-    count.textContent = `${state.shown} key${state.shown === 1 ? '' : 's'}${state.done ? '' : ' so far'}`;
-    more.hidden = state.done;
-    more.disabled = false;
   }
 
-  async function scan() {
-    scanning = { cursor: conn.scan(patternInput.value || '*'), done: false, shown: 0 };
-    list.replaceChildren();
-    await loadMore().catch(report);
+  function nextPage() {
+    const target = (scan?.keys.size ?? 0) + PAGE_KEYS;
+    return advance((state) => state.keys.size >= target);
+  }
+
+  function startScan() {
+    scan = { pattern: patternInput.value || '*', type: typeSelect.value, cursor: '0', keys: new Set(), done: false };
+    return nextPage();
   }
 
   // ------------------------------------------------------------ viewer
 
-  function close() {
+  function placeholder() {
     selected = null;
-    view.ariaBusy = 'false';
-    view.replaceChildren(h('p.placeholder', { textContent: 'Select a key to view and edit it, or create one below.' }));
-    for (const tr of list.rows) tr.classList.remove('selected');
+    for (const li of tree.querySelectorAll('[aria-selected="true"]')) li.setAttribute('aria-selected', 'false');
+    view.replaceChildren(h('p.placeholder', { textContent: 'Select a key in the tree to view and edit it, or create one.' }),
+      newKeyForm());
   }
 
-  /** Runs an edit, then shows the key again (or reports the error). The view is `aria-busy` meanwhile. */
-  function action(run) {
-    return async (event) => {
-      event?.preventDefault();
-      view.ariaBusy = 'true';
-      try {
-        await run();
-        if (selected) await open(selected);
-      } catch (err) {
-        report(err);
-      } finally {
-        view.ariaBusy = 'false';
-      }
-    };
-  }
-
-  function table(head, rows) {
-    return h('table.items', {}, h('thead', {}, h('tr', {}, head.map((t) => h('th', { textContent: t })))), h('tbody', {}, rows));
-  }
-
-  function input(value, label, className = '') {
-    return h(`input${className}`, { value, ariaLabel: label, spellcheck: false });
-  }
-
-  /** A row of inputs and a button, for adding an item. */
-  function adder(fields, label, run) {
-    const inputs = fields.map((f) => input('', f, '.add-field'));
-    inputs.forEach((el, i) => { el.placeholder = fields[i]; });
-    return h('form.adder', { onsubmit: action(() => run(...inputs.map((el) => el.value))) }, inputs, h('button', { textContent: label }));
-  }
-
-  const viewers = {
-    async string(key) {
-      const bytes = await raw.get(new TextEncoder().encode(key));
-      if (bytes === null) return [];
-      const text = printable(bytes);
-      if (text === null) {
-        return [h('p.note', { textContent: `Binary value, ${bytes.length} bytes (read-only here):` }), h('pre.hex', { textContent: hexDump(bytes) })];
-      }
-      const area = h('textarea.string-value', { value: text, rows: 4, spellcheck: false, ariaLabel: 'value' });
-      // set() has no KEEPTTL option; call() sends any command as it is.
-      const save = action(() => conn.call('SET', key, area.value, 'KEEPTTL'));
-      return [area, h('button.save', { textContent: 'Save', onclick: save })];
-    },
-
-    async hash(key) {
-      const rows = [];
-      // hscan: a cursor, so a huge hash is read a page at a time.
-      for await (const [field, value] of conn.hscan(key)) {
-        if (rows.length === SHOWN) break;
-        const valueInput = input(value, `value of ${field}`, '.item-value');
-        rows.push(h('tr', { dataset: { field } },
-          h('td', { textContent: field }),
-          h('td', {}, valueInput),
-          h('td.actions', {},
-            h('button.save', { textContent: 'Save', onclick: action(() => conn.hset(key, field, valueInput.value)) }),
-            h('button.remove', { textContent: '×', title: 'delete field', onclick: action(() => conn.hdel(key, [field])) }))));
-      }
-      return [table(['field', 'value', ''], rows), adder(['field', 'value'], 'Add field', (f, v) => conn.hset(key, f, v))];
-    },
-
-    async list(key) {
-      const items = await conn.lrangeAsList(key, 0, SHOWN - 1);
-      const rows = items.map((value, index) => {
-        const valueInput = input(value, `item ${index}`, '.item-value');
-        return h('tr', { dataset: { index } },
-          h('td', { textContent: String(index) }),
-          h('td', {}, valueInput),
-          h('td.actions', {},
-            h('button.save', { textContent: 'Save', onclick: action(() => conn.lset(key, index, valueInput.value)) }),
-            // LREM removes the first item equal to the value.
-            h('button.remove', { textContent: '×', title: 'remove', onclick: action(() => conn.lrem(key, 1, value)) })));
-      });
-      return [table(['#', 'value', ''], rows), adder(['value'], 'Push', (v) => conn.rpush(key, [v]))];
-    },
-
-    async set(key) {
-      const members = await conn.sscan(key).fetchall();
-      const rows = [...members].slice(0, SHOWN).sort().map((member) => h('tr', { dataset: { member } },
-        h('td', { textContent: member }),
-        h('td.actions', {}, h('button.remove', { textContent: '×', title: 'remove', onclick: action(() => conn.srem(key, [member])) }))));
-      return [table(['member', ''], rows), adder(['member'], 'Add', (m) => conn.sadd(key, [m]))];
-    },
-
-    async zset(key) {
-      const scores = await conn.zrangeAsDict(key, 0, SHOWN - 1);
-      const rows = [...scores].map(([member, score]) => {
-        const scoreInput = input(String(score), `score of ${member}`, '.item-value');
-        return h('tr', { dataset: { member } },
-          h('td', { textContent: member }),
-          h('td', {}, scoreInput),
-          h('td.actions', {},
-            h('button.save', { textContent: 'Save', onclick: action(() => conn.zadd(key, new Map([[member, Number(scoreInput.value)]]))) }),
-            h('button.remove', { textContent: '×', title: 'remove', onclick: action(() => conn.zrem(key, [member])) })));
-      });
-      return [table(['member', 'score', ''], rows), adder(['member', 'score'], 'Add', (m, s) => conn.zadd(key, new Map([[m, Number(s)]])))];
-    },
-
-    async stream(key) {
-      // No stream methods in the seed API: call() reaches XLEN and XRANGE.
-      const [length, entries] = await Promise.all([conn.call('XLEN', key), conn.call('XRANGE', key, '-', '+', 'COUNT', SHOWN)]);
-      const rows = entries.map(([id, fields]) => h('tr', {},
-        h('td', { textContent: id }),
-        h('td', { textContent: fields.map((f, i) => (i % 2 ? ` = ${f}` : `${i ? ', ' : ''}${f}`)).join('') })));
-      return [h('p.note', { textContent: `${length} entries (read-only)` }), table(['id', 'fields'], rows)];
-    },
-  };
-
-  async function open(key) {
-    view.ariaBusy = 'true';
-    try {
-      await show(key);
-    } finally {
-      view.ariaBusy = 'false';
+  /** The key is gone (deleted or renamed): drop it from the tree. */
+  function forget(key) {
+    scan?.keys.delete(key);
+    types.delete(key);
+    if (scan) {
+      render();
+      showCounts();
     }
   }
 
-  async function show(key) {
+  /** Adds a key the viewer created or renamed to, then shows it. */
+  function remember(key) {
+    if (scan && !scan.keys.has(key)) {
+      scan.keys.add(key);
+      render();
+      showCounts();
+    }
+  }
+
+  function open(key) {
     selected = key;
-    for (const tr of list.rows) tr.classList.toggle('selected', tr.dataset.key === key);
-    const info = await refreshRow(key);
-    if (selected !== key) return;
-    if (info.type === 'none') {
-      close();
-      return;
-    }
-    const viewer = viewers[info.type];
-    const body = viewer ? await viewer(key) : [h('p.note', { textContent: `No viewer for type ${info.type}.` })];
-    if (selected !== key) return;
-
-    const renameInput = input(key, 'new name', '.rename');
-    const ttlInput = input(info.ttl > 0 ? String(Math.ceil(info.ttl / 1000)) : '', 'TTL in seconds', '.ttl');
-    ttlInput.placeholder = 'seconds';
-    view.replaceChildren(
-      h('div.key-head', {},
-        h('strong.key-name', { textContent: key }),
-        h(`span.badge.t-${info.type}`, { textContent: info.type }),
-        h('span.meta', { textContent: `TTL ${formatTtl(info.ttl)} · ${formatBytes(info.memory)}` })),
-      h('div.key-actions', {},
-        h('form', {
-          onsubmit: action(async () => {
-            const to = renameInput.value;
-            if (!to || to === key) return;
-            await conn.rename(key, to);
-            findRow(key)?.remove();
-            selected = to;
-          }),
-        }, renameInput, h('button.rename-button', { textContent: 'Rename' })),
-        h('form', {
-          onsubmit: action(async () => {
-            const seconds = ttlInput.value.trim();
-            // An empty TTL removes the expiry.
-            if (seconds === '' || Number(seconds) < 0) await conn.persist(key);
-            else await conn.expire(key, Math.round(Number(seconds)));
-          }),
-        }, ttlInput, h('button.ttl-button', { textContent: 'Set TTL' })),
-        h('button.delete', {
-          textContent: 'Delete',
-          onclick: async () => {
-            try {
-              await conn.delete([key]);
-              findRow(key)?.remove();
-              close();
-            } catch (err) {
-              report(err);
-            }
-          },
-        })),
-      h('div.key-body', {}, body));
+    for (const li of tree.querySelectorAll('li.leaf')) li.setAttribute('aria-selected', String(li.dataset.key === key));
+    return openKey({
+      view,
+      conn: conn(),
+      raw: session.raw,
+      key,
+      report,
+      isCurrent: () => selected === key,
+      onType: (type) => {
+        if (type === 'none') types.delete(key);
+        else types.set(key, type);
+      },
+      onGone: () => { forget(key); placeholder(); },
+      onRenamed: (to) => {
+        forget(key);
+        remember(to);
+        return open(to);
+      },
+    }).catch(report);
   }
 
   // ------------------------------------------------------------ new keys
 
-  const newType = document.getElementById('new-key-type');
-  const newName = document.getElementById('new-key-name');
-  const newValue = document.getElementById('new-key-value');
-  const newExtra = document.getElementById('new-key-extra');
-  const extraLabel = { hash: 'field', zset: 'score', stream: 'field' };
-  const syncNewForm = () => {
-    newExtra.hidden = !(newType.value in extraLabel);
-    newExtra.placeholder = extraLabel[newType.value] ?? '';
-  };
-  newType.addEventListener('change', syncNewForm);
-  syncNewForm();
+  function newKeyForm() {
+    const type = h('select.new-type', { 'aria-label': 'type of the new key' }, TYPES.map((t) => h('option', { textContent: t })));
+    const name = h('input.new-name', { placeholder: 'key name', 'aria-label': 'name of the new key', spellcheck: false });
+    const extra = h('input.new-extra', { 'aria-label': 'field or score', spellcheck: false });
+    const value = h('input.new-value', { placeholder: 'value', 'aria-label': 'value of the new key', spellcheck: false });
+    const extraLabel = { hash: 'field', zset: 'score', stream: 'field' };
+    const sync = () => {
+      extra.hidden = !(type.value in extraLabel);
+      extra.placeholder = extraLabel[type.value] ?? '';
+    };
+    type.addEventListener('change', sync);
+    sync();
+    return h('form.new-key', {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const key = name.value.trim();
+        if (!key) return;
+        const c = conn();
+        const create = {
+          string: () => c.set(key, value.value, { onlyIfNotExists: true }),
+          hash: () => c.hset(key, extra.value || 'field', value.value),
+          list: () => c.rpush(key, [value.value]),
+          set: () => c.sadd(key, [value.value]),
+          zset: () => c.zadd(key, new Map([[value.value, Number(extra.value || 0)]])),
+          stream: () => c.call('XADD', key, '*', extra.value || 'field', value.value),
+        }[type.value];
+        view.ariaBusy = 'true';
+        try {
+          // Adding to an existing key of another type would be a WRONGTYPE error; to one of the same type, a surprise.
+          if (await c.exists(key)) throw new Error(`${key} already exists`);
+          await create();
+          types.set(key, type.value);
+          remember(key);
+          await open(key);
+        } catch (err) {
+          report(err);
+        } finally {
+          view.ariaBusy = 'false';
+        }
+      },
+    }, h('h3', { textContent: 'New key' }), h('div.new-key-fields', {}, type, name, extra, value, h('button', { type: 'submit', textContent: 'Create' })));
+  }
 
-  document.getElementById('key-new').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const [key, value, extra] = [newName.value.trim(), newValue.value, newExtra.value];
-    if (!key) return;
-    const create = {
-      string: () => conn.set(key, value, { onlyIfNotExists: true }),
-      hash: () => conn.hset(key, extra, value),
-      list: () => conn.rpush(key, [value]),
-      set: () => conn.sadd(key, [value]),
-      zset: () => conn.zadd(key, new Map([[value, Number(extra || 0)]])),
-      stream: () => conn.call('XADD', key, '*', extra || 'field', value),
-    }[newType.value];
-    view.ariaBusy = 'true';
+  // ------------------------------------------------------------ bulk delete
+
+  let stopBulk = false;
+
+  async function bulkDelete() {
+    const pattern = patternInput.value || '*';
+    const type = typeSelect.value;
+    const c = conn();
+    const bar = bulk.querySelector('progress');
+    const label = bulk.querySelector('.bulk-text');
+    bulk.hidden = false;
+    stopBulk = false;
+    bar.removeAttribute('value');
     try {
-      if ((await conn.exists(key)) && newType.value === 'string') throw new Error(`${key} already exists`);
-      await create();
-      newName.value = '';
-      newValue.value = '';
-      newExtra.value = '';
-      await open(key);
+      // Count first: the dialog shows exactly what will be deleted.
+      const keys = await scanAll(c, pattern, type, {
+        progress: (n) => { label.textContent = `counting: ${count(n)} keys match so far…`; },
+        stopped: () => stopBulk,
+      });
+      if (stopBulk) return;
+      if (keys.size === 0) {
+        label.textContent = 'No keys match: nothing to delete.';
+        return;
+      }
+      const what = `matching ${pattern}${type ? ` of type ${type}` : ''}`;
+      const sure = await confirmDialog({
+        title: `Delete ${plural(keys.size, 'key')}?`,
+        message: `Every key ${what}: ${plural(keys.size, 'key')}. This cannot be undone.`,
+        details: [...keys].slice(0, 5).concat(keys.size > 5 ? [`… and ${count(keys.size - 5)} more`] : []),
+        confirm: `Delete ${count(keys.size)}`,
+        danger: true,
+      });
+      if (!sure) {
+        label.textContent = 'Nothing deleted.';
+        return;
+      }
+      const list = [...keys];
+      bar.max = list.length;
+      let deleted = 0;
+      let done = 0;
+      for (let at = 0; at < list.length && !stopBulk; at += BATCH) {
+        const batch = list.slice(at, at + BATCH);
+        // UNLINK frees the memory in the background; a key deleted meanwhile counts as not deleted.
+        deleted += Number(await c.call('UNLINK', ...batch));
+        done += batch.length;
+        bar.value = done;
+        label.textContent = `deleted ${count(deleted)} of ${count(list.length)}`;
+      }
+      label.textContent = `${stopBulk ? 'Stopped: ' : ''}deleted ${plural(deleted, 'key')} of ${count(list.length)}.`;
+      if (selected && keys.has(selected)) placeholder();
+      await startScan();
     } catch (err) {
+      label.textContent = `Bulk delete failed: ${err.message}`;
       report(err);
     } finally {
-      view.ariaBusy = 'false';
+      bulk.dataset.state = 'done';
     }
-  });
+  }
 
-  document.getElementById('key-search').addEventListener('submit', (event) => {
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
-    scan();
+    if (bulk.dataset.state !== 'running') bulk.hidden = true;
+    startScan().catch(report);
   });
-  more.addEventListener('click', () => loadMore().catch(report));
-  close();
-  scan();
+  typeSelect.addEventListener('change', () => startScan().catch(report));
+  delimiterInput.addEventListener('change', () => { expanded.clear(); if (scan) render(); });
+  more.addEventListener('click', () => nextPage().catch(report));
+  document.getElementById('key-new-button').addEventListener('click', () => {
+    placeholder();
+    view.querySelector('.new-name').focus();
+  });
+  all.addEventListener('click', () => advance(() => false).catch(report));
+  document.getElementById('bulk-delete').addEventListener('click', () => {
+    bulk.dataset.state = 'running';
+    bulkDelete();
+  });
+  bulk.querySelector('button').addEventListener('click', () => { stopBulk = true; });
+
+  session.addEventListener('change', () => {
+    types.clear();
+    expanded.clear();
+    scan = null;
+    tree.replaceChildren();
+    counts.replaceChildren();
+    placeholder();
+    if (session.conn) startScan().catch(report);
+  });
+  placeholder();
 }

@@ -1,12 +1,14 @@
 // Live pub/sub: subscribe to channels and patterns on a connection of its
 // own (a subscribed connection takes no other commands), see messages as
-// they arrive, and publish on the main connection.
+// they arrive, and publish on the main connection. The subscriber is
+// opened with the session's options and belongs to the session: a new
+// connection starts with no subscriptions.
 import { Connection } from './pkg/index.js';
 
 const MAX_MESSAGES = 200;
 const isPattern = (name) => /[*?[]/.test(name);
 
-export function startPubSub({ conn, url, report }) {
+export function startPubSub({ session, report }) {
   const list = document.getElementById('sub-list');
   const messages = document.getElementById('messages');
   const subInput = document.getElementById('sub-channel');
@@ -14,12 +16,12 @@ export function startPubSub({ conn, url, report }) {
   const pubMessage = document.getElementById('pub-message');
   const pubResult = document.getElementById('pub-result');
   let subscription = null;
-  let subConn = null;
 
   /** The Subscription, made on first use: `startSubscribe()` on a second connection. */
   function subscriber() {
     subscription ??= (async () => {
-      subConn = await Connection.create({ url });
+      const subConn = await Connection.create(session.options);
+      session.track(subConn);
       const sub = await subConn.startSubscribe();
       receive(sub);
       return sub;
@@ -32,10 +34,12 @@ export function startPubSub({ conn, url, report }) {
 
   /** Shows each published message: a Subscription is async-iterable. */
   async function receive(sub) {
+    const mine = subscription;
     try {
       for await (const { channel, value, pattern } of sub) show(channel, value, pattern);
     } catch (err) {
-      report(err);
+      // A subscriber closed with its session ends quietly.
+      if (subscription === mine) report(err);
     }
   }
 
@@ -106,7 +110,7 @@ export function startPubSub({ conn, url, report }) {
     if (!channel) return;
     try {
       // publish() resolves to how many subscribers received the message.
-      const receivers = await conn.publish(channel, pubMessage.value);
+      const receivers = await session.conn.publish(channel, pubMessage.value);
       pubResult.textContent = `delivered to ${receivers} subscriber${receivers === 1 ? '' : 's'}`;
       pubMessage.value = '';
     } catch (err) {
@@ -114,6 +118,9 @@ export function startPubSub({ conn, url, report }) {
     }
   });
 
-  /** The subscriber connection, once there is one (for the connection indicator). */
-  return { connections: () => (subConn ? [subConn] : []) };
+  // The session closes the subscriber with its other connections.
+  session.addEventListener('change', () => {
+    subscription = null;
+    list.replaceChildren();
+  });
 }

@@ -1,8 +1,11 @@
 // Renders what `call()` resolves to, by type, the way redis-cli prints it:
 // nested arrays as collapsible trees, binary strings as hex and text,
-// errors in red. With a `BytesEncoder` connection (the console's), bulk
-// strings arrive as `Uint8Array` and simple strings (+OK) as `string`.
+// errors in red, and the bridge's refusal of a command as a refusal
+// rather than Redis's "unknown command". With a `BytesEncoder` connection
+// (the console's), bulk strings arrive as `Uint8Array` and simple strings
+// (+OK) as `string`.
 import { ErrorReply } from './pkg/index.js';
+import { bridgeRefusal } from './refusal.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** Items shown per array level before "… N more". */
@@ -79,6 +82,15 @@ function renderList(entries, length, ordered) {
   return tree;
 }
 
+/** An error reply, or the bridge's refusal (class `refusal`) with what the bridge said. */
+export function renderError(error) {
+  const refusal = bridgeRefusal(error);
+  if (!refusal) return span('error', `(error) ${error.message}`);
+  const node = span('refusal', `(refused by the bridge) ${refusal.command}: ${refusal.reason}`);
+  node.title = 'The bridge kept this command from Redis: its policy does not allow it (see redis-ws-bridge --help for the flags that do).';
+  return node;
+}
+
 /** A DOM node showing one decoded reply value. */
 export function render(value) {
   if (value === null || value === undefined) return span('nil', '(nil)');
@@ -87,7 +99,7 @@ export function render(value) {
   if (typeof value === 'boolean') return span('bool', `(${value})`);
   if (typeof value === 'string') return span('simple', JSON.stringify(value));
   if (value instanceof Uint8Array) return renderBytes(value);
-  if (value instanceof ErrorReply) return span('error', `(error) ${value.message}`);
+  if (value instanceof ErrorReply) return renderError(value);
   if (value instanceof Map) {
     return value.size === 0 ? span('empty', '(empty hash)') : renderList(value.entries(), value.size, false);
   }
