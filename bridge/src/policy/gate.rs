@@ -198,8 +198,8 @@ impl Shared {
         }
         Err(Failure::Fatal(format!(
             "cannot read the command table of redis at {} ({}): the bridge reads it with \
-             COMMAND INFO as the first of the tokens' users that may (or as the default user \
-             without --tokens); give one `+command|info` and its correct password",
+             COMMAND INFO as the first token user allowed to (as the default user without \
+             --tokens); allow one of them `+command|info`",
             self.redis,
             refusals.join("; ")
         )))

@@ -117,6 +117,12 @@ impl RedisServer {
         self.spawn();
     }
 
+    /// Restarts on the same port with other extra configuration.
+    pub fn restart_with(&mut self, args: &[&str]) {
+        self.args = args.iter().map(|arg| arg.to_string()).collect();
+        self.restart();
+    }
+
     /// A connection for the test itself: as the default user, or as
     /// [`ADMIN`] when the server is protected.
     pub async fn connect(&self) -> RedisConn {
