@@ -10,7 +10,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib.sh"
 
 start_redis
-start_bridge "$ROOT/target/release/redis-ws-bridge" "127.0.0.1:${PORT:-7379}" --static "$ROOT/www"
+# The demo page is an operator's tool (key browser, MEMORY USAGE, INFO stats,
+# any command in the console): the trusted profile, on loopback only.
+start_bridge "$ROOT/target/release/redis-ws-bridge" "127.0.0.1:${PORT:-7379}" --profile trusted --static "$ROOT/www"
 echo
 echo "redis-server on 127.0.0.1:$REDIS_PORT, bridge on $BRIDGE_ADDR"
 echo "Open http://$BRIDGE_ADDR/ (Ctrl-C to stop)"
