@@ -34,8 +34,10 @@ use tracing_subscriber::EnvFilter;
 /// from `--static` when given. `GET /healthz` answers 200 "ok" when Redis
 /// answers PING, 503 otherwise.
 ///
-/// Browser commands must be RESP arrays of bulk strings; denied commands are
-/// answered with an error in their place in the pipeline.
+/// Browser commands must be RESP arrays of bulk strings. A command is relayed
+/// only if the Redis server has it and the policy allows it (see --profile);
+/// any other gets an error reply in its place in the pipeline. `acl-setup`
+/// prints the ACL lines that make each token's Redis user enforce the same.
 ///
 /// The bridge closes a WebSocket with 1003 on a text frame, 1009 on a message
 /// or argument over its limit, 1008 on an inline command or other RESP that

@@ -15,7 +15,7 @@
 
 use std::fmt::Write;
 
-use super::rules::{Access, Rules};
+use super::rules::{Access, Rules, IDENTITY_COMMANDS};
 use crate::tokens::Credentials;
 
 /// One `ACL SETUSER` line per user of `tokens`, in the order they first
@@ -90,7 +90,10 @@ pub fn command_rules(rules: &Rules) -> String {
     for subcommands in [false, true] {
         for wanted in [Access::Allow, Access::Deny] {
             for (name, access) in commands {
-                if *access == wanted && name.contains('|') == subcommands {
+                // Refused by the bridge itself in token mode, and let
+                // through by Redis whatever the ACL says.
+                let identity = rules.bridge_authenticates && IDENTITY_COMMANDS.contains(&&**name);
+                if *access == wanted && name.contains('|') == subcommands && !identity {
                     let sign = if wanted == Access::Allow { '+' } else { '-' };
                     parts.push(format!("{sign}{}", name.to_ascii_lowercase()));
                 }
