@@ -45,7 +45,8 @@ struct Shared {
     max_bulk_len: usize,
     tokens: Option<Arc<Tokens>>,
     current: watch::Sender<Option<Arc<Policy>>>,
-    /// Asks the watch to read the table again now.
+    /// Tells the watch that its connection may be stale: read the table
+    /// again now (ignored while it is already retrying).
     wake: Notify,
 }
 
@@ -102,7 +103,8 @@ impl Gate {
         if let Some(policy) = current.borrow().clone() {
             return Some(policy);
         }
-        self.shared.wake.notify_one();
+        // The watch retries on its own (at least once a second): waiting
+        // relays must not make it hammer a Redis that refuses.
         let policy = match timeout(WAIT_FOR_TABLE, current.wait_for(Option::is_some)).await {
             Ok(Ok(policy)) => policy.clone(),
             _ => None,
@@ -116,7 +118,7 @@ impl Gate {
         if self.shared.current.send_replace(None).is_some() {
             tracing::info!("redis unreachable: the command table will be read again");
         }
-        self.shared.wake.notify_one();
+        self.shared.wake.notify_waiters();
     }
 }
 
@@ -155,7 +157,6 @@ async fn watch_redis(shared: Arc<Shared>, stream: Box<dyn Stream>, mut stop: wat
         }
         tokio::select! {
             _ = stop.changed() => return,
-            () = shared.wake.notified() => {}
             () = sleep(pause) => {}
         }
         pause = (pause * 2).min(RETRY_MAX);
