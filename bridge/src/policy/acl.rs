@@ -79,7 +79,7 @@ impl User<'_> {
 }
 
 /// The command rules: `-@all`, then each level of `rules`.
-pub fn command_rules(rules: &Rules) -> String {
+fn command_rules(rules: &Rules) -> String {
     let (allowed, denied, commands) = rules.levels();
     let mut parts = vec!["-@all".to_owned()];
     match allowed {

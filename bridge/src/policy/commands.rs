@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::checks::{ArgRule, Channels, Checks, Keys, Unit};
 use super::denial::Why;
 use super::rules::{Access, Profile, Rules, IDENTITY_COMMANDS};
-use super::table::{BeginSearch, CommandInfo, FindKeys, Table};
+use super::table::{BeginSearch, CommandInfo, FindKeys, KeySpec, Table};
 use super::{is_name_byte, MAX_NAME_LEN};
 
 /// The rules applied to one server's table.
@@ -187,13 +187,12 @@ fn keys(info: &CommandInfo) -> Keys {
         .filter(|spec| !spec.not_key)
         .cloned()
         .collect();
-    let followable = |spec: &&_| {
-        let spec: &super::table::KeySpec = spec;
+    let followable = |spec: &KeySpec| {
         !spec.incomplete && spec.begin != BeginSearch::Unknown && spec.find != FindKeys::Unknown
     };
     if specs.is_empty() {
         Keys::None
-    } else if specs.iter().all(|spec| followable(&spec)) {
+    } else if specs.iter().all(followable) {
         Keys::Specs(specs)
     } else {
         Keys::Refuse

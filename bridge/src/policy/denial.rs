@@ -79,10 +79,6 @@ impl Denial {
         self.label.as_deref().unwrap_or(UNKNOWN)
     }
 
-    pub fn why(&self) -> Why {
-        self.why
-    }
-
     /// Appends the stand-in command, without allocating.
     pub(crate) fn write_stand_in(&self, out: &mut Vec<u8>) {
         let (name, reason) = (self.command(), self.why.reason());
