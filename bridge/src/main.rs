@@ -113,7 +113,10 @@ struct Args {
     /// `redis-wasm.token.<base64url of the token, no padding>` next to
     /// `redis-wasm`; without a known token the handshake gets 401. The bridge
     /// then sends `AUTH user password` itself, and refuses the browser's own
-    /// AUTH, HELLO ... AUTH and RESET.
+    /// AUTH, RESET and HELLO with options other than a protocol version and
+    /// SETNAME. Redis must refuse connections without credentials (see
+    /// --insecure-default-user); the command table is read as the first user
+    /// allowed COMMAND INFO.
     #[arg(
         long,
         env = "REDIS_WS_BRIDGE_TOKENS",
