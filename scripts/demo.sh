@@ -9,14 +9,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
 source "$ROOT/scripts/lib.sh"
 
-BRIDGE="$ROOT/target/release/redis-ws-bridge"
-# The GUI's server panel reads INFO, SLOWLOG and CLIENT LIST: a bridge
-# with profiles serves this loopback demo with the operator's one.
-profile=()
-if [[ $("$BRIDGE" --help) == *--profile* ]]; then profile=(--profile trusted); fi
-
 start_redis
-start_bridge "$BRIDGE" "127.0.0.1:${PORT:-7379}" --static "$ROOT/www" "${profile[@]}"
+# The demo page is an operator's tool (key browser, MEMORY USAGE, INFO stats,
+# the server panel, any command in the console): the trusted profile, on
+# loopback only.
+start_bridge "$ROOT/target/release/redis-ws-bridge" "127.0.0.1:${PORT:-7379}" --profile trusted --static "$ROOT/www"
 echo
 echo "redis-server on 127.0.0.1:$REDIS_PORT, bridge on $BRIDGE_ADDR"
 echo "Open http://$BRIDGE_ADDR/ (Ctrl-C to stop)"

@@ -35,9 +35,10 @@ start_redis
 # bridge can allow exactly that origin.
 TEST_PAGE_ADDR="127.0.0.1:$(free_port)"
 # Messages over 1 MiB are refused, so the large-value test shows the client
-# splitting its writes.
+# splitting its writes; the trusted profile lets the seed API's SELECT and
+# administration through.
 start_bridge target/debug/redis-ws-bridge 127.0.0.1:0 --allow-origin "http://$TEST_PAGE_ADDR" \
-  --max-message-size 1048576
+  --max-message-size 1048576 --profile trusted
 export REDIS_WASM_TEST_BRIDGE="ws://$BRIDGE_ADDR/"
 WASM_BINDGEN_TEST_ADDRESS=$TEST_PAGE_ADDR CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} \
   wasm-pack test --headless --chrome --mode no-install client-wasm

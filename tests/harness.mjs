@@ -100,11 +100,16 @@ async function stopProcess(proc) {
 }
 
 /**
- * The seed API includes server administration (CONFIG, FLUSHDB, SAVE...),
- * which the bridge denies by default; the test bridge lets it through.
+ * The seed API includes server administration (CONFIG, FLUSHDB, INFO, KEYS,
+ * SELECT, scripts, CLIENT LIST...), which the bridge's default `web` profile
+ * denies: the test bridges run the `trusted` profile, as an operator's own
+ * bridge would.
  */
-const ADMIN_COMMANDS = ['CONFIG', 'FLUSHDB', 'FLUSHALL', 'SAVE', 'BGSAVE', 'BGREWRITEAOF', 'SHUTDOWN']
-  .flatMap((name) => ['--allow-command', name]);
+export const TRUSTED = ['--profile', 'trusted'];
+
+/** ...and the stack's bridge also lets through what `trusted` still denies. */
+const ADMIN_COMMANDS = [...TRUSTED, ...['CONFIG', 'FLUSHDB', 'FLUSHALL', 'SAVE', 'BGSAVE', 'BGREWRITEAOF', 'SHUTDOWN']
+  .flatMap((name) => ['--allow-command', name])];
 
 /**
  * Starts redis-server, the bridge serving www/ (with `bridgeArgs`), and

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { launchBrowser, startBridge, startRedis } from './harness.mjs';
+import { launchBrowser, startBridge, startRedis, TRUSTED } from './harness.mjs';
 
 const run = promisify(execFile);
 const TESTS = import.meta.dirname;
@@ -66,7 +66,7 @@ before(async () => {
   origin = `http://127.0.0.1:${server.address().port}`;
   redis = await startRedis();
   stops.push(() => stopProcess(redis.proc));
-  bridge = await startBridge(redis.port, ['--allow-origin', origin]);
+  bridge = await startBridge(redis.port, [...TRUSTED, '--allow-origin', origin]);
   stops.push(() => stopProcess(bridge.proc));
   browser = await launchBrowser();
   stops.push(() => browser.close());

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, redisCommand, startBridge, startRedis } from './harness.mjs';
+import { launchBrowser, redisCommand, startBridge, startRedis, TRUSTED } from './harness.mjs';
 
 let redis;
 let bridge;
@@ -15,11 +15,13 @@ let dir;
 before(async () => {
   redis = await startRedis();
   assert.equal(await redisCommand(redis.port, 'ACL', 'SETUSER', 'alice', 'on', '>alice-pw', '~*', '&*', '+@all'), '+OK\r\n');
+  // A token bridge wants Redis to refuse connections without credentials.
+  assert.equal(await redisCommand(redis.port, 'ACL', 'SETUSER', 'default', 'off'), '+OK\r\n');
   dir = mkdtempSync(join(tmpdir(), 'redis-wasm-tokens-'));
   const tokens = join(dir, 'tokens.toml');
   writeFileSync(tokens, '[[token]]\ntoken = "t0ken-for-älice"\nuser = "alice"\npassword = "alice-pw"\n');
-  // ACL is on the bridge's default deny list; WHOAMI is what this test asks.
-  bridge = await startBridge(redis.port, ['--tokens', tokens, '--allow-command', 'ACL']);
+  // The trusted profile denies ACL; WHOAMI is what this test asks.
+  bridge = await startBridge(redis.port, [...TRUSTED, '--tokens', tokens, '--allow-command', 'ACL|WHOAMI']);
   browser = await launchBrowser();
 });
 

@@ -19,7 +19,9 @@ export const { redisCommand, freePort } = harness;
 // Bridge logs: warnings only (one INFO line per connection would flood the output).
 process.env.RUST_LOG ??= 'warn';
 
-const BRIDGE_LIMITS = ['--max-connections', '100000', '--max-connections-per-ip', '100000'];
+// The trusted profile (everything but administration), as an operator's own
+// bridge; no connection limits in the way of the many-connection workloads.
+const BRIDGE_ARGS = ['--profile', 'trusted', '--max-connections', '100000', '--max-connections-per-ip', '100000'];
 
 async function stop(proc, { group = false } = {}) {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -105,7 +107,7 @@ export async function startStack() {
   try {
     const site = await serveBenchPage();
     stops.push(() => site.close());
-    const bridgeArgs = [...BRIDGE_LIMITS, '--allow-origin', site.origin];
+    const bridgeArgs = [...BRIDGE_ARGS, '--allow-origin', site.origin];
     const redis = await harness.startRedis();
     stops.push(() => stop(redis.proc));
     const bridge = await harness.startBridge(redis.port, bridgeArgs);

@@ -13,7 +13,8 @@
 //! * [`limits`] holds the size, count and time limits, and counts
 //!   connections per client address.
 //! * [`relay`] copies bytes both ways, with bounded buffers.
-//! * [`policy`] parses browser commands and keeps denied ones from Redis.
+//! * [`policy`] parses browser commands and relays only those the server's
+//!   own command table has and the policy allows; `acl-setup` lines.
 //! * [`redis`] reaches Redis (TCP or Unix socket) and authenticates.
 //! * [`metrics`] counts what happens, for Prometheus.
 //! * [`tls`] loads the certificate for `wss://` and `https://`.

@@ -1,6 +1,7 @@
 //! The `redis-ws-bridge` binary: reads the flags, sets up logging and
 //! signals, and runs [`redis_ws_bridge::serve`] until SIGINT or SIGTERM.
-//! SIGHUP re-reads the `--tokens` file.
+//! SIGHUP re-reads the `--tokens` file. `redis-ws-bridge acl-setup` prints
+//! the ACL lines for the tokens' users instead.
 //!
 //! Every flag also reads an environment variable, `REDIS_WS_BRIDGE_` and the
 //! flag's name in capitals; repeatable flags take a comma-separated list
@@ -19,7 +20,7 @@ use clap::Parser;
 use redis_ws_bridge::access::Access;
 use redis_ws_bridge::limits::{self, Limits};
 use redis_ws_bridge::metrics::{self, Metrics};
-use redis_ws_bridge::policy::{Policy, DEFAULT_DENIED};
+use redis_ws_bridge::policy::{self, acl, Gate, Profile, Rules};
 use redis_ws_bridge::tokens::Tokens;
 use redis_ws_bridge::{redis, tls, Config};
 use tokio::net::TcpListener;
@@ -33,8 +34,10 @@ use tracing_subscriber::EnvFilter;
 /// from `--static` when given. `GET /healthz` answers 200 "ok" when Redis
 /// answers PING, 503 otherwise.
 ///
-/// Browser commands must be RESP arrays of bulk strings; denied commands are
-/// answered with an error in their place in the pipeline.
+/// Browser commands must be RESP arrays of bulk strings. A command is relayed
+/// only if the Redis server has it and the policy allows it (see --profile);
+/// any other gets an error reply in its place in the pipeline. `acl-setup`
+/// prints the ACL lines that make each token's Redis user enforce the same.
 ///
 /// The bridge closes a WebSocket with 1003 on a text frame, 1009 on a message
 /// or argument over its limit, 1008 on an inline command or other RESP that
@@ -104,13 +107,22 @@ struct Args {
 
     /// TOML file of tokens mapped to Redis ACL users; re-read on SIGHUP.
     ///
-    /// Entries: `[[token]]` with `token`, `user` and `password`. A browser
+    /// Entries: `[[token]]` with `token`, `user`, `password` and optionally
+    /// `prefix` (the keys and channels the token is confined to). A browser
     /// presents its token as the WebSocket subprotocol value
     /// `redis-wasm.token.<base64url of the token, no padding>` next to
     /// `redis-wasm`; without a known token the handshake gets 401. The bridge
     /// then sends `AUTH user password` itself, and refuses the browser's own
-    /// AUTH, HELLO ... AUTH and RESET.
-    #[arg(long, env = "REDIS_WS_BRIDGE_TOKENS", value_name = "FILE")]
+    /// AUTH, RESET and HELLO with options other than a protocol version and
+    /// SETNAME. Redis must refuse connections without credentials (see
+    /// --insecure-default-user); the command table is read as the first user
+    /// allowed COMMAND INFO.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_TOKENS",
+        value_name = "FILE",
+        global = true
+    )]
     tokens: Option<PathBuf>,
 
     /// Listen on a non-loopback address without --tokens, letting anyone who
@@ -118,25 +130,8 @@ struct Args {
     #[arg(long, env = "REDIS_WS_BRIDGE_INSECURE_OPEN")]
     insecure_open: bool,
 
-    /// Command to deny, besides the default list shown by --help
-    /// (case-insensitive, repeatable); `NAME|SUB` denies one subcommand.
-    #[arg(
-        long = "deny-command",
-        env = "REDIS_WS_BRIDGE_DENY_COMMAND",
-        value_name = "NAME",
-        value_delimiter = ',',
-        long_help = deny_command_help()
-    )]
-    deny_commands: Vec<String>,
-
-    /// Command to take off the default deny list (repeatable).
-    #[arg(
-        long = "allow-command",
-        env = "REDIS_WS_BRIDGE_ALLOW_COMMAND",
-        value_name = "NAME",
-        value_delimiter = ','
-    )]
-    allow_commands: Vec<String>,
+    #[command(flatten)]
+    policy: PolicyArgs,
 
     /// Directory served over plain HTTP GET (index.html at `/`).
     #[arg(long = "static", env = "REDIS_WS_BRIDGE_STATIC", value_name = "DIR")]
@@ -224,15 +219,142 @@ struct Args {
     /// `/metrics`; keep it private.
     #[arg(long, env = "REDIS_WS_BRIDGE_METRICS", value_name = "ADDR")]
     metrics: Option<SocketAddr>,
+
+    #[command(subcommand)]
+    command: Option<Subcommand>,
 }
 
-fn deny_command_help() -> String {
+#[derive(Debug, clap::Subcommand)]
+enum Subcommand {
+    /// Prints, for each user of --tokens, the `ACL SETUSER` line that gives
+    /// it exactly what the policy flags allow (and the token's prefix), to
+    /// apply with redis-cli. Needs no Redis. The passwords appear as their
+    /// SHA-256.
+    AclSetup,
+}
+
+/// The command policy: which browser commands reach Redis.
+///
+/// A command is relayed only if its name (and subcommand), compared ASCII
+/// case-insensitively and otherwise exactly, is one the Redis server has
+/// (read with COMMAND INFO at start, and again when Redis comes back) and
+/// the policy allows it. The most specific rule wins: NAME|SUB, then NAME,
+/// then the command's ACL categories; deny beats allow at the same level,
+/// and a flag replaces the profile's rule for the same name.
+#[derive(Debug, clap::Args)]
+struct PolicyArgs {
+    /// Starting rules: `web` (the default) or `trusted`.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_PROFILE",
+        value_name = "web|trusted",
+        default_value_t = Profile::Web,
+        global = true,
+        long_help = profile_help()
+    )]
+    profile: Profile,
+
+    /// ACL category to allow, e.g. `@geo` (repeatable); lifts the profile's
+    /// denial of it, but a command in another denied category stays denied.
+    #[arg(
+        long = "allow-category",
+        env = "REDIS_WS_BRIDGE_ALLOW_CATEGORY",
+        value_name = "@CATEGORY",
+        value_delimiter = ',',
+        global = true
+    )]
+    allow_categories: Vec<String>,
+
+    /// ACL category to deny, e.g. `@pubsub` (repeatable).
+    #[arg(
+        long = "deny-category",
+        env = "REDIS_WS_BRIDGE_DENY_CATEGORY",
+        value_name = "@CATEGORY",
+        value_delimiter = ',',
+        global = true
+    )]
+    deny_categories: Vec<String>,
+
+    /// Command to allow, `NAME` or `NAME|SUB` (case-insensitive,
+    /// repeatable); an unknown name is an error at start.
+    #[arg(
+        long = "allow-command",
+        env = "REDIS_WS_BRIDGE_ALLOW_COMMAND",
+        value_name = "NAME[|SUB]",
+        value_delimiter = ',',
+        global = true
+    )]
+    allow_commands: Vec<String>,
+
+    /// Command to deny, `NAME` (all its subcommands) or `NAME|SUB`
+    /// (case-insensitive, repeatable). A denied command gets an error reply
+    /// in its place in the pipeline.
+    #[arg(
+        long = "deny-command",
+        env = "REDIS_WS_BRIDGE_DENY_COMMAND",
+        value_name = "NAME[|SUB]",
+        value_delimiter = ',',
+        global = true
+    )]
+    deny_commands: Vec<String>,
+
+    /// Allow @scripting (EVAL, EVALSHA, FCALL, FUNCTION, SCRIPT...). This
+    /// gives the page the power of every command the Redis user may run: a
+    /// script calls commands inside Redis, where the bridge cannot see them.
+    #[arg(long, env = "REDIS_WS_BRIDGE_ALLOW_SCRIPTING", global = true)]
+    allow_scripting: bool,
+
+    /// Allow SELECT, MOVE and COPY ... DB: the page may use every database.
+    #[arg(long, env = "REDIS_WS_BRIDGE_ALLOW_SELECT", global = true)]
+    allow_select: bool,
+
+    /// With --tokens, start even if Redis accepts connections without
+    /// credentials (its default user is on without a password).
+    #[arg(long, env = "REDIS_WS_BRIDGE_INSECURE_DEFAULT_USER")]
+    insecure_default_user: bool,
+}
+
+impl PolicyArgs {
+    fn rules(&self, bridge_authenticates: bool) -> Result<Rules, String> {
+        let flags = policy::Flags {
+            profile: self.profile,
+            allow_categories: self.allow_categories.clone(),
+            deny_categories: self.deny_categories.clone(),
+            allow_commands: self.allow_commands.clone(),
+            deny_commands: self.deny_commands.clone(),
+            allow_scripting: self.allow_scripting,
+            allow_select: self.allow_select,
+        };
+        Rules::new(&flags, bridge_authenticates)
+    }
+}
+
+fn profile_help() -> String {
+    use policy::rules::*;
+    let list = |names: &[&str]| names.join(", ");
+    let categories = |names: &[&str]| {
+        names
+            .iter()
+            .map(|name| format!("@{name}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     format!(
-        "Command to deny, besides the default list (case-insensitive, repeatable). \
-         `NAME|SUB` or `NAME SUB` denies one subcommand, `NAME` all of them. A denied \
-         command is not sent to Redis; the browser gets an error reply in its place.\n\n\
-         Denied by default: {}.",
-        DEFAULT_DENIED.join(", ")
+        "Starting rules, which the other policy flags adjust.\n\n\
+         web (the default), for pages on the web: allows {} and the commands {}; \
+         denies {} and the commands {}. Also refuses HELLO with options other than \
+         a protocol version and SETNAME, CLIENT TRACKING with REDIRECT, COPY with DB, \
+         and SETRANGE, SETBIT and BITFIELD offsets past --max-bulk-len.\n\n\
+         trusted, for a bridge that only serves its operator: everything the Redis user \
+         may run except {}.\n\n\
+         With --tokens, AUTH, RESET and HELLO with options other than a protocol version \
+         and SETNAME are refused in both, and a token's prefix confines its keys and \
+         channels.",
+        categories(WEB_ALLOWED_CATEGORIES),
+        list(WEB_ALLOWED_COMMANDS),
+        categories(WEB_DENIED_CATEGORIES),
+        list(WEB_DENIED_COMMANDS),
+        list(TRUSTED_DENIED),
     )
 }
 
@@ -298,13 +420,31 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    match run(args).await {
+    let result = match args.command {
+        Some(Subcommand::AclSetup) => acl_setup(&args),
+        None => run(args).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("redis-ws-bridge: {error}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `acl-setup`: the ACL lines of the tokens' users, on stdout.
+fn acl_setup(args: &Args) -> Result<(), String> {
+    let path = args
+        .tokens
+        .as_deref()
+        .ok_or("acl-setup needs --tokens FILE: it prints one line per user of the file")?;
+    let tokens = Tokens::load(path)?;
+    let rules = args.policy.rules(true)?;
+    for line in acl::setup_lines(&rules, &tokens.all()) {
+        println!("{line}");
+    }
+    Ok(())
 }
 
 async fn run(args: Args) -> Result<(), String> {
@@ -335,7 +475,11 @@ async fn run(args: Args) -> Result<(), String> {
         (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
         _ => None,
     };
-    let policy = Policy::new(&args.deny_commands, &args.allow_commands, tokens.is_some())?;
+    let rules = args.policy.rules(tokens.is_some())?;
+    let policy = Gate::start(args.redis.clone(), rules, args.max_bulk_len, tokens.clone()).await?;
+    if tokens.is_some() {
+        check_default_user(&args.redis, args.policy.insecure_default_user).await?;
+    }
 
     let listener = TcpListener::bind(args.listen)
         .await
@@ -370,7 +514,7 @@ async fn run(args: Args) -> Result<(), String> {
             tls.is_some(),
             tokens,
         ),
-        policy: Arc::new(policy),
+        policy,
         limits: Limits {
             max_message_size: args.max_message_size,
             max_bulk_len: args.max_bulk_len,
@@ -409,6 +553,30 @@ fn check_exposure(args: &Args, tokens: bool) -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+/// With tokens the bridge is who logs in, so a connection without
+/// credentials must get nowhere: otherwise anything that reaches Redis
+/// (another process, a RESET that slipped through) is the default user.
+async fn check_default_user(addr: &redis::Address, insecure: bool) -> Result<(), String> {
+    let reply = match redis::default_user_refuses(addr).await {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(reply)) => reply,
+        Err(error) => {
+            return Err(format!(
+                "cannot check redis' default user at {addr}: {error}"
+            ))
+        }
+    };
+    if insecure {
+        tracing::warn!(%reply, "--insecure-default-user: redis accepts connections without credentials");
+        return Ok(());
+    }
+    Err(format!(
+        "with --tokens, redis must refuse connections without credentials, but a PING without \
+         them was answered {reply:?}. Turn its default user off (`ACL SETUSER default off`) or \
+         give it a password, or add --insecure-default-user."
+    ))
 }
 
 /// Re-reads the token file on each SIGHUP.

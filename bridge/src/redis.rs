@@ -7,6 +7,11 @@
 //! that browser alone and ends when its WebSocket ends. With `--tokens` the
 //! bridge logs the connection in (`AUTH user password`) and reads the reply
 //! before a single browser byte goes through.
+//!
+//! Besides the relays, the bridge reads the server's command table
+//! ([`command_table`], for `policy`) and, in token mode, checks at start
+//! that Redis refuses a connection without credentials
+//! ([`default_user_refuses`]).
 
 use std::fmt;
 use std::io;
@@ -18,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::time::timeout;
 
+use crate::policy::table::{Table, TableError};
 use crate::tokens::Credentials;
 
 /// Bounds a connect to a Redis that drops packets instead of refusing.
@@ -28,6 +34,9 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Bounds the whole health check, so `/healthz` answers quickly.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Bounds reading the command table (about 100 KB).
+const TABLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where Redis listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +170,78 @@ pub async fn ping(addr: &Address, credentials: Option<&Credentials>) -> bool {
     }
 }
 
+/// Why the command table could not be read.
+#[derive(Debug)]
+pub enum TableReadError {
+    /// Redis answered with an error (`NOPERM ...` for a user without
+    /// `COMMAND INFO`).
+    Refused(String),
+    /// The reply is not a command table.
+    Invalid(TableError),
+    Io(io::Error),
+}
+
+impl fmt::Display for TableReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TableReadError::Refused(reply) => write!(f, "redis answered {reply}"),
+            TableReadError::Invalid(error) => error.fmt(f),
+            TableReadError::Io(error) => error.fmt(f),
+        }
+    }
+}
+
+/// Sends `COMMAND INFO` on a connection of the bridge's own (nothing may
+/// follow on it: replies are read in large chunks) and reads the table.
+pub async fn command_table(
+    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
+) -> Result<Table, TableReadError> {
+    let exchange = async {
+        stream
+            .write_all(b"*2\r\n$7\r\nCOMMAND\r\n$4\r\nINFO\r\n")
+            .await?;
+        let mut decoder = resp::Decoder::new();
+        loop {
+            match decoder.decode() {
+                Ok(Some(frame)) => return Ok(frame),
+                Ok(None) => {
+                    if stream.read_buf(decoder.buffer_mut()).await? == 0 {
+                        return Err(io::ErrorKind::UnexpectedEof.into());
+                    }
+                }
+                Err(error) => return Err(io::Error::new(io::ErrorKind::InvalidData, error)),
+            }
+        }
+    };
+    let reply = timeout(TABLE_TIMEOUT, exchange)
+        .await
+        .map_err(|_| TableReadError::Io(io::ErrorKind::TimedOut.into()))?
+        .map_err(TableReadError::Io)?;
+    if reply.is_error() {
+        return Err(TableReadError::Refused(describe(&reply)));
+    }
+    Table::from_reply(&reply).map_err(TableReadError::Invalid)
+}
+
+/// Whether Redis refuses a fresh connection that sends no credentials
+/// (`PING` answered `-NOAUTH`: the default user is off or has a password);
+/// otherwise the reply it gave.
+pub async fn default_user_refuses(addr: &Address) -> io::Result<Result<(), String>> {
+    let check = async {
+        let mut stream = connect(addr).await?;
+        stream.write_all(b"*1\r\n$4\r\nPING\r\n").await?;
+        read_replies(&mut stream, 1).await
+    };
+    let replies = timeout(AUTH_TIMEOUT, check)
+        .await
+        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+    Ok(match &replies[..] {
+        [resp::Frame::Error(text)] if text.starts_with(b"NOAUTH") => Ok(()),
+        [reply] => Err(describe(reply)),
+        _ => unreachable!("one reply was read"),
+    })
+}
+
 /// Reads exactly `count` replies, and not a byte more than they take: the
 /// bytes after them belong to the relay. Replies to the bridge's own short
 /// commands arrive a few bytes at a time, so reading byte-wise costs little.
@@ -190,7 +271,7 @@ async fn read_replies(
 /// them), anything else by kind only.
 fn describe(reply: &resp::Frame) -> String {
     match reply {
-        resp::Frame::Simple(text) | resp::Frame::Error(text) => {
+        resp::Frame::Simple(text) | resp::Frame::Error(text) | resp::Frame::BulkError(text) => {
             String::from_utf8_lossy(text).into_owned()
         }
         _ => "a reply that is not a status".into(),

@@ -28,13 +28,13 @@ use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::watch;
 use tokio::time::{interval_at, timeout, Instant, Interval, MissedTickBehavior};
 
 use crate::limits::Slot;
 use crate::metrics::Metrics;
-use crate::policy::{CommandFilter, Violation};
+use crate::policy::{CommandFilter, Output, Violation};
 use crate::redis;
 use crate::server::Config;
 use crate::tokens::Credentials;
@@ -179,6 +179,7 @@ async fn connect_and_relay(
         Ok(stream) => stream,
         Err(error) => {
             tracing::warn!(%peer, %error, "redis unavailable");
+            config.policy.redis_unreachable();
             return End::RedisUnavailable;
         }
     };
@@ -188,10 +189,15 @@ async fn connect_and_relay(
             return End::RedisAuthFailed;
         }
     }
+    let Some(policy) = config.policy.policy().await else {
+        tracing::warn!(%peer, "no command table to judge commands with");
+        return End::RedisUnavailable;
+    };
     tracing::info!(%peer, user = credentials.map(|c| c.user.as_str()), "relay opened");
 
     let (mut from_redis, mut to_redis) = tokio::io::split(stream);
-    let filter = CommandFilter::new(Arc::clone(&config.policy), config.limits.max_bulk_len);
+    let prefix = credentials.and_then(|credentials| credentials.prefix.clone());
+    let filter = CommandFilter::new(policy, prefix);
     let idle = Some(config.limits.idle_timeout).filter(|idle| !idle.is_zero());
     tokio::select! {
         end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer) => end,
@@ -208,7 +214,7 @@ async fn browser_to_redis(
     metrics: &Metrics,
     peer: SocketAddr,
 ) -> End {
-    let mut out = Vec::new();
+    let mut out = Output::default();
     loop {
         let next = match idle {
             Some(idle) => match timeout(idle, from_browser.next()).await {
@@ -229,25 +235,28 @@ async fn browser_to_redis(
             Some(Err(error)) => return read_error(error),
         };
         metrics.bytes_from_browser.add(data.len() as u64);
-        match filter.feed(&data, &mut out) {
-            Ok(denials) => {
-                for denial in denials {
-                    tracing::debug!(%peer, command = denial.command(), "command denied");
-                    metrics.commands_denied.inc();
+        // Allowed commands go on as ranges of `data`, refused ones as
+        // stand-ins; a feed may stop early to keep its output small.
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            let taken = match filter.feed(rest, &mut out) {
+                Ok(taken) => taken,
+                Err(violation) => {
+                    tracing::info!(%peer, %violation, "browser stream refused");
+                    return End::Policy(violation);
                 }
+            };
+            for denial in out.denials() {
+                tracing::debug!(%peer, command = denial.command(), "command denied");
+                metrics.commands_denied.inc();
             }
-            Err(violation) => {
-                tracing::info!(%peer, %violation, "browser stream refused");
-                return End::Policy(violation);
+            if let Err(error) = out.write_to(rest, to_redis).await {
+                tracing::debug!(%error, "redis write failed");
+                return End::RedisClosed;
             }
+            out.clear();
+            rest = &rest[taken..];
         }
-        if let Err(error) = to_redis.write_all(&out).await {
-            tracing::debug!(%error, "redis write failed");
-            return End::RedisClosed;
-        }
-        // A big message must not keep its buffer alive for the whole connection.
-        out.clear();
-        out.shrink_to(READ_BUFFER);
     }
 }
 

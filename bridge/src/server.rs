@@ -32,7 +32,7 @@ use tower_http::services::ServeDir;
 use crate::access::{Access, PROTOCOL};
 use crate::limits::{Connections, Full, Limits};
 use crate::metrics::Metrics;
-use crate::policy::Policy;
+use crate::policy::Gate;
 use crate::redis;
 use crate::relay::{self, Session};
 
@@ -49,8 +49,9 @@ pub struct Config {
     pub redis: redis::Address,
     /// Who may open a WebSocket.
     pub access: Access,
-    /// Which commands reach Redis.
-    pub policy: Arc<Policy>,
+    /// Which commands reach Redis: the rules applied to the server's own
+    /// command table, read again when Redis comes back.
+    pub policy: Gate,
     pub limits: Limits,
     /// Directory of static files, if any.
     pub static_dir: Option<PathBuf>,

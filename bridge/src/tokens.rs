@@ -7,11 +7,17 @@
 //! token = "a long random string"   # what the browser presents
 //! user = "alice"                   # the Redis ACL user it maps to
 //! password = "alice's Redis password"
+//! prefix = "app:"                  # optional: the keys and channels it owns
 //! ```
 //!
 //! A browser presents its token in the WebSocket handshake (see `access`);
 //! the bridge then logs in to Redis as that user itself, so Redis passwords
 //! never reach browsers and each token gets exactly its user's ACL rights.
+//!
+//! A `prefix` confines the token's commands to keys and channels that
+//! begin with it (see `policy`); `acl-setup` gives its user the same
+//! `~prefix*` and `&prefix*` patterns. It may not hold glob characters, so
+//! a pattern that begins with the prefix matches only channels that do.
 //!
 //! SIGHUP re-reads the file. A file that does not read or parse leaves the
 //! previous table in force and logs an error; WebSockets already open keep
@@ -28,12 +34,14 @@ use std::sync::{Arc, PoisonError, RwLock};
 use serde::Deserialize;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
-/// A Redis ACL user and its password.
+/// A Redis ACL user, its password, and the token's prefix.
 #[derive(Clone)]
 pub struct Credentials {
     /// The ACL user name (not a secret: it may be logged).
     pub user: String,
     password: String,
+    /// The keys and channels the token is confined to, if any.
+    pub prefix: Option<Arc<[u8]>>,
 }
 
 impl Credentials {
@@ -41,11 +49,19 @@ impl Credentials {
         Credentials {
             user: user.into(),
             password: password.into(),
+            prefix: None,
         }
     }
 
     pub fn password(&self) -> &str {
         &self.password
+    }
+
+    /// The prefix as text (it is checked to be printable ASCII).
+    pub fn prefix_str(&self) -> Option<&str> {
+        self.prefix
+            .as_deref()
+            .map(|prefix| std::str::from_utf8(prefix).expect("an ASCII prefix"))
     }
 }
 
@@ -54,6 +70,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("user", &self.user)
             .field("password", &"<hidden>")
+            .field("prefix", &self.prefix_str())
             .finish()
     }
 }
@@ -86,6 +103,7 @@ struct Entry {
     token: String,
     user: String,
     password: String,
+    prefix: Option<String>,
 }
 
 impl Tokens {
@@ -129,6 +147,15 @@ impl Tokens {
             .map(|(_, credentials)| credentials.clone())
     }
 
+    /// Every entry's credentials, in file order.
+    pub fn all(&self) -> Vec<Credentials> {
+        self.current()
+            .0
+            .iter()
+            .map(|(_, credentials)| credentials.clone())
+            .collect()
+    }
+
     fn current(&self) -> Arc<Table> {
         Arc::clone(&self.table.read().unwrap_or_else(PoisonError::into_inner))
     }
@@ -153,9 +180,28 @@ fn read(path: &Path) -> Result<Table, String> {
                 "entry {n}: the same token as an earlier entry"
             )));
         }
-        table.push((token, Credentials::new(entry.user, entry.password)));
+        let mut credentials = Credentials::new(entry.user, entry.password);
+        if let Some(prefix) = entry.prefix {
+            check_prefix(&prefix).map_err(|why| fail(format!("entry {n}: prefix {why}")))?;
+            credentials.prefix = Some(prefix.into_bytes().into());
+        }
+        table.push((token, credentials));
     }
     Ok(Table(table))
+}
+
+/// A prefix must be non-empty printable ASCII without spaces, quotes or the
+/// glob characters of Redis patterns (`*?[]\`): then a key or channel
+/// pattern that begins with it can only match names that do too, and the
+/// ACL patterns `~prefix*` and `&prefix*` need no escaping.
+fn check_prefix(prefix: &str) -> Result<(), String> {
+    let allowed = |b: u8| b.is_ascii_graphic() && !b"*?[]\\\"'".contains(&b);
+    if prefix.is_empty() || !prefix.bytes().all(allowed) {
+        return Err(format!(
+            "{prefix:?}: printable ASCII without spaces, quotes or *?[]\\ expected"
+        ));
+    }
+    Ok(())
 }
 
 /// A TOML error without the file's text, which holds secrets: the line
@@ -219,6 +265,25 @@ mod tests {
         assert!(tokens.find(b"").is_none());
         assert_eq!(tokens.first().unwrap().user, "alice");
         assert!(!format!("{:?}", tokens.find(b"token-a")).contains("pa\""));
+    }
+
+    #[test]
+    fn prefixes_are_read_and_checked() {
+        let file = TempFile::new(
+            "prefix",
+            "[[token]]\ntoken = \"t\"\nuser = \"u\"\npassword = \"p\"\nprefix = \"app:\"\n",
+        );
+        let tokens = Tokens::load(&file.0).unwrap();
+        assert_eq!(tokens.find(b"t").unwrap().prefix_str(), Some("app:"));
+        assert_eq!(tokens.all().len(), 1);
+        for bad in ["", "app*", "a b", "x?", "[x]", "a\\\\b", "\\\"q\\\""] {
+            let file = TempFile::new(
+                "bad-prefix",
+                &format!("[[token]]\ntoken = \"t\"\nuser = \"u\"\npassword = \"p\"\nprefix = \"{bad}\"\n"),
+            );
+            let error = Tokens::load(&file.0).unwrap_err();
+            assert!(error.contains("prefix"), "{bad:?}: {error}");
+        }
     }
 
     #[test]

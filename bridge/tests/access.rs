@@ -1,5 +1,6 @@
 //! Who may open a WebSocket: Host, Origin and token checks, tokens mapped to
-//! Redis ACL users (created here with `ACL SETUSER`), SIGHUP reloads, and the
+//! Redis ACL users (created here with `ACL SETUSER`, on a Redis whose
+//! default user is off, as token mode wants), SIGHUP reloads, and the
 //! refusal to expose Redis without tokens.
 
 mod common;
@@ -13,9 +14,9 @@ use resp::Frame;
 const ALICE: &str = "alice-token-0123456789abcdef";
 const BOB: &str = "bob-token-0123456789abcdef/+=";
 
-/// A Redis server with ACL users `alice` and `bob`.
+/// A Redis server with ACL users `alice` and `bob`, and the default user off.
 async fn redis_with_users() -> RedisServer {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start_protected(&[]);
     for user in ["alice", "bob"] {
         let password = format!(">{user}-pw");
         let reply = redis
@@ -78,7 +79,7 @@ async fn host_not_served_is_refused_with_403() {
     // Probes need not know the public name.
     let (status, _) = http_get_from_host(bridge.addr, "/healthz", "10.9.8.7:1").await;
     assert_eq!(status, 200);
-    redis.wait_for_clients(1).await;
+    redis.wait_for_clients(1 + BRIDGE_OWN).await;
 }
 
 #[tokio::test]
@@ -105,7 +106,10 @@ async fn tokens_map_to_their_acl_users() {
     let redis = redis_with_users().await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice"), (BOB, "bob")]);
-    let bridge = Bridge::with_redis(&redis, &["--tokens", &file, "--allow-command", "ACL"]);
+    let bridge = Bridge::with_redis(
+        &redis,
+        &["--tokens", &file, "--allow-command", "ACL|WHOAMI"],
+    );
 
     let protocols = token_protocols(ALICE);
     let handshake = Handshake {
@@ -150,7 +154,7 @@ async fn missing_or_wrong_token_is_refused_with_401() {
         let error = handshake.connect(&url).await.expect_err("refused");
         assert_eq!(refused_status(error), 401, "{url} {protocols:?}");
     }
-    redis.wait_for_clients(1).await;
+    redis.wait_for_clients(1 + BRIDGE_OWN).await;
 }
 
 #[tokio::test]
@@ -158,7 +162,10 @@ async fn browser_auth_is_refused_in_its_place() {
     let redis = redis_with_users().await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
-    let bridge = Bridge::with_redis(&redis, &["--tokens", &file, "--allow-command", "ACL"]);
+    let bridge = Bridge::with_redis(
+        &redis,
+        &["--tokens", &file, "--allow-command", "ACL|WHOAMI"],
+    );
     let mut ws = connect_with_token(&bridge.url("/"), ALICE).await;
 
     let pipeline: Vec<u8> = [
@@ -185,10 +192,12 @@ async fn browser_auth_is_refused_in_its_place() {
 async fn failed_redis_login_closes_with_1011_before_relaying() {
     let redis = redis_with_users().await;
     let dir = TempDir::new(&[]);
-    let file = dir.write(
-        "tokens.toml",
-        &token_entry(ALICE, "alice", "not-her-password"),
-    );
+    // Bob's token reads the command table; Alice's password is wrong.
+    let entries = [
+        token_entry(ALICE, "alice", "not-her-password"),
+        token_entry(BOB, "bob", "bob-pw"),
+    ];
+    let file = dir.write("tokens.toml", &entries.concat());
     let bridge = Bridge::with_redis(&redis, &["--tokens", &file]);
 
     let mut ws = connect_with_token(&bridge.url("/"), ALICE).await;
@@ -278,8 +287,8 @@ async fn healthz_logs_in_as_the_first_tokens_user() {
     assert_eq!(http_get(bridge.addr, "/healthz").await, (200, "ok".into()));
 }
 
-#[test]
-fn non_loopback_listen_needs_tokens_or_insecure_open() {
+#[tokio::test]
+async fn non_loopback_listen_needs_tokens_or_insecure_open() {
     let (status, stdout, stderr) = run_to_exit(&["--listen", "0.0.0.0:0"]);
     assert!(!status.success());
     assert!(stdout.is_empty(), "nothing is listening");
@@ -288,11 +297,13 @@ fn non_loopback_listen_needs_tokens_or_insecure_open() {
         "{stderr}"
     );
 
-    let open = Bridge::start(&["--listen", "0.0.0.0:0", "--insecure-open"]);
+    let plain = RedisServer::start();
+    let open = Bridge::with_redis(&plain, &["--listen", "0.0.0.0:0", "--insecure-open"]);
     assert!(open.addr.ip().is_unspecified());
 
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
-    let with_tokens = Bridge::start(&["--listen", "0.0.0.0:0", "--tokens", &file]);
+    let redis = redis_with_users().await;
+    let with_tokens = Bridge::with_redis(&redis, &["--listen", "0.0.0.0:0", "--tokens", &file]);
     assert!(with_tokens.addr.ip().is_unspecified());
 }

@@ -101,7 +101,7 @@ async fn foreign_origin_is_refused_with_403() {
         assert_eq!(refused_status(error), 403, "origin {origin}");
     }
     // The refused handshakes never reached Redis.
-    redis.wait_for_clients(1).await;
+    redis.wait_for_clients(1 + BRIDGE_OWN).await;
 }
 
 #[tokio::test]
@@ -188,22 +188,22 @@ async fn unreachable_redis_closes_with_1011() {
 async fn closing_the_websocket_closes_the_redis_connection() {
     let redis = RedisServer::start();
     let bridge = Bridge::with_redis(&redis, &[]);
-    redis.wait_for_clients(1).await;
+    redis.wait_for_clients(1 + BRIDGE_OWN).await;
 
     // A clean close handshake.
     let mut ws = connect(&bridge.url("/")).await;
     round_trip(&mut ws, PING, PONG).await;
-    redis.wait_for_clients(2).await;
+    redis.wait_for_clients(2 + BRIDGE_OWN).await;
     within("close", ws.close(None)).await.expect("close");
     while within("close reply", ws.next()).await.is_some() {}
-    redis.wait_for_clients(1).await;
+    redis.wait_for_clients(1 + BRIDGE_OWN).await;
 
     // A client that vanishes without a close frame.
     let mut ws = connect(&bridge.url("/")).await;
     round_trip(&mut ws, PING, PONG).await;
-    redis.wait_for_clients(2).await;
+    redis.wait_for_clients(2 + BRIDGE_OWN).await;
     drop(ws);
-    redis.wait_for_clients(1).await;
+    redis.wait_for_clients(1 + BRIDGE_OWN).await;
 }
 
 #[tokio::test]
@@ -264,8 +264,14 @@ fn help_documents_every_flag() {
         "--allow-host",
         "--tokens",
         "--insecure-open",
+        "--profile",
+        "--allow-category",
+        "--deny-category",
         "--deny-command",
         "--allow-command",
+        "--allow-scripting",
+        "--allow-select",
+        "--insecure-default-user",
         "--static",
         "--max-message-size",
         "--max-bulk-len",
@@ -284,11 +290,12 @@ fn help_documents_every_flag() {
         assert!(help.contains(&env), "--help lacks {env}");
         assert!(help.contains(flag), "--help lacks {flag}");
     }
-    let defaults = redis_ws_bridge::policy::DEFAULT_DENIED.join(", ");
-    assert!(
-        help.contains(&defaults),
-        "--help lacks the default deny list"
-    );
+    use redis_ws_bridge::policy::rules::{TRUSTED_DENIED, WEB_DENIED_COMMANDS};
+    for list in [WEB_DENIED_COMMANDS, TRUSTED_DENIED] {
+        let list = list.join(", ");
+        assert!(help.contains(&list), "--help lacks the profile list {list}");
+    }
+    assert!(help.contains("acl-setup"), "--help lacks acl-setup");
 }
 
 #[test]

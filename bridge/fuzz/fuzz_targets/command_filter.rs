@@ -1,86 +1,124 @@
-//! Feeds arbitrary bytes to the bridge's command filter in chunks (the first
-//! byte picks their size and whether the bridge authenticates) and checks
-//! that it never panics, that what it lets through to Redis decodes as
-//! whole commands (arrays of bulk strings) up to a command still being
-//! received, and that no denied command is among them.
+//! Fuzzes the command filter against Redis' own lookup rule (the oracle in
+//! `tests/common/redis_lookup.rs`): whatever it lets through must be, to
+//! Redis' `strcasecmp` lookup, only a command the policy allows, with
+//! allowed arguments, and a stand-in must resolve to nothing.
+//!
+//! The first byte picks the filter (profile, tokens, prefix), how the input
+//! is cut into messages, and whether the rest is a raw byte stream or
+//! commands (arguments split at 0xfe, commands at 0xff), so that the fuzzer
+//! spends its time on names rather than on RESP framing. For those, every
+//! command in must give exactly one command out.
+//!
+//! ```sh
+//! cd bridge/fuzz
+//! RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none command_filter -- -dict=command_names.dict -runs=10000000
+//! ```
 
 #![no_main]
 
-use std::sync::Arc;
+#[allow(dead_code)]
+#[path = "../../tests/common/redis_lookup.rs"]
+mod redis_lookup;
 
-use redis_ws_bridge::policy::{CommandFilter, Policy, DEFAULT_DENIED};
-use resp::Frame;
+use std::sync::{Arc, OnceLock};
+
+use redis_lookup::{Index, Setup};
+use redis_ws_bridge::policy::rules::{Flags, Profile, Rules};
+use redis_ws_bridge::policy::{CommandFilter, Output, Policy, Table};
+
+const MAX_BULK_LEN: usize = 1 << 20;
+
+struct Config {
+    rules: Rules,
+    policy: Arc<Policy>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let bytes = include_bytes!("../../testdata/command-info-redis-7.0.15.resp");
+        let mut decoder = resp::Decoder::new();
+        decoder.feed(bytes);
+        Table::from_reply(&decoder.decode().unwrap().unwrap()).unwrap()
+    })
+}
+
+fn index() -> &'static Index<'static> {
+    static INDEX: OnceLock<Index<'static>> = OnceLock::new();
+    INDEX.get_or_init(|| Index::new(table()))
+}
+
+fn configs() -> &'static [Config] {
+    static CONFIGS: OnceLock<Vec<Config>> = OnceLock::new();
+    CONFIGS.get_or_init(|| {
+        let mut configs = Vec::new();
+        for profile in [Profile::Web, Profile::Trusted] {
+            for tokens in [false, true] {
+                let flags = Flags {
+                    profile,
+                    ..Flags::default()
+                };
+                let rules = Rules::new(&flags, tokens).unwrap();
+                let policy = Arc::new(Policy::new(table(), &rules, MAX_BULK_LEN).unwrap());
+                configs.push(Config { rules, policy });
+            }
+        }
+        configs
+    })
+}
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Some((&seed, input)) = data.split_first() else {
+    let Some((&seed, rest)) = data.split_first() else {
         return;
     };
-    let authenticates = seed & 0x80 != 0;
-    let policy =
-        Policy::new(&["CLIENT|KILL".to_owned()], &[], authenticates).expect("a valid policy");
-    let mut filter = CommandFilter::new(Arc::new(policy), 4096);
-    let mut out = Vec::new();
-    for chunk in input.chunks(usize::from(seed & 0x0f) + 1) {
-        if filter.feed(chunk, &mut out).is_err() {
-            break;
-        }
-    }
-    check(&out, filter.in_command(), authenticates);
-});
+    let config = &configs()[usize::from(seed & 0x03)];
+    let prefix = (seed & 0x04 != 0 && config.rules.bridge_authenticates).then_some(&b"app:"[..]);
+    let structured = seed & 0x08 != 0;
+    let piece = [1, 3, 16, usize::MAX][usize::from(seed >> 4 & 0x03)];
 
-fn check(out: &[u8], in_command: bool, authenticates: bool) {
-    let mut decoder = resp::Decoder::new();
-    decoder.feed(out);
-    while let Some(frame) = decoder.decode().expect("the output is RESP") {
-        let Frame::Array(args) = frame else {
-            panic!("not a command: {frame:?}");
-        };
-        let args: Vec<Vec<u8>> = args
-            .into_iter()
-            .map(|arg| match arg {
-                Frame::Bulk(arg) => arg.to_ascii_uppercase(),
-                other => panic!("not a bulk string: {other:?}"),
-            })
-            .collect();
-        let name = args.first().expect("a command has a name").as_slice();
-        assert!(
-            !DEFAULT_DENIED
-                .iter()
-                .any(|denied| denied.as_bytes() == name),
-            "a denied command reached Redis"
-        );
-        assert!(
-            !(name == b"CLIENT" && args.get(1).is_some_and(|sub| sub == b"KILL")),
-            "a denied subcommand reached Redis"
-        );
-        if authenticates {
-            assert!(
-                name != b"AUTH" && name != b"RESET",
-                "the browser logged in by itself"
-            );
-            assert!(
-                !(name == b"HELLO" && hello_has_auth(&args[1..])),
-                "HELLO with AUTH reached Redis"
-            );
+    let (input, commands) = if structured {
+        let mut input = Vec::new();
+        let mut count = 0;
+        for command in rest.split(|&b| b == 0xff) {
+            let args: Vec<&[u8]> = command.split(|&b| b == 0xfe).collect();
+            resp::encode_command(&mut input, &args);
+            count += 1;
         }
-    }
-    if !in_command {
-        assert_eq!(decoder.buffered(), 0, "output ends mid-command");
-    }
-}
+        (input, Some(count))
+    } else {
+        (rest.to_vec(), None)
+    };
 
-/// Whether upper-cased `HELLO` arguments hold an `AUTH` option (the value
-/// of `SETNAME` may be anything).
-fn hello_has_auth(args: &[Vec<u8>]) -> bool {
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_slice() {
-            b"AUTH" => return true,
-            b"SETNAME" => {
-                args.next();
+    let mut filter = CommandFilter::new(Arc::clone(&config.policy), prefix.map(Into::into));
+    let mut written = Vec::new();
+    let mut out = Output::default();
+    let mut refused = false;
+    'feed: for mut chunk in input.chunks(piece.max(1)) {
+        while !chunk.is_empty() {
+            match filter.feed(chunk, &mut out) {
+                Ok(taken) => {
+                    written.extend(out.to_vec(chunk));
+                    out.clear();
+                    chunk = &chunk[taken..];
+                }
+                Err(_) => {
+                    refused = true;
+                    break 'feed;
+                }
             }
-            _ => {}
         }
     }
-    false
-}
+    let setup = Setup {
+        index: index(),
+        rules: &config.rules,
+        max_bulk_len: MAX_BULK_LEN,
+        prefix,
+    };
+    let count = setup
+        .check(&written, filter.in_command() || refused)
+        .unwrap_or_else(|why| panic!("{why}"));
+    if let Some(commands) = commands {
+        assert!(!refused, "a stream of commands was refused");
+        assert_eq!(count, commands, "commands in and out");
+    }
+});

@@ -33,6 +33,10 @@ pub use support::*;
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// Connections a running bridge keeps to Redis of its own: the one that
+/// tells it Redis restarted, so that it reads the command table again.
+pub const BRIDGE_OWN: usize = 1;
+
 /// The bridge binary with every `REDIS_WS_BRIDGE_*` variable of the test's
 /// environment removed, so that only the given flags count.
 fn bridge_command() -> Command {

@@ -3,8 +3,8 @@
 //! must belong to.
 //!
 //! The bridge runs in this process ([`redis_ws_bridge::serve`], as the
-//! binary runs it) in front of a real `redis-server`, with a token mapped to
-//! an ACL user. Faults rotate through: `redis-server` killed with SIGKILL
+//! binary runs it) in front of a real `redis-server` whose default user is
+//! off, with a token mapped to an ACL user. Faults rotate through: `redis-server` killed with SIGKILL
 //! and restarted on the same port, `CLIENT KILL TYPE normal` from a side
 //! connection, and a bridge restart on the same port.
 //!
@@ -29,7 +29,7 @@ use futures_util::{SinkExt, StreamExt};
 use redis_ws_bridge::access::Access;
 use redis_ws_bridge::limits::Limits;
 use redis_ws_bridge::metrics::Metrics;
-use redis_ws_bridge::policy::Policy;
+use redis_ws_bridge::policy::{Flags, Gate, Rules};
 use redis_ws_bridge::redis::Address;
 use redis_ws_bridge::tokens::Tokens;
 use redis_ws_bridge::Config;
@@ -42,7 +42,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::support::{token_entry, token_protocols, RedisConn, RedisServer};
+use super::support::{token_entry, token_protocols, RedisServer};
 
 const TOKEN: &str = "soak-token-0123456789abcdef";
 const USER: &str = "soak";
@@ -126,7 +126,8 @@ impl Tally {
 /// Runs a soak; `tokens_dir` holds the token file while it runs.
 pub async fn run(options: Options, tokens_dir: &std::path::Path) -> Report {
     let user = format!(">{PASSWORD}");
-    let mut redis = RedisServer::start_with(&["--user", USER, "on", &user, "~*", "&*", "+@all"]);
+    let mut redis =
+        RedisServer::start_protected(&["--user", USER, "on", &user, "~*", "&*", "+@all"]);
     let tokens_file = tokens_dir.join("soak-tokens.toml");
     std::fs::write(&tokens_file, token_entry(TOKEN, USER, PASSWORD)).expect("write tokens");
     let tokens = Arc::new(Tokens::load(&tokens_file).expect("load tokens"));
@@ -158,7 +159,7 @@ pub async fn run(options: Options, tokens_dir: &std::path::Path) -> Report {
         match fault % 3 {
             0 => tokio::task::block_in_place(|| redis.restart()),
             1 => {
-                let mut side = RedisConn::connect(redis.addr).await;
+                let mut side = redis.connect().await;
                 side.call(&["CLIENT", "KILL", "TYPE", "normal"]).await;
             }
             _ => {
@@ -204,11 +205,22 @@ impl InProcessBridge {
             }
         };
         let addr = listener.local_addr().expect("local address");
+        let redis = Address::Tcp(redis.to_string());
+        let rules = Rules::new(&Flags::default(), true).expect("the web profile");
+        let limits = Limits::default();
+        let policy = Gate::start(
+            redis.clone(),
+            rules,
+            limits.max_bulk_len,
+            Some(Arc::clone(&tokens)),
+        )
+        .await
+        .expect("the command table");
         let config = Config {
-            redis: Address::Tcp(redis.to_string()),
+            redis,
             access: Access::new(&[], Vec::new(), addr.port(), false, Some(tokens)),
-            policy: Arc::new(Policy::new(&[], &[], true).expect("default policy")),
-            limits: Limits::default(),
+            policy,
+            limits,
             static_dir: None,
             tls: None,
         };

@@ -40,11 +40,16 @@ pub fn stop(child: &mut Option<Child>) {
     }
 }
 
+/// The user a protected [`RedisServer`] gives the test's own connections.
+pub const ADMIN: (&str, &str) = ("admin", "admin-pw");
+
 /// `redis-server` on a free loopback port, without persistence, killed on drop.
 pub struct RedisServer {
     child: Option<Child>,
     pub addr: SocketAddr,
     args: Vec<String>,
+    /// Whether the default user is off (the test logs in as [`ADMIN`]).
+    protected: bool,
 }
 
 impl RedisServer {
@@ -54,10 +59,25 @@ impl RedisServer {
 
     /// Starts with extra command-line configuration, e.g. `["--user", "alice", "on", ">pw", "+@all"]`.
     pub fn start_with(args: &[&str]) -> RedisServer {
+        RedisServer::spawned(args, false)
+    }
+
+    /// As a token bridge wants it: the default user off, and an [`ADMIN`]
+    /// user for the test's own commands.
+    pub fn start_protected(args: &[&str]) -> RedisServer {
+        let admin = format!(">{}", ADMIN.1);
+        let mut all = vec!["--user", "default", "off", "--user", ADMIN.0, "on", &admin];
+        all.extend(["~*", "&*", "+@all"]);
+        all.extend_from_slice(args);
+        RedisServer::spawned(&all, true)
+    }
+
+    fn spawned(args: &[&str], protected: bool) -> RedisServer {
         let mut redis = RedisServer {
             child: None,
             addr: SocketAddr::from(([127, 0, 0, 1], free_port())),
             args: args.iter().map(|arg| arg.to_string()).collect(),
+            protected,
         };
         redis.spawn();
         redis
@@ -111,10 +131,26 @@ impl RedisServer {
         self.spawn();
     }
 
-    /// Runs one command on a fresh connection (as the default user).
-    pub async fn call(&self, args: &[&str]) -> Frame {
+    /// Restarts on the same port with other extra configuration.
+    pub fn restart_with(&mut self, args: &[&str]) {
+        self.args = args.iter().map(|arg| arg.to_string()).collect();
+        self.restart();
+    }
+
+    /// A connection for the test itself: as the default user, or as
+    /// [`ADMIN`] when the server is protected.
+    pub async fn connect(&self) -> RedisConn {
         let mut conn = RedisConn::connect(self.addr).await;
-        conn.call(args).await
+        if self.protected {
+            let reply = conn.call(&["AUTH", ADMIN.0, ADMIN.1]).await;
+            assert_eq!(reply, Frame::Simple("OK".into()), "admin login");
+        }
+        conn
+    }
+
+    /// Runs one command on a fresh connection of the test's.
+    pub async fn call(&self, args: &[&str]) -> Frame {
+        self.connect().await.call(args).await
     }
 
     /// Number of clients connected to Redis, counting the one asking.
