@@ -13,8 +13,11 @@
 //! * [`limits`] holds the size, count and time limits, and counts
 //!   connections per client address.
 //! * [`relay`] copies bytes both ways, with bounded buffers.
+//! * [`backpressure`] stops reading a browser while Redis owes it too much,
+//!   as [`replies`] counts it.
 //! * [`policy`] parses browser commands and keeps denied ones from Redis.
 //! * [`redis`] reaches Redis (TCP or Unix socket) and authenticates.
+//! * [`redis_limits`] warns at start when Redis does not bound its clients.
 //! * [`metrics`] counts what happens, for Prometheus.
 //! * [`tls`] loads the certificate for `wss://` and `https://`.
 //!
@@ -22,12 +25,15 @@
 //! calls [`serve`]; tests and the soak example call it in the same way.
 
 pub mod access;
+pub mod backpressure;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod policy;
 pub mod redis;
+pub mod redis_limits;
 pub mod relay;
+pub mod replies;
 pub mod server;
 pub mod tls;
 pub mod tokens;

@@ -10,6 +10,8 @@
 //! | open WebSockets per client IP | 64 | handshake refused, 429 |
 //! | TLS handshake + HTTP request headers | 10 s | connection closed |
 //! | silence from the browser | 300 s | close 1001 "idle timeout" |
+//! | a send to the browser stuck | 300 s (the idle timeout) | close 1001 "not reading" |
+//! | replies Redis owes one browser | about 1 MiB, plus one message's commands | the bridge stops reading the browser |
 //!
 //! Nesting has no flag: a command is one array of bulk strings, so any
 //! nested header is refused as soon as it is read.
@@ -18,13 +20,25 @@
 //! before it reads again (see `relay`). From the browser, the bridge holds
 //! at most one WebSocket message, the argument being decoded and its
 //! re-encoding; towards the browser, one 64 KiB read and the WebSocket's
-//! write buffer. A browser that stops reading stalls its Redis socket, and
-//! the backlog stays in Redis (subject to Redis' `client-output-buffer-limit`,
-//! which by default disconnects a subscriber more than 32 MiB behind).
+//! write buffer. A browser that stops reading stalls its Redis socket.
 //! Measured: with 100 MiB published to a subscriber that stopped reading
-//! (and that Redis limit lifted), the bridge's resident size stays at its
-//! idle level, about 12 MiB for a debug build; `tests/limits.rs` holds it
-//! under 32 MiB.
+//! (and Redis' pub/sub limit lifted), the bridge's resident size stays at
+//! its idle level, about 12 MiB for a debug build; `tests/limits.rs` holds
+//! it under 32 MiB.
+//!
+//! What Redis holds for a browser is bounded too (see `backpressure`): the
+//! bridge stops reading a browser while the replies Redis owes it come to
+//! more than about 1 MiB, so that Redis holds about one round of replies
+//! for a browser that reads slowly or not at all. Measured with a page
+//! pipelining GETs of a 1 MiB value, four per message, without reading:
+//! Redis' `omem` for it stays at about 1 MiB (`tests/backpressure.rs`
+//! holds it under the budget, plus one message, plus the 16 commands let
+//! through before the first reply shows its size: 21 MiB), and once the
+//! page reads again every reply arrives. Pub/sub messages are pushed, not
+//! owed, so a subscriber's backlog is bounded by Redis' own limits:
+//! `client-output-buffer-limit pubsub` (by default it disconnects a
+//! subscriber more than 32 MiB behind) and, for normal clients, limits that
+//! Redis leaves off by default, which the bridge warns about at start.
 //!
 //! Behind a reverse proxy every connection comes from the proxy's address:
 //! raise `--max-connections-per-ip` to `--max-connections` there.

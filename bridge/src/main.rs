@@ -21,7 +21,7 @@ use redis_ws_bridge::limits::{self, Limits};
 use redis_ws_bridge::metrics::{self, Metrics};
 use redis_ws_bridge::policy::{Policy, DEFAULT_DENIED};
 use redis_ws_bridge::tokens::Tokens;
-use redis_ws_bridge::{redis, tls, Config};
+use redis_ws_bridge::{redis, redis_limits, tls, Config};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing_subscriber::EnvFilter;
@@ -382,6 +382,12 @@ async fn run(args: Args) -> Result<(), String> {
         static_dir: args.static_dir,
         tls,
     };
+
+    let credentials = config.access.tokens().and_then(|tokens| tokens.first());
+    tokio::spawn({
+        let redis = config.redis.clone();
+        async move { redis_limits::check(&redis, credentials.as_ref()).await }
+    });
 
     tracing::info!(%addr, redis = %config.redis, tls = config.tls.is_some(), "listening");
     println!("listening on {addr}");

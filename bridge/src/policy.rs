@@ -372,6 +372,8 @@ pub struct CommandFilter {
     command: Option<Command>,
     /// Its first arguments while it is judged (reused, command to command).
     judging: Vec<Bytes>,
+    /// Commands sent on to Redis so far, stand-ins included: each gets a reply.
+    sent: u64,
 }
 
 struct Command {
@@ -403,6 +405,7 @@ impl CommandFilter {
             decoder: Decoder::with_limits(limits),
             command: None,
             judging: Vec::new(),
+            sent: 0,
         }
     }
 
@@ -445,11 +448,17 @@ impl CommandFilter {
         self.command.is_some()
     }
 
+    /// How many commands went out so far, stand-ins for denied ones included.
+    pub fn commands_sent(&self) -> u64 {
+        self.sent
+    }
+
     fn argument(&mut self, arg: Bytes, out: &mut Vec<u8>) {
         let CommandFilter {
             policy,
             command,
             judging,
+            sent,
             ..
         } = self;
         let command = command
@@ -463,6 +472,7 @@ impl CommandFilter {
                 match policy.judge(judging, command.argc) {
                     None => return,
                     Some(Verdict::Relay) => {
+                        *sent += 1;
                         resp::write_array_header(out, command.argc);
                         for arg in judging.iter() {
                             resp::write_bulk(out, arg);
@@ -479,6 +489,7 @@ impl CommandFilter {
     fn end(&mut self, out: &mut Vec<u8>) -> Option<Denial> {
         match self.command.take()?.state {
             State::Dropping(denial) => {
+                self.sent += 1;
                 denial.write_stand_in(out);
                 Some(denial)
             }

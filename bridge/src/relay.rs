@@ -6,15 +6,22 @@
 //! one binary message: RESP framing is the browser's business, so a reply
 //! may span messages and a message may hold many replies.
 //!
-//! Each loop awaits its write before reading more, which is what bounds
-//! memory: a browser that stops reading stalls the Redis reads and lets TCP
-//! push back on Redis, and a Redis that stops reading stalls the browser.
-//! The loops run side by side, so a browser that sends a long pipeline
-//! before reading any reply cannot deadlock itself.
+//! Each loop awaits its write before reading more, which bounds the
+//! bridge's memory: a browser that stops reading stalls the Redis reads, and
+//! a Redis that stops reading stalls the browser. The browser is also read
+//! only while Redis owes it little (see `backpressure`), which bounds what
+//! Redis holds for it. The loops run side by side, so a browser that sends
+//! a pipeline before reading its replies is fine, as long as it reads while
+//! it writes (browsers, `ws` and the redis-wasm client do): one that writes
+//! a long pipeline before reading a byte stalls once the bridge stops
+//! reading it, and is closed when a send to it has been stuck for
+//! `--idle-timeout`.
 //!
 //! Liveness: the bridge pings the browser every half `--idle-timeout`, and
 //! closes the WebSocket (1001 "idle timeout") once nothing at all, pong
-//! included, has come from the browser for a whole `--idle-timeout`.
+//! included, has come from the browser for a whole `--idle-timeout` while
+//! the bridge was reading it, or (1001 "not reading") once a send to it has
+//! not completed for that long.
 //!
 //! When either side ends, the relay ends and tells the browser why with a
 //! close code, listed in [`End`].
@@ -32,10 +39,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{interval_at, timeout, Instant, Interval, MissedTickBehavior};
 
+use crate::backpressure::Backpressure;
 use crate::limits::Slot;
 use crate::metrics::Metrics;
 use crate::policy::{CommandFilter, Violation};
 use crate::redis;
+use crate::replies::ReplyCounter;
 use crate::server::Config;
 use crate::tokens::Credentials;
 
@@ -59,6 +68,8 @@ enum End {
     TooBig,
     /// Nothing came from the browser for `--idle-timeout` (1001).
     Idle,
+    /// A send to the browser did not complete for `--idle-timeout` (1001).
+    NotReading,
     /// The browser sent something that is not a command (1008, 1009, 1002).
     Policy(Violation),
     /// Redis could not be reached when the WebSocket opened (1011).
@@ -78,6 +89,7 @@ impl End {
             End::TextFrame => (close_code::UNSUPPORTED, "binary frames only".into()),
             End::TooBig => (close_code::SIZE, "message too big".into()),
             End::Idle => (close_code::AWAY, "idle timeout".into()),
+            End::NotReading => (close_code::AWAY, "not reading".into()),
             End::Policy(violation) => (violation.close_code(), violation.to_string().into()),
             End::RedisUnavailable => (close_code::ERROR, "redis unavailable".into()),
             End::RedisAuthFailed => (close_code::ERROR, "redis authentication failed".into()),
@@ -97,6 +109,7 @@ impl End {
             End::TextFrame => "text_frame",
             End::TooBig => "too_big",
             End::Idle => "idle",
+            End::NotReading => "not_reading",
             End::Policy(_) => "policy",
             End::RedisUnavailable => "redis_unavailable",
             End::RedisAuthFailed => "redis_auth",
@@ -193,13 +206,15 @@ async fn connect_and_relay(
     let (mut from_redis, mut to_redis) = tokio::io::split(stream);
     let filter = CommandFilter::new(Arc::clone(&config.policy), config.limits.max_bulk_len);
     let idle = Some(config.limits.idle_timeout).filter(|idle| !idle.is_zero());
+    let backpressure = Backpressure::default();
     tokio::select! {
-        end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer) => end,
-        end = redis_to_browser(&mut from_redis, to_browser, idle, metrics) => end,
+        end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer, &backpressure) => end,
+        end = redis_to_browser(&mut from_redis, to_browser, idle, metrics, &backpressure) => end,
     }
 }
 
-/// Filters each binary message from the browser and writes the result to Redis.
+/// Filters each binary message from the browser and writes the result to
+/// Redis; between commands, waits while Redis owes the browser too much.
 async fn browser_to_redis(
     from_browser: &mut SplitStream<WebSocket>,
     to_redis: &mut (impl AsyncWrite + Unpin),
@@ -207,9 +222,15 @@ async fn browser_to_redis(
     idle: Option<Duration>,
     metrics: &Metrics,
     peer: SocketAddr,
+    backpressure: &Backpressure,
 ) -> End {
     let mut out = Vec::new();
     loop {
+        // The rest of a command already started must go: Redis answers
+        // nothing before it has the whole command.
+        if !filter.in_command() {
+            backpressure.admit().await;
+        }
         let next = match idle {
             Some(idle) => match timeout(idle, from_browser.next()).await {
                 Ok(next) => next,
@@ -229,6 +250,7 @@ async fn browser_to_redis(
             Some(Err(error)) => return read_error(error),
         };
         metrics.bytes_from_browser.add(data.len() as u64);
+        let commands = filter.commands_sent();
         match filter.feed(&data, &mut out) {
             Ok(denials) => {
                 for denial in denials {
@@ -241,6 +263,8 @@ async fn browser_to_redis(
                 return End::Policy(violation);
             }
         }
+        // Counted before the write, during which replies may come back.
+        backpressure.sent(filter.commands_sent() - commands);
         if let Err(error) = to_redis.write_all(&out).await {
             tracing::debug!(%error, "redis write failed");
             return End::RedisClosed;
@@ -252,13 +276,15 @@ async fn browser_to_redis(
 }
 
 /// Sends each read from Redis to the browser as one binary message, and a
-/// ping every half idle timeout.
+/// ping every half idle timeout; a send stuck for the idle timeout ends it.
 async fn redis_to_browser(
     from_redis: &mut (impl AsyncRead + Unpin),
     to_browser: &mut SplitSink<WebSocket, Message>,
     idle: Option<Duration>,
     metrics: &Metrics,
+    backpressure: &Backpressure,
 ) -> End {
+    let mut replies = ReplyCounter::default();
     let mut pings = idle.map(|idle| {
         let period = idle / 2;
         let mut pings = interval_at(Instant::now() + period, period);
@@ -273,6 +299,9 @@ async fn redis_to_browser(
                 Ok(0) => return End::RedisClosed,
                 Ok(n) => {
                     metrics.bytes_to_browser.add(n as u64);
+                    let done = replies.feed(&buf[buf.len() - n..]);
+                    let size = if replies.lost() { 0 } else { replies.reply_size() };
+                    backpressure.received(done, size);
                     Message::Binary(buf.split().freeze())
                 }
                 Err(error) => {
@@ -282,9 +311,19 @@ async fn redis_to_browser(
             },
             () = tick(&mut pings) => Message::Ping(Bytes::new()),
         };
-        if let Err(error) = to_browser.send(message).await {
-            tracing::debug!(%error, "websocket send failed");
-            return End::Browser;
+        backpressure.sending(true);
+        let sent = match idle {
+            Some(idle) => timeout(idle, to_browser.send(message)).await,
+            None => Ok(to_browser.send(message).await),
+        };
+        backpressure.sending(false);
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "websocket send failed");
+                return End::Browser;
+            }
+            Err(_) => return End::NotReading,
         }
     }
 }

@@ -15,7 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -49,6 +49,8 @@ fn bridge_command() -> Command {
 pub struct Bridge {
     child: Option<Child>,
     pub addr: SocketAddr,
+    /// Its log lines (stderr) so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Bridge {
@@ -68,9 +70,25 @@ impl Bridge {
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn the bridge");
+
+        // Kept for `wait_for_log`, and shown with BRIDGE_TEST_LOG.
+        let stderr = child.stderr.take().expect("piped stderr");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        thread::spawn({
+            let lines = Arc::clone(&lines);
+            move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if log {
+                        eprintln!("{line}");
+                    }
+                    lines.lock().expect("log lines").push(line);
+                }
+            }
+        });
 
         // Read stdout on a thread so a silent bridge cannot hang the test;
         // the thread keeps draining stdout until the bridge exits.
@@ -87,6 +105,7 @@ impl Bridge {
         let mut bridge = Bridge {
             child: Some(child),
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            log: lines,
         };
         let line = lines_rx
             .recv_timeout(TIMEOUT)
@@ -121,6 +140,24 @@ impl Bridge {
             .status()
             .expect("run kill");
         assert!(sent.success(), "kill -{signal} failed");
+    }
+
+    /// Waits until a log line contains `text`, and returns it.
+    pub async fn wait_for_log(&self, text: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(line) = self.log_line(text) {
+                return line;
+            }
+            assert!(Instant::now() < deadline, "no log line with {text:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The first log line so far that contains `text`.
+    pub fn log_line(&self, text: &str) -> Option<String> {
+        let lines = self.log.lock().expect("log lines");
+        lines.iter().find(|line| line.contains(text)).cloned()
     }
 
     /// The bridge's resident memory (VmRSS), in bytes.
