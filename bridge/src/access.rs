@@ -9,8 +9,8 @@
 //!    Without it, `localhost:<port>` and any IP literal with the listen port
 //!    pass (`127.0.0.1:<port>`, `[::1]:<port>`, the listen address itself): a
 //!    rebinding attack needs a DNS name, so an IP literal cannot be one.
-//!    The same check guards the static files; `/healthz` skips it, so that
-//!    probes need not know the public name.
+//!    The same check guards the static files; the health probes skip it, so
+//!    that they need not know the public name.
 //! 2. `Origin` (403), against cross-site pages: allowed when absent (not a
 //!    browser), listed in `--allow-origin` (exact), or the bridge's own,
 //!    `http://<Host>` or `https://<Host>` (a page it served itself, directly

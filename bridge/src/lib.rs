@@ -7,7 +7,8 @@
 //!
 //! * [`listener`] accepts TCP (and TLS) connections and bounds how long a
 //!   client may take to complete its handshake.
-//! * [`server`] routes HTTP: WebSocket upgrades, static files, `/healthz`.
+//! * [`server`] routes HTTP: WebSocket upgrades, static files, probes.
+//! * [`health`] answers the readiness probe without flooding Redis.
 //! * [`access`] decides who may open a WebSocket: `Host`, `Origin`, token.
 //! * [`tokens`] maps the token a browser presents to a Redis ACL user.
 //! * [`limits`] holds the size, count and time limits, and counts
@@ -26,6 +27,7 @@
 
 pub mod access;
 pub mod backpressure;
+pub mod health;
 pub mod limits;
 pub mod listener;
 pub mod metrics;

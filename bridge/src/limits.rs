@@ -10,6 +10,7 @@
 //! | open WebSockets per client IP | 64 | handshake refused, 429 |
 //! | TLS handshake + HTTP request headers | 10 s | connection closed |
 //! | silence from the browser | 300 s | close 1001 "idle timeout" |
+//! | a WebSocket's whole life | 24 h | close 1001 "session expired" |
 //! | a send to the browser stuck | 300 s (the idle timeout) | close 1001 "not reading" |
 //! | replies Redis owes one browser | about 1 MiB, plus one message's commands | the bridge stops reading the browser |
 //!
@@ -60,6 +61,8 @@ pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 64;
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default `--idle-timeout`.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default `--max-session`.
+pub const DEFAULT_MAX_SESSION: Duration = Duration::from_secs(24 * 3600);
 
 /// The limits in force.
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +80,8 @@ pub struct Limits {
     /// Silence from the browser after which the WebSocket closes; the bridge
     /// pings every half of it. Zero disables both.
     pub idle_timeout: Duration,
+    /// Longest a WebSocket stays open. Zero: no limit.
+    pub max_session: Duration,
 }
 
 impl Default for Limits {
@@ -88,6 +93,7 @@ impl Default for Limits {
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_session: DEFAULT_MAX_SESSION,
         }
     }
 }

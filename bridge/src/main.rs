@@ -30,8 +30,10 @@ use tracing_subscriber::EnvFilter;
 ///
 /// A WebSocket upgrade on `/` or `/ws` is relayed to the `--redis` address,
 /// after the `Host`, `Origin` and token checks. Plain GET requests are served
-/// from `--static` when given. `GET /healthz` answers 200 "ok" when Redis
-/// answers PING, 503 otherwise.
+/// from `--static` when given. `GET /livez` answers 200 "ok" while the
+/// process serves; `GET /readyz` answers 200 "ok" when Redis answers PING,
+/// 503 otherwise, pinging Redis at most once a second (`/healthz` is the same
+/// as `/readyz`).
 ///
 /// Browser commands must be RESP arrays of bulk strings; denied commands are
 /// answered with an error in their place in the pipeline.
@@ -39,8 +41,10 @@ use tracing_subscriber::EnvFilter;
 /// The bridge closes a WebSocket with 1003 on a text frame, 1009 on a message
 /// or argument over its limit, 1008 on an inline command or other RESP that
 /// is not a command, 1002 on malformed RESP, 1011 when Redis is unavailable,
-/// refuses the bridge's login or closes the connection, and 1001 on idle
-/// timeout or when the bridge shuts down (SIGINT, SIGTERM).
+/// refuses the bridge's login or closes the connection, 1008 when a SIGHUP
+/// reload drops or changes its token, and 1001 on idle timeout, on a send
+/// to a browser that stays stuck for the idle timeout, after --max-session,
+/// or when the bridge shuts down (SIGINT, SIGTERM).
 ///
 /// For `wss://`, give `--tls-cert` and `--tls-key`, or run the bridge on
 /// loopback behind a reverse proxy that terminates TLS and passes the
@@ -93,7 +97,7 @@ struct Args {
     ///
     /// Without it, `localhost:<port>` and IP literals with the listen port
     /// (`127.0.0.1:<port>`, `[::1]:<port>`, the listen address) are served.
-    /// `/healthz` does not check the Host.
+    /// The probes (`/livez`, `/readyz`, `/healthz`) do not check the Host.
     #[arg(
         long = "allow-host",
         env = "REDIS_WS_BRIDGE_ALLOW_HOST",
@@ -224,6 +228,18 @@ struct Args {
     /// `/metrics`; keep it private.
     #[arg(long, env = "REDIS_WS_BRIDGE_METRICS", value_name = "ADDR")]
     metrics: Option<SocketAddr>,
+
+    // Sessions and who may connect (issue 18, items 7 and 8).
+    /// Longest a WebSocket stays open; it then closes with 1001 "session
+    /// expired", and the client reconnects (and is checked again). `0`: no
+    /// limit.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_MAX_SESSION",
+        value_name = "DURATION",
+        default_value_t = Span(limits::DEFAULT_MAX_SESSION)
+    )]
+    max_session: Span,
 }
 
 fn deny_command_help() -> String {
@@ -279,8 +295,12 @@ impl FromStr for Span {
 
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.subsec_millis() {
-            0 => write!(f, "{}s", self.0.as_secs()),
+        let secs = self.0.as_secs();
+        match (self.0.subsec_millis(), secs) {
+            (0, 0) => f.write_str("0"),
+            (0, _) if secs.is_multiple_of(3600) => write!(f, "{}h", secs / 3600),
+            (0, _) if secs.is_multiple_of(60) => write!(f, "{}m", secs / 60),
+            (0, _) => write!(f, "{secs}s"),
             _ => write!(f, "{}ms", self.0.as_millis()),
         }
     }
@@ -378,6 +398,7 @@ async fn run(args: Args) -> Result<(), String> {
             max_connections_per_ip: args.max_connections_per_ip,
             handshake_timeout: args.handshake_timeout.0,
             idle_timeout: args.idle_timeout.0,
+            max_session: args.max_session.0,
         },
         static_dir: args.static_dir,
         tls,

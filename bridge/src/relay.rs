@@ -23,6 +23,12 @@
 //! the bridge was reading it, or (1001 "not reading") once a send to it has
 //! not completed for that long.
 //!
+//! Sessions end: after `--max-session` (1001 "session expired", so that a
+//! client reconnects and is checked again), and when a SIGHUP reload drops
+//! or changes the token the WebSocket opened with (1008 "token revoked":
+//! the session is no longer allowed, and reconnecting with that token will
+//! be refused).
+//!
 //! When either side ends, the relay ends and tells the browser why with a
 //! close code, listed in [`End`].
 
@@ -46,7 +52,7 @@ use crate::policy::{CommandFilter, Violation};
 use crate::redis;
 use crate::replies::ReplyCounter;
 use crate::server::Config;
-use crate::tokens::Credentials;
+use crate::tokens::{Credentials, Tokens};
 
 /// Size of the Redis read buffer; each read becomes one binary message.
 const READ_BUFFER: usize = 64 * 1024;
@@ -80,6 +86,10 @@ enum End {
     RedisClosed,
     /// The bridge is shutting down (1001).
     Shutdown,
+    /// The WebSocket has been open for `--max-session` (1001).
+    SessionExpired,
+    /// A reload of the tokens file dropped or changed its token (1008).
+    TokenRevoked,
 }
 
 impl End {
@@ -95,6 +105,8 @@ impl End {
             End::RedisAuthFailed => (close_code::ERROR, "redis authentication failed".into()),
             End::RedisClosed => (close_code::ERROR, "redis connection closed".into()),
             End::Shutdown => (close_code::AWAY, "server shutting down".into()),
+            End::SessionExpired => (close_code::AWAY, "session expired".into()),
+            End::TokenRevoked => (close_code::POLICY, "token revoked".into()),
         };
         Some(CloseFrame {
             code,
@@ -115,6 +127,8 @@ impl End {
             End::RedisAuthFailed => "redis_auth",
             End::RedisClosed => "redis_closed",
             End::Shutdown => "shutdown",
+            End::SessionExpired => "session_expired",
+            End::TokenRevoked => "token_revoked",
         }
     }
 
@@ -161,9 +175,12 @@ pub async fn run(socket: WebSocket, session: Session) {
         &mut from_browser,
         &mut to_browser,
     );
+    let tokens = config.access.tokens().map(Arc::as_ref);
     let end = tokio::select! {
         end = relay => end,
         _ = shutdown.changed() => End::Shutdown,
+        () = expiry(config.limits.max_session) => End::SessionExpired,
+        () = revocation(tokens, credentials.as_ref()) => End::TokenRevoked,
     };
     // Dropping the Redis stream (done) closed the Redis connection, which
     // ended the Redis client and everything it held (subscriptions, MULTI).
@@ -210,6 +227,28 @@ async fn connect_and_relay(
     tokio::select! {
         end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer, &backpressure) => end,
         end = redis_to_browser(&mut from_redis, to_browser, idle, metrics, &backpressure) => end,
+    }
+}
+
+/// Resolves after `max_session`, or never if it is zero.
+async fn expiry(max_session: Duration) {
+    if max_session.is_zero() {
+        std::future::pending().await
+    }
+    tokio::time::sleep(max_session).await
+}
+
+/// Resolves once a reload of `tokens` no longer holds `credentials`, or
+/// never without tokens.
+async fn revocation(tokens: Option<&Tokens>, credentials: Option<&Credentials>) {
+    let (Some(tokens), Some(credentials)) = (tokens, credentials) else {
+        return std::future::pending().await;
+    };
+    let mut reloads = tokens.reloads();
+    while tokens.holds(credentials) {
+        if reloads.changed().await.is_err() {
+            std::future::pending().await
+        }
     }
 }
 

@@ -4,9 +4,14 @@
 //! - `/` — a WebSocket upgrade is relayed; any other GET is a static file
 //!   from `--static` (or the upgrade error, without `--static`).
 //! - `/ws` — always a WebSocket upgrade, for pages that prefer a fixed path.
-//! - `/healthz` — 200 "ok" when Redis answers PING (logged in as the first
-//!   token's user with `--tokens`), 503 otherwise.
+//! - `/livez` — 200 "ok" while the process serves; it asks Redis nothing.
+//! - `/readyz` — 200 "ok" when Redis answers PING, 503 otherwise, with at
+//!   most one PING per second whatever the request rate (see `health`).
+//! - `/healthz` — the same as `/readyz`, kept for probes set up before it.
 //! - anything else — a static file from `--static`, or 404.
+//!
+//! The probes skip the `Host` check, so that they need not know the
+//! public name.
 //!
 //! A WebSocket handshake passes, in order, the `Host`, `Origin` and token
 //! checks of `access` (403, 403, 401) and the connection limits of `limits`
@@ -30,6 +35,7 @@ use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
 use crate::access::{Access, PROTOCOL};
+use crate::health::Readiness;
 use crate::limits::{Connections, Full, Limits};
 use crate::metrics::Metrics;
 use crate::policy::Policy;
@@ -64,6 +70,7 @@ struct AppState {
     metrics: Arc<Metrics>,
     connections: Arc<Connections>,
     static_files: Option<ServeDir>,
+    readiness: Arc<Readiness>,
     shutdown: watch::Receiver<()>,
 }
 
@@ -73,6 +80,7 @@ pub fn router(config: Arc<Config>, metrics: Arc<Metrics>, shutdown: watch::Recei
     let state = AppState {
         connections: Connections::new(&config.limits),
         static_files: config.static_dir.as_ref().map(ServeDir::new),
+        readiness: Arc::default(),
         config,
         metrics,
         shutdown,
@@ -86,7 +94,9 @@ pub fn router(config: Arc<Config>, metrics: Arc<Metrics>, shutdown: watch::Recei
     router
         .layer(middleware::from_fn_with_state(state.clone(), check_host))
         // Added after the layer: probes need not know the public host name.
-        .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/healthz", get(readyz))
         .with_state(state)
 }
 
@@ -129,11 +139,20 @@ async fn websocket(
     relay(state, peer, &headers, upgrade)
 }
 
-/// `/healthz`: whether Redis answers PING right now.
-async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+/// `/livez`: the process is up.
+async fn livez() -> &'static str {
+    "ok"
+}
+
+/// `/readyz` (and `/healthz`): whether Redis answered PING lately.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     let config = &state.config;
     let credentials = config.access.tokens().and_then(|tokens| tokens.first());
-    if redis::ping(&config.redis, credentials.as_ref()).await {
+    if state
+        .readiness
+        .ready(&config.redis, credentials.as_ref())
+        .await
+    {
         (StatusCode::OK, "ok")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "redis unavailable")

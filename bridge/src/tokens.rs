@@ -14,8 +14,9 @@
 //! never reach browsers and each token gets exactly its user's ACL rights.
 //!
 //! SIGHUP re-reads the file. A file that does not read or parse leaves the
-//! previous table in force and logs an error; WebSockets already open keep
-//! the user they opened with.
+//! previous table in force and logs an error. A WebSocket opened with a
+//! token that the new table no longer has, or has with another user or
+//! password, is closed (see `relay`); the others go on.
 //!
 //! Secrets stay in this module: lookups compare the presented token with
 //! every entry in constant time (only its length may show), errors about the
@@ -23,10 +24,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::Deserialize;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
+use tokio::sync::watch;
 
 /// A Redis ACL user and its password.
 #[derive(Clone)]
@@ -34,6 +37,9 @@ pub struct Credentials {
     /// The ACL user name (not a secret: it may be logged).
     pub user: String,
     password: String,
+    /// The table entry they came from (0: none), kept by a reload that
+    /// leaves the entry as it was.
+    grant: u64,
 }
 
 impl Credentials {
@@ -41,6 +47,7 @@ impl Credentials {
         Credentials {
             user: user.into(),
             password: password.into(),
+            grant: 0,
         }
     }
 
@@ -63,6 +70,8 @@ impl fmt::Debug for Credentials {
 pub struct Tokens {
     path: PathBuf,
     table: RwLock<Arc<Table>>,
+    /// Changes on every reload.
+    reloads: watch::Sender<()>,
 }
 
 struct Table(Vec<(Vec<u8>, Credentials)>);
@@ -94,16 +103,43 @@ impl Tokens {
         Ok(Tokens {
             path: path.to_owned(),
             table: RwLock::new(Arc::new(read(path)?)),
+            reloads: watch::Sender::new(()),
         })
     }
 
     /// Re-reads the file; on error the table in force stays. Returns how
     /// many tokens the new table holds.
     pub fn reload(&self) -> Result<usize, String> {
-        let table = read(&self.path)?;
+        let mut table = read(&self.path)?;
         let count = table.0.len();
-        *self.table.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table);
+        let mut current = self.table.write().unwrap_or_else(PoisonError::into_inner);
+        for (token, credentials) in &mut table.0 {
+            let kept = current.0.iter().find(|(old_token, old)| {
+                old_token == token
+                    && old.user == credentials.user
+                    && old.password == credentials.password
+            });
+            if let Some((_, old)) = kept {
+                credentials.grant = old.grant;
+            }
+        }
+        *current = Arc::new(table);
+        drop(current);
+        self.reloads.send_replace(());
         Ok(count)
+    }
+
+    /// Whether `credentials` still come from an entry of the table.
+    pub fn holds(&self, credentials: &Credentials) -> bool {
+        self.current()
+            .0
+            .iter()
+            .any(|(_, held)| held.grant == credentials.grant)
+    }
+
+    /// Changes on every reload from now on.
+    pub fn reloads(&self) -> watch::Receiver<()> {
+        self.reloads.subscribe()
     }
 
     /// The credentials of `presented`, if it is a token of the table. Every
@@ -121,7 +157,7 @@ impl Tokens {
         bool::from(found).then(|| table.0[index as usize].1.clone())
     }
 
-    /// The first entry's credentials, which `/healthz` logs in with.
+    /// The first entry's credentials, which `/readyz` logs in with.
     pub fn first(&self) -> Option<Credentials> {
         self.current()
             .0
@@ -133,6 +169,9 @@ impl Tokens {
         Arc::clone(&self.table.read().unwrap_or_else(PoisonError::into_inner))
     }
 }
+
+/// Numbers the entries of every table read, so that none is taken for another.
+static NEXT_GRANT: AtomicU64 = AtomicU64::new(1);
 
 fn read(path: &Path) -> Result<Table, String> {
     let fail = |why: String| format!("tokens file {}: {why}", path.display());
@@ -153,7 +192,9 @@ fn read(path: &Path) -> Result<Table, String> {
                 "entry {n}: the same token as an earlier entry"
             )));
         }
-        table.push((token, Credentials::new(entry.user, entry.password)));
+        let mut credentials = Credentials::new(entry.user, entry.password);
+        credentials.grant = NEXT_GRANT.fetch_add(1, Ordering::Relaxed);
+        table.push((token, credentials));
     }
     Ok(Table(table))
 }
@@ -230,6 +271,25 @@ mod tests {
         assert!(error.contains("user"), "{error}");
         assert!(!error.contains("secret-value"), "{error}");
         assert_eq!(tokens.find(b"token-a").unwrap().user, "alice");
+    }
+
+    #[test]
+    fn a_reload_keeps_unchanged_entries_and_drops_the_others() {
+        let file = TempFile::new("grants", TWO);
+        let tokens = Tokens::load(&file.0).unwrap();
+        let alice = tokens.find(b"token-a").unwrap();
+        let bob = tokens.find(b"token-b").unwrap();
+        assert!(!tokens.holds(&Credentials::new("alice", "pa")));
+        let changed = TWO
+            .replace("\"pb\"", "\"new\"")
+            .replace("token-a", "token-c");
+        std::fs::write(&file.0, changed).unwrap();
+        tokens.reload().unwrap();
+        assert!(!tokens.holds(&alice), "token removed");
+        assert!(!tokens.holds(&bob), "password changed");
+        let carol = tokens.find(b"token-c").unwrap();
+        tokens.reload().unwrap();
+        assert!(tokens.holds(&carol), "unchanged");
     }
 
     #[test]

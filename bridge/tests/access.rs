@@ -76,7 +76,7 @@ async fn host_not_served_is_refused_with_403() {
         assert_eq!(http_get_from_host(bridge.addr, "/", &host).await.0, 403);
     }
     // Probes need not know the public name.
-    let (status, _) = http_get_from_host(bridge.addr, "/healthz", "10.9.8.7:1").await;
+    let (status, _) = http_get_from_host(bridge.addr, "/readyz", "10.9.8.7:1").await;
     assert_eq!(status, 200);
     redis.wait_for_clients(1).await;
 }
@@ -265,7 +265,7 @@ async fn sighup_reloads_tokens_and_keeps_them_on_a_bad_file() {
 }
 
 #[tokio::test]
-async fn healthz_logs_in_as_the_first_tokens_user() {
+async fn readyz_logs_in_as_the_first_tokens_user() {
     let redis = redis_with_users().await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
@@ -275,7 +275,7 @@ async fn healthz_logs_in_as_the_first_tokens_user() {
         redis.call(&["ACL", "SETUSER", "default", "off"]).await,
         simple("OK")
     );
-    assert_eq!(http_get(bridge.addr, "/healthz").await, (200, "ok".into()));
+    assert_eq!(http_get(bridge.addr, "/readyz").await, (200, "ok".into()));
 }
 
 #[test]

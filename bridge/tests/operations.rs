@@ -67,7 +67,7 @@ async fn wss_and_https_with_a_trusted_certificate() {
         .await
         .expect("TLS handshake");
     let request = format!(
-        "GET /healthz HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+        "GET /readyz HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
         bridge.addr.port()
     );
     stream.write_all(request.as_bytes()).await.expect("send");
@@ -155,6 +155,6 @@ async fn redis_on_a_unix_socket() {
 
     let mut ws = connect(&bridge.url("/")).await;
     round_trip(&mut ws, PING, PONG).await;
-    assert_eq!(http_get(bridge.addr, "/healthz").await, (200, "ok".into()));
+    assert_eq!(http_get(bridge.addr, "/readyz").await, (200, "ok".into()));
     drop(redis);
 }

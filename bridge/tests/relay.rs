@@ -231,16 +231,6 @@ async fn static_files_and_websocket_share_the_root() {
 }
 
 #[tokio::test]
-async fn healthz_follows_redis() {
-    let mut redis = RedisServer::start();
-    let bridge = Bridge::with_redis(&redis, &[]);
-
-    assert_eq!(http_get(bridge.addr, "/healthz").await, (200, "ok".into()));
-    redis.kill();
-    assert_eq!(http_get(bridge.addr, "/healthz").await.0, 503);
-}
-
-#[tokio::test]
 async fn sigterm_closes_websockets_with_1001_and_exits() {
     let redis = RedisServer::start();
     let mut bridge = Bridge::with_redis(&redis, &[]);
@@ -276,6 +266,7 @@ fn help_documents_every_flag() {
         "--tls-cert",
         "--tls-key",
         "--metrics",
+        "--max-session",
     ] {
         let env = format!(
             "REDIS_WS_BRIDGE_{}",
