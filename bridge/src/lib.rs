@@ -10,6 +10,7 @@
 //! * [`server`] routes HTTP: WebSocket upgrades, static files, probes.
 //! * [`health`] answers the readiness probe without flooding Redis.
 //! * [`access`] decides who may open a WebSocket: `Host`, `Origin`, token.
+//! * [`proxy`] tells who a request comes from behind trusted proxies.
 //! * [`tokens`] maps the token a browser presents to a Redis ACL user.
 //! * [`limits`] holds the size, count and time limits, and counts
 //!   connections per client address.
@@ -32,6 +33,7 @@ pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod policy;
+pub mod proxy;
 pub mod redis;
 pub mod redis_limits;
 pub mod relay;

@@ -33,7 +33,7 @@
 //! close code, listed in [`End`].
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,7 +144,10 @@ impl End {
 pub struct Session {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// The TCP peer: the browser, or a trusted proxy.
     pub peer: SocketAddr,
+    /// The browser's address (what a trusted proxy said, behind one).
+    pub client: IpAddr,
     /// The Redis user to log in as, with `--tokens`.
     pub credentials: Option<Credentials>,
     /// Changes when the bridge shuts down.
@@ -159,6 +162,7 @@ pub async fn run(socket: WebSocket, session: Session) {
         config,
         metrics,
         peer,
+        client,
         credentials,
         mut shutdown,
         slot,
@@ -194,7 +198,7 @@ pub async fn run(socket: WebSocket, session: Session) {
     }
     metrics.connections_current.dec();
     drop(slot);
-    tracing::info!(%peer, ?end, "relay closed");
+    tracing::info!(%peer, %client, ?end, "relay closed");
 }
 
 async fn connect_and_relay(

@@ -84,11 +84,14 @@ async fn host_not_served_is_refused_with_403() {
 #[tokio::test]
 async fn allow_host_replaces_the_local_default() {
     let redis = RedisServer::start();
-    let bridge = Bridge::with_redis(&redis, &["--allow-host", "Bridge.Example"]);
+    // A host that is not this machine's needs tokens, or --insecure-open.
+    let bridge = Bridge::with_redis(
+        &redis,
+        &["--allow-host", "Bridge.Example", "--insecure-open"],
+    );
 
     let ok = Handshake {
         host: Some("bridge.example"),
-        origin: Some("https://bridge.example"),
         ..Handshake::default()
     };
     let (mut ws, _) = ok.connect(&bridge.url("/")).await.expect("listed host");

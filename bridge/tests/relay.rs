@@ -105,7 +105,7 @@ async fn foreign_origin_is_refused_with_403() {
 }
 
 #[tokio::test]
-async fn allowed_own_and_absent_origins_connect() {
+async fn allowed_and_own_origins_connect() {
     let redis = RedisServer::start();
     let bridge = Bridge::with_redis(
         &redis,
@@ -122,7 +122,6 @@ async fn allowed_own_and_absent_origins_connect() {
         Some("http://127.0.0.1:8080"),
         Some("http://localhost:8080"),
         Some(own.as_str()),
-        None,
     ] {
         let mut ws = try_connect(&bridge.url("/"), origin)
             .await
@@ -267,6 +266,9 @@ fn help_documents_every_flag() {
         "--tls-key",
         "--metrics",
         "--max-session",
+        "--trusted-proxy",
+        "--max-handshakes",
+        "--max-handshakes-per-ip",
     ] {
         let env = format!(
             "REDIS_WS_BRIDGE_{}",
