@@ -19,7 +19,8 @@ export const { redisCommand, freePort } = harness;
 // Bridge logs: warnings only (one INFO line per connection would flood the output).
 process.env.RUST_LOG ??= 'warn';
 
-const BRIDGE_LIMITS = ['--max-connections', '100000', '--max-connections-per-ip', '100000'];
+const BRIDGE_LIMITS = ['--max-connections', '100000', '--max-connections-per-ip', '100000',
+  '--max-handshakes', '100000', '--max-handshakes-per-ip', '100000'];
 
 async function stop(proc, { group = false } = {}) {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
