@@ -211,11 +211,7 @@ impl TrustedProxies {
 
     /// The client hop of an `X-Forwarded-For` value, and whether
     /// `X-Forwarded-Proto` says it used TLS.
-    fn x_forwarded_hop(
-        &self,
-        value: &str,
-        headers: &HeaderMap,
-    ) -> Result<(IpAddr, bool), Refused> {
+    fn x_forwarded_hop(&self, value: &str, headers: &HeaderMap) -> Result<(IpAddr, bool), Refused> {
         let nodes: Vec<&str> = value.split(',').map(str::trim).collect();
         let (addr, at) = self.client_hop(&nodes)?;
         let from_right = nodes.len() - 1 - at;

@@ -13,19 +13,6 @@ use resp::Frame;
 const ALICE: &str = "alice-token-0123456789abcdef";
 const BOB: &str = "bob-token-0123456789abcdef/+=";
 
-/// A Redis server with ACL users `alice` and `bob`.
-async fn redis_with_users() -> RedisServer {
-    let redis = RedisServer::start();
-    for user in ["alice", "bob"] {
-        let password = format!(">{user}-pw");
-        let reply = redis
-            .call(&["ACL", "SETUSER", user, "on", &password, "~*", "&*", "+@all"])
-            .await;
-        assert_eq!(reply, simple("OK"));
-    }
-    redis
-}
-
 fn tokens_file(dir: &TempDir, entries: &[(&str, &str)]) -> String {
     let contents: String = entries
         .iter()
@@ -105,7 +92,7 @@ async fn allow_host_replaces_the_local_default() {
 
 #[tokio::test]
 async fn tokens_map_to_their_acl_users() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice"), (BOB, "bob")]);
     let bridge = Bridge::with_redis(&redis, &["--tokens", &file, "--allow-command", "ACL"]);
@@ -130,7 +117,7 @@ async fn tokens_map_to_their_acl_users() {
 
 #[tokio::test]
 async fn missing_or_wrong_token_is_refused_with_401() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
     let bridge = Bridge::with_redis(&redis, &["--tokens", &file]);
@@ -158,7 +145,7 @@ async fn missing_or_wrong_token_is_refused_with_401() {
 
 #[tokio::test]
 async fn browser_auth_is_refused_in_its_place() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
     let bridge = Bridge::with_redis(&redis, &["--tokens", &file, "--allow-command", "ACL"]);
@@ -186,7 +173,7 @@ async fn browser_auth_is_refused_in_its_place() {
 
 #[tokio::test]
 async fn failed_redis_login_closes_with_1011_before_relaying() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = dir.write(
         "tokens.toml",
@@ -224,7 +211,7 @@ async fn without_tokens_the_protocol_is_echoed_and_auth_relayed() {
 
 #[tokio::test]
 async fn sighup_reloads_tokens_and_keeps_them_on_a_bad_file() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
     let metrics_addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
@@ -269,7 +256,7 @@ async fn sighup_reloads_tokens_and_keeps_them_on_a_bad_file() {
 
 #[tokio::test]
 async fn readyz_logs_in_as_the_first_tokens_user() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
     let bridge = Bridge::with_redis(&redis, &["--tokens", &file]);

@@ -14,7 +14,6 @@ use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use redis_ws_bridge::backpressure::OWED_BUDGET;
 use redis_ws_bridge::replies::FIRST_ESTIMATE;
-use resp::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Size of each value the reader asks for.
@@ -61,18 +60,6 @@ fn value(i: usize) -> String {
     char::from(b'a' + i as u8).to_string().repeat(VALUE)
 }
 
-/// Output memory Redis holds for its normal clients, in bytes.
-async fn redis_omem(redis: &RedisServer) -> u64 {
-    match redis.call(&["CLIENT", "LIST", "TYPE", "normal"]).await {
-        Frame::Bulk(list) => String::from_utf8_lossy(&list)
-            .split_whitespace()
-            .filter_map(|field| field.strip_prefix("omem="))
-            .filter_map(|omem| omem.parse::<u64>().ok())
-            .sum(),
-        other => panic!("unexpected CLIENT LIST reply {other:?}"),
-    }
-}
-
 /// The `n`th message: GETs of keys `n * GETS_PER_MESSAGE ..` (mod `KEYS`).
 fn message(n: usize) -> Message {
     let gets: Vec<u8> = (0..GETS_PER_MESSAGE)
@@ -115,7 +102,7 @@ async fn read_replies(
         messages += 1;
         if read < slowly {
             if messages % 16 == 0 {
-                omem = omem.max(redis_omem(redis).await);
+                omem = omem.max(redis.omem("normal").await);
             }
             tokio::time::sleep(pause).await;
         }
@@ -139,7 +126,7 @@ async fn slow_and_stalled_readers_cannot_make_redis_buffer_their_replies() {
         // Checked now and then, so that a failing bridge fails fast rather
         // than filling this machine's memory through Redis.
         let omem = if accepted % 16 == 0 {
-            redis_omem(&redis).await
+            redis.omem("normal").await
         } else {
             0
         };
@@ -165,7 +152,7 @@ async fn slow_and_stalled_readers_cannot_make_redis_buffer_their_replies() {
 
     let mut stalled_omem = 0;
     for _ in 0..10 {
-        stalled_omem = stalled_omem.max(redis_omem(&redis).await);
+        stalled_omem = stalled_omem.max(redis.omem("normal").await);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 

@@ -34,14 +34,7 @@ async fn a_session_closes_with_1001_after_max_session() {
 
 #[tokio::test]
 async fn a_token_removed_on_sighup_closes_its_sessions_with_1008() {
-    let redis = RedisServer::start();
-    for user in ["alice", "bob"] {
-        let password = format!(">{user}-pw");
-        let reply = redis
-            .call(&["ACL", "SETUSER", user, "on", &password, "~*", "&*", "+@all"])
-            .await;
-        assert_eq!(reply, simple("OK"));
-    }
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let alice = token_entry("alice-token-0123456789", "alice", "alice-pw");
     let bob = token_entry("bob-token-0123456789", "bob", "bob-pw");
