@@ -142,10 +142,6 @@ impl TrustedProxies {
         TrustedProxies(blocks)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|block| block.contains(ip))
     }

@@ -198,7 +198,8 @@ pub async fn run(socket: WebSocket, session: Session) {
     }
     metrics.connections_current.dec();
     drop(slot);
-    tracing::info!(%peer, %client, ?end, "relay closed");
+    let user = credentials.as_ref().map(|credentials| credentials.user.as_str());
+    tracing::info!(%peer, %client, user, ?end, "relay closed");
 }
 
 async fn connect_and_relay(
