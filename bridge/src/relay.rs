@@ -198,7 +198,9 @@ pub async fn run(socket: WebSocket, session: Session) {
     }
     metrics.connections_current.dec();
     drop(slot);
-    let user = credentials.as_ref().map(|credentials| credentials.user.as_str());
+    let user = credentials
+        .as_ref()
+        .map(|credentials| credentials.user.as_str());
     tracing::info!(%peer, %client, user, ?end, "relay closed");
 }
 
