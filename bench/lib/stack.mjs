@@ -21,7 +21,8 @@ process.env.RUST_LOG ??= 'warn';
 
 // The trusted profile (everything but administration), as an operator's own
 // bridge; no connection limits in the way of the many-connection workloads.
-const BRIDGE_ARGS = ['--profile', 'trusted', '--max-connections', '100000', '--max-connections-per-ip', '100000'];
+const BRIDGE_ARGS = ['--profile', 'trusted', '--max-connections', '100000', '--max-connections-per-ip', '100000',
+  '--max-handshakes', '100000', '--max-handshakes-per-ip', '100000'];
 
 async function stop(proc, { group = false } = {}) {
   if (proc.exitCode !== null || proc.signalCode !== null) return;

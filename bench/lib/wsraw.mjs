@@ -9,7 +9,10 @@ const OPEN_TIMEOUT_MS = 20_000;
 /** Opens one raw connection; `request(bytes, replies)` resolves once that many replies arrived. */
 export function connect(url, localAddress) {
   return new Promise((done, fail) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, localAddress, handshakeTimeout: OPEN_TIMEOUT_MS });
+    // The relay's own origin, as a page it served sends: the bridge refuses a
+    // handshake without Origin unless it checks tokens.
+    const origin = `http://${new URL(url).host}`;
+    const ws = new WebSocket(url, { perMessageDeflate: false, localAddress, origin, handshakeTimeout: OPEN_TIMEOUT_MS });
     const waiters = [];
     let received = 0;
     const counter = new ReplyCounter((n) => {

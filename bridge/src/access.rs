@@ -1,6 +1,9 @@
 //! Who may open a WebSocket: the checks on the handshake's headers, in the
 //! order the server applies them.
 //!
+//! 0. Who sends it (400, 403): the TCP peer, or the client a trusted proxy
+//!    names, and whether that client came over TLS (see `proxy`).
+//!    Forwarding headers from anyone else are refused.
 //! 1. `Host` (403), against DNS rebinding: a page on `evil.example` whose
 //!    name is made to resolve to the bridge's address sends
 //!    `Host: evil.example`, which the bridge does not serve. With
@@ -9,18 +12,25 @@
 //!    Without it, `localhost:<port>` and any IP literal with the listen port
 //!    pass (`127.0.0.1:<port>`, `[::1]:<port>`, the listen address itself): a
 //!    rebinding attack needs a DNS name, so an IP literal cannot be one.
-//!    The same check guards the static files; `/healthz` skips it, so that
-//!    probes need not know the public name.
-//! 2. `Origin` (403), against cross-site pages: allowed when absent (not a
-//!    browser), listed in `--allow-origin` (exact), or the bridge's own,
-//!    `http://<Host>` or `https://<Host>` (a page it served itself, directly
-//!    or through a TLS-terminating proxy).
+//!    The same check guards the static files; the health probes skip it, so
+//!    that they need not know the public name.
+//! 2. `Origin` (403), against cross-site pages: allowed when listed in
+//!    `--allow-origin` (exact), or the bridge's own: `<scheme>://<Host>`,
+//!    with the scheme the page was actually served with (`https` when the
+//!    bridge serves TLS or a trusted proxy says the client used TLS, `http`
+//!    otherwise). An absent `Origin` (a client that is not a browser, such as
+//!    Node or Deno) is allowed only with `--tokens`, where the token decides;
+//!    without tokens nothing would tell such a client from any other.
 //! 3. The token (401), with `--tokens`. The browser WebSocket API cannot set
 //!    headers, so the token travels as a subprotocol value,
 //!    `redis-wasm.token.<base64url of the token, unpadded>`, offered next to
 //!    the plain `redis-wasm`; the bridge answers `Sec-WebSocket-Protocol:
 //!    redis-wasm`, and so never echoes the token. A token in the query
 //!    string is ignored on purpose: URLs end up in logs and histories.
+//!    Tokens travel only over TLS or on loopback: a handshake from a client
+//!    off loopback over plain `ws://` (no TLS at the bridge, and no trusted
+//!    proxy saying the client used TLS) is refused (403) before its token is
+//!    looked at.
 //!
 //! A [`Refusal`] is shown to the client and logged, so it never holds a token.
 
@@ -31,6 +41,7 @@ use std::sync::Arc;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use base64::Engine;
 
+use crate::proxy::{self, Client, TrustedProxies};
 use crate::tokens::{Credentials, Tokens};
 
 /// The subprotocol the bridge speaks (RESP in binary frames).
@@ -45,8 +56,9 @@ pub struct Access {
     hosts: Hosts,
     origins: Vec<String>,
     tokens: Option<Arc<Tokens>>,
-    /// The port a `Host` without one means: 443 over TLS, 80 otherwise.
-    default_port: u16,
+    /// Whether the bridge itself serves TLS.
+    tls: bool,
+    proxies: TrustedProxies,
 }
 
 #[derive(Debug)]
@@ -60,18 +72,29 @@ enum Hosts {
 /// Why a handshake was refused.
 #[derive(Debug)]
 pub enum Refusal {
+    /// Forwarding headers that the bridge does not take.
+    Forwarding(proxy::Refused),
     /// The `Host` header names a host the bridge does not serve (or is absent).
     Host(String),
-    /// The `Origin` header names a page that is neither allowed nor our own.
-    Origin(String),
+    /// The `Origin` header names a page that is neither allowed nor our own;
+    /// the scheme the bridge served, when the origin has the other one.
+    Origin(String, Option<&'static str>),
+    /// No `Origin` header, and no token to go by.
+    NoOrigin,
     /// No valid token was presented.
     Token(&'static str),
+    /// A token would travel in clear text to or from off loopback.
+    PlainText,
 }
 
 impl Refusal {
     pub fn status(&self) -> StatusCode {
         match self {
-            Refusal::Host(_) | Refusal::Origin(_) => StatusCode::FORBIDDEN,
+            Refusal::Forwarding(proxy::Refused::Untrusted(_)) => StatusCode::FORBIDDEN,
+            Refusal::Forwarding(_) => StatusCode::BAD_REQUEST,
+            Refusal::Host(_) | Refusal::Origin(..) | Refusal::NoOrigin | Refusal::PlainText => {
+                StatusCode::FORBIDDEN
+            }
             Refusal::Token(_) => StatusCode::UNAUTHORIZED,
         }
     }
@@ -79,9 +102,13 @@ impl Refusal {
     /// The metrics label.
     pub fn label(&self) -> &'static str {
         match self {
+            Refusal::Forwarding(proxy::Refused::Untrusted(_)) => "forwarded_untrusted",
+            Refusal::Forwarding(_) => "forwarded_malformed",
             Refusal::Host(_) => "host",
-            Refusal::Origin(_) => "origin",
+            Refusal::Origin(..) => "origin",
+            Refusal::NoOrigin => "origin_missing",
             Refusal::Token(_) => "token",
+            Refusal::PlainText => "token_plain_text",
         }
     }
 }
@@ -89,9 +116,21 @@ impl Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Refusal::Forwarding(refused) => refused.fmt(f),
             Refusal::Host(host) => write!(f, "host not served: {host:?}"),
-            Refusal::Origin(origin) => write!(f, "origin not allowed: {origin:?}"),
+            Refusal::Origin(origin, None) => write!(f, "origin not allowed: {origin:?}"),
+            Refusal::Origin(origin, Some(served)) => write!(
+                f,
+                "origin not allowed: {origin:?} (this request came over {served}; behind a \
+                 TLS proxy, give --trusted-proxy and have the proxy set X-Forwarded-Proto)"
+            ),
+            Refusal::NoOrigin => f.write_str(
+                "no Origin header: without --tokens only browser pages of an allowed origin may connect",
+            ),
             Refusal::Token(why) => f.write_str(why),
+            Refusal::PlainText => f.write_str(
+                "tokens travel only over TLS or on loopback: connect with wss://",
+            ),
         }
     }
 }
@@ -115,12 +154,30 @@ impl Access {
             hosts,
             origins: allow_origins,
             tokens,
-            default_port: if tls { 443 } else { 80 },
+            tls,
+            proxies: TrustedProxies::default(),
         }
+    }
+
+    /// Takes client addresses and TLS from what these proxies forward.
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.proxies
     }
 
     pub fn tokens(&self) -> Option<&Arc<Tokens>> {
         self.tokens.as_ref()
+    }
+
+    /// Check 0: who sent a request that came from `peer`.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> Result<Client, Refusal> {
+        self.proxies
+            .client(peer, headers)
+            .map_err(Refusal::Forwarding)
     }
 
     /// Check 1: the `Host` header.
@@ -132,7 +189,8 @@ impl Access {
         let served = match &self.hosts {
             Hosts::Listed(hosts) => hosts.contains(&host),
             Hosts::Local { port } => split_host(&host).is_some_and(|(name, host_port)| {
-                host_port.unwrap_or(self.default_port) == *port
+                let default_port = if self.tls { 443 } else { 80 };
+                host_port.unwrap_or(default_port) == *port
                     && (name == "localhost" || name.parse::<IpAddr>().is_ok())
             }),
         };
@@ -144,24 +202,36 @@ impl Access {
     }
 
     /// Check 2: the `Origin` header, once `Host` passed.
-    pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+    pub fn check_origin(&self, headers: &HeaderMap, client: &Client) -> Result<(), Refusal> {
         let Some(origin) = headers.get(header::ORIGIN) else {
-            return Ok(());
+            return match self.tokens {
+                Some(_) => Ok(()),
+                None => Err(Refusal::NoOrigin),
+            };
         };
         let origin = String::from_utf8_lossy(origin.as_bytes());
-        let own = headers.get(header::HOST).is_some_and(|host| {
-            let host = host.as_bytes();
-            ["http://", "https://"].iter().any(|scheme| {
-                origin
-                    .strip_prefix(scheme)
-                    .is_some_and(|rest| rest.as_bytes().eq_ignore_ascii_case(host))
-            })
-        });
-        if own || self.origins.iter().any(|allowed| *allowed == origin) {
-            Ok(())
-        } else {
-            Err(Refusal::Origin(origin.into_owned()))
+        if self.origins.iter().any(|allowed| *allowed == origin) {
+            return Ok(());
         }
+        let served = if self.tls || client.forwarded_tls {
+            "https"
+        } else {
+            "http"
+        };
+        let own_host = |scheme: &str| {
+            let host = headers.get(header::HOST).map(HeaderValue::as_bytes);
+            origin
+                .strip_prefix(scheme)
+                .and_then(|rest| rest.strip_prefix("://"))
+                .zip(host)
+                .is_some_and(|(rest, host)| rest.as_bytes().eq_ignore_ascii_case(host))
+        };
+        if own_host(served) {
+            return Ok(());
+        }
+        let other = if served == "https" { "http" } else { "https" };
+        let hint = own_host(other).then_some(served);
+        Err(Refusal::Origin(origin.into_owned(), hint))
     }
 
     /// Check 3: the token among the offered subprotocols. Returns the user
@@ -169,10 +239,14 @@ impl Access {
     pub fn check_token<'a>(
         &self,
         mut protocols: impl Iterator<Item = &'a HeaderValue>,
+        client: &Client,
     ) -> Result<Option<Credentials>, Refusal> {
         let Some(tokens) = &self.tokens else {
             return Ok(None);
         };
+        if !(self.tls || client.forwarded_tls || client.addr.is_loopback()) {
+            return Err(Refusal::PlainText);
+        }
         let encoded = protocols
             .find_map(|value| {
                 value
@@ -188,6 +262,25 @@ impl Access {
             .map(Some)
             .ok_or(Refusal::Token("unknown token"))
     }
+}
+
+/// Whether `host` (`name[:port]`, as in a `Host` header or an origin) names
+/// this machine: `localhost`, a name under `.localhost`, or a loopback IP.
+pub fn is_local_host(host: &str) -> bool {
+    split_host(&host.to_ascii_lowercase()).is_some_and(|(name, _)| {
+        name == "localhost"
+            || name.ends_with(".localhost")
+            || name
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.to_canonical().is_loopback())
+    })
+}
+
+/// Whether an origin (`scheme://host[:port]`) is a page on this machine.
+pub fn is_local_origin(origin: &str) -> bool {
+    origin
+        .split_once("://")
+        .is_some_and(|(_, host)| is_local_host(host))
 }
 
 /// Splits `name[:port]` or `[v6]:port`; `None` if the port is not a number
@@ -269,22 +362,59 @@ mod tests {
         assert!(!host_ok(&access, "127.0.0.1:7379"));
     }
 
+    fn client(forwarded_tls: bool) -> Client {
+        Client {
+            addr: [127, 0, 0, 1].into(),
+            proxied: forwarded_tls,
+            forwarded_tls,
+        }
+    }
+
     #[test]
-    fn own_and_listed_origins() {
-        let access = Access::new(&[], vec!["http://app.example".into()], 7379, false, None);
-        let check = |origin: &str| {
-            access
-                .check_origin(&headers(&[
-                    (header::HOST, "127.0.0.1:7379"),
-                    (header::ORIGIN, origin),
-                ]))
-                .is_ok()
+    fn own_origin_with_the_scheme_served_and_listed_origins() {
+        let check = |access: &Access, origin: &str, forwarded_tls: bool| {
+            let headers = headers(&[(header::HOST, "127.0.0.1:7379"), (header::ORIGIN, origin)]);
+            access.check_origin(&headers, &client(forwarded_tls))
         };
-        assert!(check("http://127.0.0.1:7379"));
-        assert!(check("https://127.0.0.1:7379"));
-        assert!(check("http://app.example"));
-        assert!(!check("http://app.example/"));
-        assert!(!check("http://127.0.0.1:7380"));
-        assert!(!check("null"));
+        let plain = Access::new(&[], vec!["http://app.example".into()], 7379, false, None);
+        assert!(check(&plain, "http://127.0.0.1:7379", false).is_ok());
+        assert!(check(&plain, "HTTP://127.0.0.1:7379", false).is_err());
+        let refused = check(&plain, "https://127.0.0.1:7379", false).unwrap_err();
+        assert!(refused.to_string().contains("--trusted-proxy"), "{refused}");
+        assert!(check(&plain, "https://127.0.0.1:7379", true).is_ok());
+        assert!(check(&plain, "http://127.0.0.1:7379", true).is_err());
+        assert!(check(&plain, "http://app.example", false).is_ok());
+        for other in ["http://app.example/", "http://127.0.0.1:7380", "null"] {
+            assert!(check(&plain, other, false).is_err(), "{other}");
+        }
+        let tls = Access::new(&[], Vec::new(), 7379, true, None);
+        assert!(check(&tls, "https://127.0.0.1:7379", false).is_ok());
+        assert!(check(&tls, "http://127.0.0.1:7379", false).is_err());
+    }
+
+    #[test]
+    fn local_hosts_and_origins() {
+        for local in [
+            "localhost",
+            "LOCALHOST:8080",
+            "app.localhost:80",
+            "127.0.0.1",
+            "127.9.9.9:1",
+            "[::1]:7379",
+        ] {
+            assert!(is_local_host(local), "{local}");
+        }
+        for other in [
+            "example.com",
+            "localhost.example",
+            "10.0.0.1:80",
+            "[2001:db8::1]",
+            "0.0.0.0:1",
+        ] {
+            assert!(!is_local_host(other), "{other}");
+        }
+        assert!(is_local_origin("http://127.0.0.1:8080"));
+        assert!(is_local_origin("https://localhost"));
+        assert!(!is_local_origin("https://app.example"));
     }
 }

@@ -7,15 +7,20 @@
 //!
 //! * [`listener`] accepts TCP (and TLS) connections and bounds how long a
 //!   client may take to complete its handshake.
-//! * [`server`] routes HTTP: WebSocket upgrades, static files, `/healthz`.
+//! * [`server`] routes HTTP: WebSocket upgrades, static files, probes.
+//! * [`health`] answers the readiness probe without flooding Redis.
 //! * [`access`] decides who may open a WebSocket: `Host`, `Origin`, token.
+//! * [`proxy`] tells who a request comes from behind trusted proxies.
 //! * [`tokens`] maps the token a browser presents to a Redis ACL user.
 //! * [`limits`] holds the size, count and time limits, and counts
 //!   connections per client address.
 //! * [`relay`] copies bytes both ways, with bounded buffers.
+//! * [`backpressure`] stops reading a browser while Redis owes it too much,
+//!   as [`replies`] counts it.
 //! * [`policy`] parses browser commands and relays only those the server's
 //!   own command table has and the policy allows; `acl-setup` lines.
 //! * [`redis`] reaches Redis (TCP or Unix socket) and authenticates.
+//! * [`redis_limits`] warns at start when Redis does not bound its clients.
 //! * [`metrics`] counts what happens, for Prometheus.
 //! * [`tls`] loads the certificate for `wss://` and `https://`.
 //!
@@ -23,12 +28,17 @@
 //! calls [`serve`]; tests and the soak example call it in the same way.
 
 pub mod access;
+pub mod backpressure;
+pub mod health;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod policy;
+pub mod proxy;
 pub mod redis;
+pub mod redis_limits;
 pub mod relay;
+pub mod replies;
 pub mod server;
 pub mod tls;
 pub mod tokens;

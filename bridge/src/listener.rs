@@ -5,8 +5,12 @@
 //! its request headers, TLS handshake included; a client that sends nothing
 //! or trickles its headers is dropped then, so idle sockets cannot pile up.
 //! The same bound then applies to the headers of each further request on a
-//! kept-alive connection. Once upgraded, a WebSocket belongs to the relay
-//! and its idle timeout.
+//! kept-alive connection. Until it upgrades, a connection also holds a place
+//! among `--max-handshakes` (and `--max-handshakes-per-ip` of its peer's,
+//! unless the peer is a trusted proxy): one over either is closed as soon as
+//! it is accepted, so a crowd of silent sockets cannot take every file
+//! descriptor for a whole timeout. Once upgraded, a WebSocket belongs to the
+//! relay, its idle timeout and the WebSocket limits.
 //!
 //! Shutdown: stop accepting, let HTTP requests in progress finish, close
 //! every WebSocket with 1001, and give them [`SHUTDOWN_GRACE`] to go.
@@ -28,6 +32,7 @@ use tokio::time::{timeout, Instant};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+use crate::limits::{Connections, Full, Slot};
 use crate::metrics::Metrics;
 use crate::server::{self, Config};
 
@@ -56,6 +61,11 @@ pub async fn serve(
         handshake_timeout: config.limits.handshake_timeout,
         metrics,
     };
+    let handshakes = Connections::new(
+        config.limits.max_handshakes,
+        config.limits.max_handshakes_per_ip,
+    );
+    let proxies = config.access.trusted_proxies();
 
     tokio::pin!(shutdown);
     loop {
@@ -70,7 +80,23 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        tokio::spawn(accept.clone().connection(stream, peer));
+        let slot = if proxies.trusts(peer.ip()) {
+            handshakes.acquire_in_total()
+        } else {
+            handshakes.acquire(peer.ip())
+        };
+        match slot {
+            Ok(slot) => {
+                tokio::spawn(accept.clone().connection(stream, peer, slot));
+            }
+            Err(full) => {
+                tracing::debug!(%peer, ?full, "too many connections not upgraded yet: closed");
+                accept.metrics.refused.inc(match full {
+                    Full::Total => "max_handshakes",
+                    Full::PerIp => "max_handshakes_per_ip",
+                });
+            }
+        }
     }
 
     drop(listener);
@@ -93,7 +119,9 @@ struct Accept {
 }
 
 impl Accept {
-    async fn connection(self, stream: TcpStream, peer: SocketAddr) {
+    /// Serves one connection; `_slot` is its place among those not upgraded
+    /// yet, given back when HTTP is done with it (closed or upgraded).
+    async fn connection(self, stream: TcpStream, peer: SocketAddr, _slot: Slot) {
         let deadline = Instant::now() + self.handshake_timeout;
         let _ = stream.set_nodelay(true);
         let Some(tls) = &self.tls else {

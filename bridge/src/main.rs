@@ -17,12 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use redis_ws_bridge::access::Access;
+use redis_ws_bridge::access::{self, Access};
 use redis_ws_bridge::limits::{self, Limits};
 use redis_ws_bridge::metrics::{self, Metrics};
 use redis_ws_bridge::policy::{self, acl, Gate, Profile, Rules};
+use redis_ws_bridge::proxy::{Cidr, TrustedProxies};
 use redis_ws_bridge::tokens::Tokens;
-use redis_ws_bridge::{redis, tls, Config};
+use redis_ws_bridge::{redis, redis_limits, tls, Config};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing_subscriber::EnvFilter;
@@ -31,8 +32,10 @@ use tracing_subscriber::EnvFilter;
 ///
 /// A WebSocket upgrade on `/` or `/ws` is relayed to the `--redis` address,
 /// after the `Host`, `Origin` and token checks. Plain GET requests are served
-/// from `--static` when given. `GET /healthz` answers 200 "ok" when Redis
-/// answers PING, 503 otherwise.
+/// from `--static` when given. `GET /livez` answers 200 "ok" while the
+/// process serves; `GET /readyz` answers 200 "ok" when Redis answers PING,
+/// 503 otherwise, pinging Redis at most once a second (`/healthz` is the same
+/// as `/readyz`).
 ///
 /// Browser commands must be RESP arrays of bulk strings. A command is relayed
 /// only if the Redis server has it and the policy allows it (see --profile);
@@ -42,8 +45,10 @@ use tracing_subscriber::EnvFilter;
 /// The bridge closes a WebSocket with 1003 on a text frame, 1009 on a message
 /// or argument over its limit, 1008 on an inline command or other RESP that
 /// is not a command, 1002 on malformed RESP, 1011 when Redis is unavailable,
-/// refuses the bridge's login or closes the connection, and 1001 on idle
-/// timeout or when the bridge shuts down (SIGINT, SIGTERM).
+/// refuses the bridge's login or closes the connection, 1008 when a SIGHUP
+/// reload drops or changes its token, and 1001 on idle timeout, on a send
+/// to a browser that stays stuck for the idle timeout, after --max-session,
+/// or when the bridge shuts down (SIGINT, SIGTERM).
 ///
 /// For `wss://`, give `--tls-cert` and `--tls-key`, or run the bridge on
 /// loopback behind a reverse proxy that terminates TLS and passes the
@@ -78,9 +83,13 @@ struct Args {
     /// Origin allowed to open a WebSocket, e.g. `http://127.0.0.1:8080` (exact
     /// match, repeatable).
     ///
-    /// A request whose Origin header is absent (not a browser) or equals
-    /// `http://<Host>` or `https://<Host>` (a page the bridge served itself)
-    /// is always allowed; any other Origin gets 403.
+    /// An Origin equal to `<scheme>://<Host>` is always allowed: a page the
+    /// bridge served itself, with the scheme it was served with (`https`
+    /// with --tls-cert, or when a --trusted-proxy says the client used TLS;
+    /// `http` otherwise). A request without Origin (not a browser: Node,
+    /// Deno) is allowed only with --tokens. Anything else gets 403. An origin
+    /// that is not this machine's (`localhost`, a loopback IP) needs --tokens
+    /// or --insecure-open.
     #[arg(
         long = "allow-origin",
         env = "REDIS_WS_BRIDGE_ALLOW_ORIGIN",
@@ -96,7 +105,8 @@ struct Args {
     ///
     /// Without it, `localhost:<port>` and IP literals with the listen port
     /// (`127.0.0.1:<port>`, `[::1]:<port>`, the listen address) are served.
-    /// `/healthz` does not check the Host.
+    /// A host that is not this machine's needs --tokens or --insecure-open.
+    /// The probes (`/livez`, `/readyz`, `/healthz`) do not check the Host.
     #[arg(
         long = "allow-host",
         env = "REDIS_WS_BRIDGE_ALLOW_HOST",
@@ -116,7 +126,10 @@ struct Args {
     /// AUTH, RESET and HELLO with options other than a protocol version and
     /// SETNAME. Redis must refuse connections without credentials (see
     /// --insecure-default-user); the command table is read as the first user
-    /// allowed COMMAND INFO.
+    /// allowed COMMAND INFO. Tokens travel only over TLS or on loopback: a
+    /// client off loopback over plain ws:// (no --tls-cert, no trusted proxy
+    /// saying it used TLS) gets 403. A reload that drops or changes a token
+    /// closes its WebSockets with 1008.
     #[arg(
         long,
         env = "REDIS_WS_BRIDGE_TOKENS",
@@ -125,8 +138,9 @@ struct Args {
     )]
     tokens: Option<PathBuf>,
 
-    /// Listen on a non-loopback address without --tokens, letting anyone who
-    /// can reach the bridge use Redis.
+    /// Serve others without --tokens (listen off loopback, a Host or Origin
+    /// that is not this machine's, a --trusted-proxy), letting anyone who can
+    /// reach the bridge use Redis.
     #[arg(long, env = "REDIS_WS_BRIDGE_INSECURE_OPEN")]
     insecure_open: bool,
 
@@ -166,8 +180,9 @@ struct Args {
     )]
     max_connections: usize,
 
-    /// Most WebSockets open at once from one client IP address; more are
-    /// refused with 429. Behind a reverse proxy, set it to --max-connections.
+    /// Most WebSockets open at once from one client address (an IPv6 /64
+    /// counts as one); more are refused with 429. Behind a --trusted-proxy,
+    /// the address the proxy forwards counts.
     #[arg(
         long,
         env = "REDIS_WS_BRIDGE_MAX_CONNECTIONS_PER_IP",
@@ -219,6 +234,55 @@ struct Args {
     /// `/metrics`; keep it private.
     #[arg(long, env = "REDIS_WS_BRIDGE_METRICS", value_name = "ADDR")]
     metrics: Option<SocketAddr>,
+
+    // Sessions and who may connect (issue 18, items 7 and 8).
+    /// Longest a WebSocket stays open; it then closes with 1001 "session
+    /// expired", and the client reconnects (and is checked again). `0`: no
+    /// limit.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_MAX_SESSION",
+        value_name = "DURATION",
+        default_value_t = Span(limits::DEFAULT_MAX_SESSION)
+    )]
+    max_session: Span,
+
+    /// Address or CIDR block of a reverse proxy whose forwarding headers the
+    /// bridge believes (repeatable), e.g. `127.0.0.1` or `10.0.0.0/8`.
+    ///
+    /// From such a peer, the client is the rightmost hop of `Forwarded` or
+    /// `X-Forwarded-For` that is not a trusted proxy, and it used TLS when
+    /// that hop's `proto` (or `X-Forwarded-Proto`) is `https`; the proxy
+    /// must set these headers, not pass on a client's. Forwarding headers
+    /// from any other peer get 403. Needs --tokens or --insecure-open: a
+    /// proxy serves the bridge to others.
+    #[arg(
+        long = "trusted-proxy",
+        env = "REDIS_WS_BRIDGE_TRUSTED_PROXY",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<Cidr>,
+
+    /// Most connections accepted and not yet upgraded to a WebSocket (TLS
+    /// and HTTP going on), at once; more are closed as they are accepted.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_MAX_HANDSHAKES",
+        value_name = "N",
+        default_value_t = limits::DEFAULT_MAX_HANDSHAKES
+    )]
+    max_handshakes: usize,
+
+    /// The same from one peer address (an IPv6 /64 counts as one); trusted
+    /// proxies count in --max-handshakes only.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_MAX_HANDSHAKES_PER_IP",
+        value_name = "N",
+        default_value_t = limits::DEFAULT_MAX_HANDSHAKES_PER_IP
+    )]
+    max_handshakes_per_ip: usize,
 
     #[command(subcommand)]
     command: Option<Subcommand>,
@@ -401,8 +465,12 @@ impl FromStr for Span {
 
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.subsec_millis() {
-            0 => write!(f, "{}s", self.0.as_secs()),
+        let secs = self.0.as_secs();
+        match (self.0.subsec_millis(), secs) {
+            (0, 0) => f.write_str("0"),
+            (0, _) if secs.is_multiple_of(3600) => write!(f, "{}h", secs / 3600),
+            (0, _) if secs.is_multiple_of(60) => write!(f, "{}m", secs / 60),
+            (0, _) => write!(f, "{secs}s"),
             _ => write!(f, "{}ms", self.0.as_millis()),
         }
     }
@@ -513,19 +581,29 @@ async fn run(args: Args) -> Result<(), String> {
             addr.port(),
             tls.is_some(),
             tokens,
-        ),
+        )
+        .with_trusted_proxies(TrustedProxies::new(args.trusted_proxies)),
         policy,
         limits: Limits {
             max_message_size: args.max_message_size,
             max_bulk_len: args.max_bulk_len,
             max_connections: args.max_connections,
             max_connections_per_ip: args.max_connections_per_ip,
+            max_handshakes: args.max_handshakes,
+            max_handshakes_per_ip: args.max_handshakes_per_ip,
             handshake_timeout: args.handshake_timeout.0,
             idle_timeout: args.idle_timeout.0,
+            max_session: args.max_session.0,
         },
         static_dir: args.static_dir,
         tls,
     };
+
+    let credentials = config.access.tokens().and_then(|tokens| tokens.first());
+    tokio::spawn({
+        let redis = config.redis.clone();
+        async move { redis_limits::check(&redis, credentials.as_ref()).await }
+    });
 
     tracing::info!(%addr, redis = %config.redis, tls = config.tls.is_some(), "listening");
     println!("listening on {addr}");
@@ -534,25 +612,48 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Refuses to open Redis to the network without tokens, unless told to.
+/// Refuses to serve others without tokens, unless told to
+/// (`--insecure-open`): a listen address off loopback, a Host or Origin that
+/// is not this machine's, or a trusted proxy (which serves the bridge to
+/// others) each mean that others can reach the bridge, and so Redis.
 fn check_exposure(args: &Args, tokens: bool) -> Result<(), String> {
     let loopback = args.listen.ip().is_loopback();
-    match (loopback, tokens, args.insecure_open) {
-        (false, false, false) => Err(format!(
-            "refusing to listen on {} without --tokens: anyone who can reach it could use \
-             Redis. Give --tokens FILE, listen on loopback, or add --insecure-open.",
-            args.listen
-        )),
-        (false, false, true) => {
-            tracing::warn!(listen = %args.listen, "--insecure-open: anyone who can reach the bridge can use Redis");
-            Ok(())
+    if tokens {
+        if !loopback && args.tls_cert.is_none() && args.trusted_proxies.is_empty() {
+            tracing::warn!(
+                "tokens travel only over TLS or on loopback: without --tls-cert, or a \
+                 --trusted-proxy that terminates TLS, clients off loopback are refused"
+            );
         }
-        (false, true, _) if args.tls_cert.is_none() => {
-            tracing::warn!("tokens travel in clear text without --tls-cert; use TLS or a TLS-terminating proxy");
-            Ok(())
-        }
-        _ => Ok(()),
+        return Ok(());
     }
+    let mut exposed = Vec::new();
+    if !loopback {
+        exposed.push(format!("--listen {}", args.listen));
+    }
+    let hosts = args
+        .allow_hosts
+        .iter()
+        .filter(|host| !access::is_local_host(host));
+    exposed.extend(hosts.map(|host| format!("--allow-host {host}")));
+    let origins = args.allow_origins.iter();
+    let origins = origins.filter(|origin| !access::is_local_origin(origin));
+    exposed.extend(origins.map(|origin| format!("--allow-origin {origin}")));
+    let proxies = args.trusted_proxies.iter();
+    exposed.extend(proxies.map(|proxy| format!("--trusted-proxy {proxy}")));
+    if exposed.is_empty() {
+        return Ok(());
+    }
+    let exposed = exposed.join(", ");
+    if args.insecure_open {
+        tracing::warn!(%exposed, "--insecure-open: anyone who can reach the bridge can use Redis");
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to serve others without --tokens ({exposed}): anyone who can reach the \
+         bridge could use Redis. Give --tokens FILE, serve this machine only, or add \
+         --insecure-open."
+    ))
 }
 
 /// With tokens the bridge is who logs in, so a connection without

@@ -32,8 +32,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bounds the wait for the reply to the bridge's own `AUTH`.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Bounds the whole health check, so `/healthz` answers quickly.
-const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// Bounds the bridge's own short calls (health checks, start-up checks).
+const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Bounds reading the command table (about 100 KB).
 const TABLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -141,30 +141,41 @@ pub async fn authenticate(
     }
 }
 
-/// Returns whether Redis answers `PING` with `+PONG` on a short-lived
-/// connection, logged in as `credentials` when given.
-pub async fn ping(addr: &Address, credentials: Option<&Credentials>) -> bool {
-    let check = async {
+/// Runs one command on a short-lived connection, logged in as
+/// `credentials` when given, and returns its reply.
+pub async fn call(
+    addr: &Address,
+    credentials: Option<&Credentials>,
+    args: &[&str],
+) -> io::Result<resp::Frame> {
+    let exchange = async {
         let mut stream = connect(addr).await?;
         if let Some(credentials) = credentials {
             authenticate(&mut stream, credentials)
                 .await
                 .map_err(|error| io::Error::other(error.to_string()))?;
         }
-        stream.write_all(b"*1\r\n$4\r\nPING\r\n").await?;
-        let replies = read_replies(&mut stream, 1).await?;
-        Ok::<_, io::Error>(
-            matches!(&replies[..], [resp::Frame::Simple(pong)] if pong[..] == *b"PONG"),
-        )
+        let mut command = Vec::new();
+        resp::encode_command(&mut command, args);
+        stream.write_all(&command).await?;
+        Ok(read_replies(&mut stream, 1).await?.remove(0))
     };
-    match timeout(PING_TIMEOUT, check).await {
-        Ok(Ok(pong)) => pong,
-        Ok(Err(error)) => {
-            tracing::debug!(%error, "redis ping failed");
+    timeout(CALL_TIMEOUT, exchange)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "redis did not answer in time"))?
+}
+
+/// Returns whether Redis answers `PING` with `+PONG` on a short-lived
+/// connection, logged in as `credentials` when given.
+pub async fn ping(addr: &Address, credentials: Option<&Credentials>) -> bool {
+    match call(addr, credentials, &["PING"]).await {
+        Ok(resp::Frame::Simple(pong)) if pong[..] == *b"PONG" => true,
+        Ok(reply) => {
+            tracing::debug!(reply = describe(&reply), "redis ping failed");
             false
         }
-        Err(_) => {
-            tracing::debug!("redis ping timed out");
+        Err(error) => {
+            tracing::debug!(%error, "redis ping failed");
             false
         }
     }
@@ -269,7 +280,7 @@ async fn read_replies(
 
 /// A reply for logs: status and error text as is (Redis puts no secrets in
 /// them), anything else by kind only.
-fn describe(reply: &resp::Frame) -> String {
+pub fn describe(reply: &resp::Frame) -> String {
     match reply {
         resp::Frame::Simple(text) | resp::Frame::Error(text) | resp::Frame::BulkError(text) => {
             String::from_utf8_lossy(text).into_owned()

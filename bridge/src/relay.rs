@@ -6,21 +6,34 @@
 //! one binary message: RESP framing is the browser's business, so a reply
 //! may span messages and a message may hold many replies.
 //!
-//! Each loop awaits its write before reading more, which is what bounds
-//! memory: a browser that stops reading stalls the Redis reads and lets TCP
-//! push back on Redis, and a Redis that stops reading stalls the browser.
-//! The loops run side by side, so a browser that sends a long pipeline
-//! before reading any reply cannot deadlock itself.
+//! Each loop awaits its write before reading more, which bounds the
+//! bridge's memory: a browser that stops reading stalls the Redis reads, and
+//! a Redis that stops reading stalls the browser. The browser is also read
+//! only while Redis owes it little (see `backpressure`), which bounds what
+//! Redis holds for it. The loops run side by side, so a browser that sends
+//! a pipeline before reading its replies is fine, as long as it reads while
+//! it writes (browsers, `ws` and the redis-wasm client do): one that writes
+//! a long pipeline before reading a byte stalls once the bridge stops
+//! reading it, and is closed when a send to it has been stuck for
+//! `--idle-timeout`.
 //!
 //! Liveness: the bridge pings the browser every half `--idle-timeout`, and
 //! closes the WebSocket (1001 "idle timeout") once nothing at all, pong
-//! included, has come from the browser for a whole `--idle-timeout`.
+//! included, has come from the browser for a whole `--idle-timeout` while
+//! the bridge was reading it, or (1001 "not reading") once a send to it has
+//! not completed for that long.
+//!
+//! Sessions end: after `--max-session` (1001 "session expired", so that a
+//! client reconnects and is checked again), and when a SIGHUP reload drops
+//! or changes the token the WebSocket opened with (1008 "token revoked":
+//! the session is no longer allowed, and reconnecting with that token will
+//! be refused).
 //!
 //! When either side ends, the relay ends and tells the browser why with a
 //! close code, listed in [`End`].
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,12 +45,14 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::watch;
 use tokio::time::{interval_at, timeout, Instant, Interval, MissedTickBehavior};
 
+use crate::backpressure::Backpressure;
 use crate::limits::Slot;
 use crate::metrics::Metrics;
 use crate::policy::{CommandFilter, Output, Violation};
 use crate::redis;
+use crate::replies::ReplyCounter;
 use crate::server::Config;
-use crate::tokens::Credentials;
+use crate::tokens::{Credentials, Tokens};
 
 /// Size of the Redis read buffer; each read becomes one binary message.
 const READ_BUFFER: usize = 64 * 1024;
@@ -59,6 +74,8 @@ enum End {
     TooBig,
     /// Nothing came from the browser for `--idle-timeout` (1001).
     Idle,
+    /// A send to the browser did not complete for `--idle-timeout` (1001).
+    NotReading,
     /// The browser sent something that is not a command (1008, 1009, 1002).
     Policy(Violation),
     /// Redis could not be reached when the WebSocket opened (1011).
@@ -69,6 +86,10 @@ enum End {
     RedisClosed,
     /// The bridge is shutting down (1001).
     Shutdown,
+    /// The WebSocket has been open for `--max-session` (1001).
+    SessionExpired,
+    /// A reload of the tokens file dropped or changed its token (1008).
+    TokenRevoked,
 }
 
 impl End {
@@ -78,11 +99,14 @@ impl End {
             End::TextFrame => (close_code::UNSUPPORTED, "binary frames only".into()),
             End::TooBig => (close_code::SIZE, "message too big".into()),
             End::Idle => (close_code::AWAY, "idle timeout".into()),
+            End::NotReading => (close_code::AWAY, "not reading".into()),
             End::Policy(violation) => (violation.close_code(), violation.to_string().into()),
             End::RedisUnavailable => (close_code::ERROR, "redis unavailable".into()),
             End::RedisAuthFailed => (close_code::ERROR, "redis authentication failed".into()),
             End::RedisClosed => (close_code::ERROR, "redis connection closed".into()),
             End::Shutdown => (close_code::AWAY, "server shutting down".into()),
+            End::SessionExpired => (close_code::AWAY, "session expired".into()),
+            End::TokenRevoked => (close_code::POLICY, "token revoked".into()),
         };
         Some(CloseFrame {
             code,
@@ -97,11 +121,14 @@ impl End {
             End::TextFrame => "text_frame",
             End::TooBig => "too_big",
             End::Idle => "idle",
+            End::NotReading => "not_reading",
             End::Policy(_) => "policy",
             End::RedisUnavailable => "redis_unavailable",
             End::RedisAuthFailed => "redis_auth",
             End::RedisClosed => "redis_closed",
             End::Shutdown => "shutdown",
+            End::SessionExpired => "session_expired",
+            End::TokenRevoked => "token_revoked",
         }
     }
 
@@ -117,7 +144,10 @@ impl End {
 pub struct Session {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// The TCP peer: the browser, or a trusted proxy.
     pub peer: SocketAddr,
+    /// The browser's address (what a trusted proxy said, behind one).
+    pub client: IpAddr,
     /// The Redis user to log in as, with `--tokens`.
     pub credentials: Option<Credentials>,
     /// Changes when the bridge shuts down.
@@ -132,6 +162,7 @@ pub async fn run(socket: WebSocket, session: Session) {
         config,
         metrics,
         peer,
+        client,
         credentials,
         mut shutdown,
         slot,
@@ -148,9 +179,12 @@ pub async fn run(socket: WebSocket, session: Session) {
         &mut from_browser,
         &mut to_browser,
     );
+    let tokens = config.access.tokens().map(Arc::as_ref);
     let end = tokio::select! {
         end = relay => end,
         _ = shutdown.changed() => End::Shutdown,
+        () = expiry(config.limits.max_session) => End::SessionExpired,
+        () = revocation(tokens, credentials.as_ref()) => End::TokenRevoked,
     };
     // Dropping the Redis stream (done) closed the Redis connection, which
     // ended the Redis client and everything it held (subscriptions, MULTI).
@@ -164,7 +198,10 @@ pub async fn run(socket: WebSocket, session: Session) {
     }
     metrics.connections_current.dec();
     drop(slot);
-    tracing::info!(%peer, ?end, "relay closed");
+    let user = credentials
+        .as_ref()
+        .map(|credentials| credentials.user.as_str());
+    tracing::info!(%peer, %client, user, ?end, "relay closed");
 }
 
 async fn connect_and_relay(
@@ -199,13 +236,37 @@ async fn connect_and_relay(
     let prefix = credentials.and_then(|credentials| credentials.prefix.clone());
     let filter = CommandFilter::new(policy, prefix);
     let idle = Some(config.limits.idle_timeout).filter(|idle| !idle.is_zero());
+    let backpressure = Backpressure::default();
     tokio::select! {
-        end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer) => end,
-        end = redis_to_browser(&mut from_redis, to_browser, idle, metrics) => end,
+        end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer, &backpressure) => end,
+        end = redis_to_browser(&mut from_redis, to_browser, idle, metrics, &backpressure) => end,
     }
 }
 
-/// Filters each binary message from the browser and writes the result to Redis.
+/// Resolves after `max_session`, or never if it is zero.
+async fn expiry(max_session: Duration) {
+    if max_session.is_zero() {
+        std::future::pending().await
+    }
+    tokio::time::sleep(max_session).await
+}
+
+/// Resolves once a reload of `tokens` no longer holds `credentials`, or
+/// never without tokens.
+async fn revocation(tokens: Option<&Tokens>, credentials: Option<&Credentials>) {
+    let (Some(tokens), Some(credentials)) = (tokens, credentials) else {
+        return std::future::pending().await;
+    };
+    let mut reloads = tokens.reloads();
+    while tokens.holds(credentials) {
+        if reloads.changed().await.is_err() {
+            std::future::pending().await
+        }
+    }
+}
+
+/// Filters each binary message from the browser and writes the result to
+/// Redis; between commands, waits while Redis owes the browser too much.
 async fn browser_to_redis(
     from_browser: &mut SplitStream<WebSocket>,
     to_redis: &mut (impl AsyncWrite + Unpin),
@@ -213,9 +274,15 @@ async fn browser_to_redis(
     idle: Option<Duration>,
     metrics: &Metrics,
     peer: SocketAddr,
+    backpressure: &Backpressure,
 ) -> End {
     let mut out = Output::default();
     loop {
+        // The rest of a command already started must go: Redis answers
+        // nothing before it has the whole command.
+        if !filter.in_command() {
+            backpressure.admit().await;
+        }
         let next = match idle {
             Some(idle) => match timeout(idle, from_browser.next()).await {
                 Ok(next) => next,
@@ -250,6 +317,8 @@ async fn browser_to_redis(
                 tracing::debug!(%peer, command = denial.command(), "command denied");
                 metrics.commands_denied.inc();
             }
+            // Counted before the write, during which replies may come back.
+            backpressure.sent(out.commands());
             if let Err(error) = out.write_to(rest, to_redis).await {
                 tracing::debug!(%error, "redis write failed");
                 return End::RedisClosed;
@@ -261,13 +330,15 @@ async fn browser_to_redis(
 }
 
 /// Sends each read from Redis to the browser as one binary message, and a
-/// ping every half idle timeout.
+/// ping every half idle timeout; a send stuck for the idle timeout ends it.
 async fn redis_to_browser(
     from_redis: &mut (impl AsyncRead + Unpin),
     to_browser: &mut SplitSink<WebSocket, Message>,
     idle: Option<Duration>,
     metrics: &Metrics,
+    backpressure: &Backpressure,
 ) -> End {
+    let mut replies = ReplyCounter::default();
     let mut pings = idle.map(|idle| {
         let period = idle / 2;
         let mut pings = interval_at(Instant::now() + period, period);
@@ -282,6 +353,9 @@ async fn redis_to_browser(
                 Ok(0) => return End::RedisClosed,
                 Ok(n) => {
                     metrics.bytes_to_browser.add(n as u64);
+                    let done = replies.feed(&buf[buf.len() - n..]);
+                    let size = if replies.lost() { 0 } else { replies.reply_size() };
+                    backpressure.received(done, size);
                     Message::Binary(buf.split().freeze())
                 }
                 Err(error) => {
@@ -291,9 +365,19 @@ async fn redis_to_browser(
             },
             () = tick(&mut pings) => Message::Ping(Bytes::new()),
         };
-        if let Err(error) = to_browser.send(message).await {
-            tracing::debug!(%error, "websocket send failed");
-            return End::Browser;
+        backpressure.sending(true);
+        let sent = match idle {
+            Some(idle) => timeout(idle, to_browser.send(message)).await,
+            None => Ok(to_browser.send(message).await),
+        };
+        backpressure.sending(false);
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "websocket send failed");
+                return End::Browser;
+            }
+            Err(_) => return End::NotReading,
         }
     }
 }

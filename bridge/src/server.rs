@@ -4,14 +4,23 @@
 //! - `/` — a WebSocket upgrade is relayed; any other GET is a static file
 //!   from `--static` (or the upgrade error, without `--static`).
 //! - `/ws` — always a WebSocket upgrade, for pages that prefer a fixed path.
-//! - `/healthz` — 200 "ok" when Redis answers PING (logged in as the first
-//!   token's user with `--tokens`), 503 otherwise.
+//! - `/livez` — 200 "ok" while the process serves; it asks Redis nothing.
+//! - `/readyz` — 200 "ok" when Redis answers PING, 503 otherwise, with at
+//!   most one PING per second whatever the request rate (see `health`).
+//! - `/healthz` — the same as `/readyz`, kept for probes set up before it.
 //! - anything else — a static file from `--static`, or 404.
 //!
-//! A WebSocket handshake passes, in order, the `Host`, `Origin` and token
-//! checks of `access` (403, 403, 401) and the connection limits of `limits`
-//! (503 for the total, 429 per client address) before the relay starts.
-//! Every refusal is counted and logged with its reason, never a secret.
+//! The probes skip the `Host` check, so that they need not know the
+//! public name.
+//!
+//! Every request but the probes first passes the forwarding and `Host`
+//! checks of `access` (400 or 403, 403). A WebSocket handshake then passes
+//! the `Origin` and token checks (403, 401 or 403) and the connection limits
+//! of `limits` (503 for the total, 429 per client address) before the relay
+//! starts. Every refusal is counted and logged with its reason, never a
+//! secret; forwarding headers from a peer that is not a trusted proxy are
+//! logged as an error when the bridge runs without tokens, as they mean it
+//! is reachable through a proxy by anyone who can reach the proxy.
 
 use std::fmt::Display;
 use std::net::SocketAddr;
@@ -24,15 +33,18 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::access::{Access, PROTOCOL};
+use crate::access::{Access, Refusal, PROTOCOL};
+use crate::health::Readiness;
 use crate::limits::{Connections, Full, Limits};
 use crate::metrics::Metrics;
 use crate::policy::Gate;
+use crate::proxy::{self, Client};
 use crate::redis;
 use crate::relay::{self, Session};
 
@@ -65,6 +77,7 @@ struct AppState {
     metrics: Arc<Metrics>,
     connections: Arc<Connections>,
     static_files: Option<ServeDir>,
+    readiness: Arc<Readiness>,
     shutdown: watch::Receiver<()>,
 }
 
@@ -72,8 +85,12 @@ struct AppState {
 /// relays close when `shutdown` changes.
 pub fn router(config: Arc<Config>, metrics: Arc<Metrics>, shutdown: watch::Receiver<()>) -> Router {
     let state = AppState {
-        connections: Connections::new(&config.limits),
+        connections: Connections::new(
+            config.limits.max_connections,
+            config.limits.max_connections_per_ip,
+        ),
         static_files: config.static_dir.as_ref().map(ServeDir::new),
+        readiness: Arc::default(),
         config,
         metrics,
         shutdown,
@@ -85,22 +102,33 @@ pub fn router(config: Arc<Config>, metrics: Arc<Metrics>, shutdown: watch::Recei
         router = router.fallback_service(files.clone());
     }
     router
-        .layer(middleware::from_fn_with_state(state.clone(), check_host))
+        .layer(middleware::from_fn_with_state(state.clone(), admit))
         // Added after the layer: probes need not know the public host name.
-        .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/healthz", get(readyz))
         .with_state(state)
 }
 
-/// Refuses requests for a `Host` the bridge does not serve.
-async fn check_host(
+/// Tells who sent the request (a [`Client`] extension for the handlers),
+/// and refuses it for forwarding headers it does not take or a `Host` the
+/// bridge does not serve.
+async fn admit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    match state.config.access.check_host(request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => refuse(&state, peer, refusal.status(), refusal.label(), &refusal),
+    let access = &state.config.access;
+    let checked = access
+        .client(peer.ip(), request.headers())
+        .and_then(|client| access.check_host(request.headers()).map(|()| client));
+    match checked {
+        Ok(client) => {
+            request.extensions_mut().insert(client);
+            next.run(request).await
+        }
+        Err(refusal) => refuse_for(&state, peer, None, &refusal),
     }
 }
 
@@ -108,6 +136,7 @@ async fn check_host(
 async fn root(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<Client>,
     request: Request,
 ) -> Response {
     if let (Some(files), false) = (&state.static_files, is_upgrade(request.headers())) {
@@ -115,7 +144,7 @@ async fn root(
     }
     let (mut parts, _body) = request.into_parts();
     match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-        Ok(upgrade) => relay(state, peer, &parts.headers, upgrade),
+        Ok(upgrade) => relay(state, peer, client, &parts.headers, upgrade),
         Err(rejection) => rejection.into_response(),
     }
 }
@@ -124,17 +153,27 @@ async fn root(
 async fn websocket(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<Client>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    relay(state, peer, &headers, upgrade)
+    relay(state, peer, client, &headers, upgrade)
 }
 
-/// `/healthz`: whether Redis answers PING right now.
-async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+/// `/livez`: the process is up.
+async fn livez() -> &'static str {
+    "ok"
+}
+
+/// `/readyz` (and `/healthz`): whether Redis answered PING lately.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     let config = &state.config;
     let credentials = config.access.tokens().and_then(|tokens| tokens.first());
-    if redis::ping(&config.redis, credentials.as_ref()).await {
+    if state
+        .readiness
+        .ready(&config.redis, credentials.as_ref())
+        .await
+    {
         (StatusCode::OK, "ok")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "redis unavailable")
@@ -151,33 +190,37 @@ fn is_upgrade(headers: &HeaderMap) -> bool {
 fn relay(
     state: AppState,
     peer: SocketAddr,
+    client: Client,
     headers: &HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let access = &state.config.access;
-    if let Err(refusal) = access.check_origin(headers) {
-        return refuse(&state, peer, refusal.status(), refusal.label(), &refusal);
-    }
-    let credentials = match access.check_token(upgrade.requested_protocols()) {
+    let credentials = match access
+        .check_origin(headers, &client)
+        .and_then(|()| access.check_token(upgrade.requested_protocols(), &client))
+    {
         Ok(credentials) => credentials,
-        Err(refusal) => return refuse(&state, peer, refusal.status(), refusal.label(), &refusal),
+        Err(refusal) => return refuse_for(&state, peer, Some(&client), &refusal),
     };
-    let slot = match state.connections.acquire(peer.ip()) {
+    let slot = match state.connections.acquire(client.addr) {
         Ok(slot) => slot,
         Err(Full::Total) => {
             let status = StatusCode::SERVICE_UNAVAILABLE;
+            let reason = &"too many connections";
             return refuse(
                 &state,
                 peer,
+                Some(&client),
                 status,
                 "max_connections",
-                &"too many connections",
+                reason,
             );
         }
         Err(Full::PerIp) => {
             let status = StatusCode::TOO_MANY_REQUESTS;
             let reason = &"too many connections from this address";
-            return refuse(&state, peer, status, "max_connections_per_ip", reason);
+            let label = "max_connections_per_ip";
+            return refuse(&state, peer, Some(&client), status, label, reason);
         }
     };
     let max = state.config.limits.max_message_size;
@@ -185,6 +228,7 @@ fn relay(
         config: state.config,
         metrics: state.metrics,
         peer,
+        client: client.addr,
         credentials,
         shutdown: state.shutdown,
         slot,
@@ -198,16 +242,49 @@ fn relay(
         .on_upgrade(move |socket| relay::run(socket, session))
 }
 
+/// Answers a request refused by `access`; forwarding headers from a peer
+/// that is not a trusted proxy are an error without tokens (see the module
+/// doc), a warning with them.
+fn refuse_for(
+    state: &AppState,
+    peer: SocketAddr,
+    client: Option<&Client>,
+    refusal: &Refusal,
+) -> Response {
+    let exposed = matches!(refusal, Refusal::Forwarding(proxy::Refused::Untrusted(_)))
+        && state.config.access.tokens().is_none();
+    if exposed {
+        tracing::error!(
+            %peer,
+            %refusal,
+            "refused: this bridge is reached through a proxy, so anyone who can reach the \
+             proxy could use Redis; give --tokens, and the proxy's address with --trusted-proxy"
+        );
+    }
+    refuse(
+        state,
+        peer,
+        client,
+        refusal.status(),
+        refusal.label(),
+        refusal,
+    )
+}
+
 /// Answers a refused request with `status` and `reason`, counted under
 /// `label` and logged.
 fn refuse(
     state: &AppState,
     peer: SocketAddr,
+    client: Option<&Client>,
     status: StatusCode,
     label: &'static str,
     reason: &dyn Display,
 ) -> Response {
-    tracing::warn!(%peer, %reason, "refused");
+    match client.filter(|client| client.proxied) {
+        Some(client) => tracing::warn!(%peer, client = %client.addr, %reason, "refused"),
+        None => tracing::warn!(%peer, %reason, "refused"),
+    }
     state.metrics.refused.inc(label);
     (status, reason.to_string()).into_response()
 }

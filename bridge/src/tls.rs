@@ -9,8 +9,9 @@
 //! * a reverse proxy (nginx, Caddy, a cloud load balancer) that terminates
 //!   TLS and forwards the WebSocket upgrade to a bridge listening on
 //!   loopback. The proxy must pass the `Host`, `Origin` and
-//!   `Sec-WebSocket-Protocol` headers through unchanged, and it is then the
-//!   one client address the bridge sees (see `limits`).
+//!   `Sec-WebSocket-Protocol` headers through unchanged, and be declared
+//!   with `--trusted-proxy`, so that the bridge takes the client's address
+//!   and scheme from the headers it sets (see `proxy`).
 //!
 //! The certificate is read once at start; restart the bridge to renew it.
 

@@ -20,8 +20,9 @@
 //! a pattern that begins with the prefix matches only channels that do.
 //!
 //! SIGHUP re-reads the file. A file that does not read or parse leaves the
-//! previous table in force and logs an error; WebSockets already open keep
-//! the user they opened with.
+//! previous table in force and logs an error. A WebSocket opened with a
+//! token that the new table no longer has, or has with another user or
+//! password, is closed (see `relay`); the others go on.
 //!
 //! Secrets stay in this module: lookups compare the presented token with
 //! every entry in constant time (only its length may show), errors about the
@@ -29,10 +30,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::Deserialize;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
+use tokio::sync::watch;
 
 /// A Redis ACL user, its password, and the token's prefix.
 #[derive(Clone)]
@@ -42,6 +45,9 @@ pub struct Credentials {
     password: String,
     /// The keys and channels the token is confined to, if any.
     pub prefix: Option<Arc<[u8]>>,
+    /// The table entry they came from (0: none), kept by a reload that
+    /// leaves the entry as it was.
+    grant: u64,
 }
 
 impl Credentials {
@@ -50,6 +56,7 @@ impl Credentials {
             user: user.into(),
             password: password.into(),
             prefix: None,
+            grant: 0,
         }
     }
 
@@ -80,6 +87,8 @@ impl fmt::Debug for Credentials {
 pub struct Tokens {
     path: PathBuf,
     table: RwLock<Arc<Table>>,
+    /// Changes on every reload.
+    reloads: watch::Sender<()>,
 }
 
 struct Table(Vec<(Vec<u8>, Credentials)>);
@@ -112,16 +121,44 @@ impl Tokens {
         Ok(Tokens {
             path: path.to_owned(),
             table: RwLock::new(Arc::new(read(path)?)),
+            reloads: watch::Sender::new(()),
         })
     }
 
     /// Re-reads the file; on error the table in force stays. Returns how
     /// many tokens the new table holds.
     pub fn reload(&self) -> Result<usize, String> {
-        let table = read(&self.path)?;
+        let mut table = read(&self.path)?;
         let count = table.0.len();
-        *self.table.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table);
+        let mut current = self.table.write().unwrap_or_else(PoisonError::into_inner);
+        for (token, credentials) in &mut table.0 {
+            let kept = current.0.iter().find(|(old_token, old)| {
+                old_token == token
+                    && old.user == credentials.user
+                    && old.password == credentials.password
+                    && old.prefix == credentials.prefix
+            });
+            if let Some((_, old)) = kept {
+                credentials.grant = old.grant;
+            }
+        }
+        *current = Arc::new(table);
+        drop(current);
+        self.reloads.send_replace(());
         Ok(count)
+    }
+
+    /// Whether `credentials` still come from an entry of the table.
+    pub fn holds(&self, credentials: &Credentials) -> bool {
+        self.current()
+            .0
+            .iter()
+            .any(|(_, held)| held.grant == credentials.grant)
+    }
+
+    /// Changes on every reload from now on.
+    pub fn reloads(&self) -> watch::Receiver<()> {
+        self.reloads.subscribe()
     }
 
     /// The credentials of `presented`, if it is a token of the table. Every
@@ -139,7 +176,7 @@ impl Tokens {
         bool::from(found).then(|| table.0[index as usize].1.clone())
     }
 
-    /// The first entry's credentials, which `/healthz` logs in with.
+    /// The first entry's credentials, which `/readyz` logs in with.
     pub fn first(&self) -> Option<Credentials> {
         self.current()
             .0
@@ -160,6 +197,9 @@ impl Tokens {
         Arc::clone(&self.table.read().unwrap_or_else(PoisonError::into_inner))
     }
 }
+
+/// Numbers the entries of every table read, so that none is taken for another.
+static NEXT_GRANT: AtomicU64 = AtomicU64::new(1);
 
 fn read(path: &Path) -> Result<Table, String> {
     let fail = |why: String| format!("tokens file {}: {why}", path.display());
@@ -185,6 +225,7 @@ fn read(path: &Path) -> Result<Table, String> {
             check_prefix(&prefix).map_err(|why| fail(format!("entry {n}: prefix {why}")))?;
             credentials.prefix = Some(prefix.into_bytes().into());
         }
+        credentials.grant = NEXT_GRANT.fetch_add(1, Ordering::Relaxed);
         table.push((token, credentials));
     }
     Ok(Table(table))
@@ -295,6 +336,25 @@ mod tests {
         assert!(error.contains("user"), "{error}");
         assert!(!error.contains("secret-value"), "{error}");
         assert_eq!(tokens.find(b"token-a").unwrap().user, "alice");
+    }
+
+    #[test]
+    fn a_reload_keeps_unchanged_entries_and_drops_the_others() {
+        let file = TempFile::new("grants", TWO);
+        let tokens = Tokens::load(&file.0).unwrap();
+        let alice = tokens.find(b"token-a").unwrap();
+        let bob = tokens.find(b"token-b").unwrap();
+        assert!(!tokens.holds(&Credentials::new("alice", "pa")));
+        let changed = TWO
+            .replace("\"pb\"", "\"new\"")
+            .replace("token-a", "token-c");
+        std::fs::write(&file.0, changed).unwrap();
+        tokens.reload().unwrap();
+        assert!(!tokens.holds(&alice), "token removed");
+        assert!(!tokens.holds(&bob), "password changed");
+        let carol = tokens.find(b"token-c").unwrap();
+        tokens.reload().unwrap();
+        assert!(tokens.holds(&carol), "unchanged");
     }
 
     #[test]

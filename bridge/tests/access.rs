@@ -14,19 +14,6 @@ use resp::Frame;
 const ALICE: &str = "alice-token-0123456789abcdef";
 const BOB: &str = "bob-token-0123456789abcdef/+=";
 
-/// A Redis server with ACL users `alice` and `bob`, and the default user off.
-async fn redis_with_users() -> RedisServer {
-    let redis = RedisServer::start_protected(&[]);
-    for user in ["alice", "bob"] {
-        let password = format!(">{user}-pw");
-        let reply = redis
-            .call(&["ACL", "SETUSER", user, "on", &password, "~*", "&*", "+@all"])
-            .await;
-        assert_eq!(reply, simple("OK"));
-    }
-    redis
-}
-
 fn tokens_file(dir: &TempDir, entries: &[(&str, &str)]) -> String {
     let contents: String = entries
         .iter()
@@ -77,7 +64,7 @@ async fn host_not_served_is_refused_with_403() {
         assert_eq!(http_get_from_host(bridge.addr, "/", &host).await.0, 403);
     }
     // Probes need not know the public name.
-    let (status, _) = http_get_from_host(bridge.addr, "/healthz", "10.9.8.7:1").await;
+    let (status, _) = http_get_from_host(bridge.addr, "/readyz", "10.9.8.7:1").await;
     assert_eq!(status, 200);
     redis.wait_for_clients(1 + BRIDGE_OWN).await;
 }
@@ -85,11 +72,14 @@ async fn host_not_served_is_refused_with_403() {
 #[tokio::test]
 async fn allow_host_replaces_the_local_default() {
     let redis = RedisServer::start();
-    let bridge = Bridge::with_redis(&redis, &["--allow-host", "Bridge.Example"]);
+    // A host that is not this machine's needs tokens, or --insecure-open.
+    let bridge = Bridge::with_redis(
+        &redis,
+        &["--allow-host", "Bridge.Example", "--insecure-open"],
+    );
 
     let ok = Handshake {
         host: Some("bridge.example"),
-        origin: Some("https://bridge.example"),
         ..Handshake::default()
     };
     let (mut ws, _) = ok.connect(&bridge.url("/")).await.expect("listed host");
@@ -103,7 +93,7 @@ async fn allow_host_replaces_the_local_default() {
 
 #[tokio::test]
 async fn tokens_map_to_their_acl_users() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice"), (BOB, "bob")]);
     let bridge = Bridge::with_redis(
@@ -131,7 +121,7 @@ async fn tokens_map_to_their_acl_users() {
 
 #[tokio::test]
 async fn missing_or_wrong_token_is_refused_with_401() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
     let bridge = Bridge::with_redis(&redis, &["--tokens", &file]);
@@ -159,7 +149,7 @@ async fn missing_or_wrong_token_is_refused_with_401() {
 
 #[tokio::test]
 async fn browser_auth_is_refused_in_its_place() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
     let bridge = Bridge::with_redis(
@@ -190,7 +180,7 @@ async fn browser_auth_is_refused_in_its_place() {
 
 #[tokio::test]
 async fn failed_redis_login_closes_with_1011_before_relaying() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     // Bob's token reads the command table; Alice's password is wrong.
     let entries = [
@@ -230,7 +220,7 @@ async fn without_tokens_the_protocol_is_echoed_and_auth_relayed() {
 
 #[tokio::test]
 async fn sighup_reloads_tokens_and_keeps_them_on_a_bad_file() {
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
     let metrics_addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
@@ -274,8 +264,8 @@ async fn sighup_reloads_tokens_and_keeps_them_on_a_bad_file() {
 }
 
 #[tokio::test]
-async fn healthz_logs_in_as_the_first_tokens_user() {
-    let redis = redis_with_users().await;
+async fn readyz_logs_in_as_the_first_tokens_user() {
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
     let bridge = Bridge::with_redis(&redis, &["--tokens", &file]);
@@ -284,7 +274,7 @@ async fn healthz_logs_in_as_the_first_tokens_user() {
         redis.call(&["ACL", "SETUSER", "default", "off"]).await,
         simple("OK")
     );
-    assert_eq!(http_get(bridge.addr, "/healthz").await, (200, "ok".into()));
+    assert_eq!(http_get(bridge.addr, "/readyz").await, (200, "ok".into()));
 }
 
 #[tokio::test]
@@ -303,7 +293,7 @@ async fn non_loopback_listen_needs_tokens_or_insecure_open() {
 
     let dir = TempDir::new(&[]);
     let file = tokens_file(&dir, &[(ALICE, "alice")]);
-    let redis = redis_with_users().await;
+    let redis = RedisServer::with_users(&["alice", "bob"]).await;
     let with_tokens = Bridge::with_redis(&redis, &["--listen", "0.0.0.0:0", "--tokens", &file]);
     assert!(with_tokens.addr.ip().is_unspecified());
 }

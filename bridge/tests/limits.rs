@@ -130,18 +130,6 @@ async fn handshake_must_finish_within_the_timeout() {
     round_trip(&mut ws, PING, PONG).await;
 }
 
-/// Output memory Redis holds for its pub/sub clients, in bytes.
-async fn redis_pubsub_backlog(redis: &RedisServer) -> u64 {
-    match redis.call(&["CLIENT", "LIST", "TYPE", "pubsub"]).await {
-        Frame::Bulk(list) => String::from_utf8_lossy(&list)
-            .split_whitespace()
-            .filter_map(|field| field.strip_prefix("omem="))
-            .filter_map(|omem| omem.parse::<u64>().ok())
-            .sum(),
-        other => panic!("unexpected CLIENT LIST reply {other:?}"),
-    }
-}
-
 /// The documented bound: a bridge with one stalled subscriber stays under
 /// this resident size however much is published to it.
 const RSS_BOUND: u64 = 32 << 20;
@@ -171,14 +159,14 @@ async fn slow_reader_keeps_bridge_memory_bounded() {
 
     // The backlog piles up in Redis, not in the bridge.
     let deadline = Instant::now() + TIMEOUT;
-    let mut backlog = redis_pubsub_backlog(&redis).await;
+    let mut backlog = redis.omem("pubsub").await;
     while backlog < 50 << 20 {
         assert!(
             Instant::now() < deadline,
             "Redis holds only {backlog} bytes"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
-        backlog = redis_pubsub_backlog(&redis).await;
+        backlog = redis.omem("pubsub").await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = bridge.rss();

@@ -28,6 +28,13 @@ async fn nul_suffixes_never_reach_a_command() {
     let redis = RedisServer::start();
     for profile in ["web", "trusted"] {
         let bridge = Bridge::with_redis(&redis, &["--profile", profile]);
+        // The bridge's own start-up reads (COMMAND INFO, CONFIG GET of the
+        // client limits) are done once it warns about the limits; only what
+        // comes after counts.
+        bridge
+            .wait_for_log("redis buffers replies for normal clients without bound")
+            .await;
+        assert_eq!(redis.call(&["CONFIG", "RESETSTAT"]).await, simple("OK"));
         let mut ws = connect(&bridge.url("/")).await;
         // The attack of issue 18: `CONFIG\0<n> GET maxmemory` for n below
         // 3000 lands on CONFIG GET about once in 256 with a name compared
@@ -43,18 +50,19 @@ async fn nul_suffixes_never_reach_a_command() {
             assert_eq!(error_text(&reply), stand_in_error(UNKNOWN));
         }
         round_trip(&mut ws, &command(&["PING"]), b"+PONG\r\n").await;
-    }
-    let Frame::Bulk(stats) = redis.call(&["INFO", "commandstats"]).await else {
-        panic!("INFO is a bulk string");
-    };
-    let stats = String::from_utf8_lossy(&stats);
-    for never in [
-        "cmdstat_config",
-        "cmdstat_flushall",
-        "cmdstat_get:",
-        "cmdstat_acl",
-    ] {
-        assert!(!stats.contains(never), "{never} ran:\n{stats}");
+        let Frame::Bulk(stats) = redis.call(&["INFO", "commandstats"]).await else {
+            panic!("INFO is a bulk string");
+        };
+        let stats = String::from_utf8_lossy(&stats);
+        // (CONFIG RESETSTAT above counts itself.)
+        for never in [
+            "cmdstat_config|get",
+            "cmdstat_flushall",
+            "cmdstat_get:",
+            "cmdstat_acl",
+        ] {
+            assert!(!stats.contains(never), "{profile}: {never} ran:\n{stats}");
+        }
     }
 }
 

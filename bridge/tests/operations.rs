@@ -12,6 +12,8 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 const PING: &[u8] = b"*1\r\n$4\r\nPING\r\n";
 const PONG: &[u8] = b"+PONG\r\n";
@@ -50,15 +52,31 @@ async fn wss_and_https_with_a_trusted_certificate() {
     let connector = tls_client(certified.cert.der());
     let url = format!("wss://localhost:{}/", bridge.addr.port());
 
-    let stream = tls_connect(&connector, bridge.addr)
+    // A page the bridge served over https: its own origin, with that scheme only.
+    let wss = |origin: String| {
+        let connector = connector.clone();
+        let mut request = url.as_str().into_client_request().expect("a request");
+        let origin = HeaderValue::from_str(&origin).expect("an origin");
+        request.headers_mut().insert("Origin", origin);
+        async move {
+            let stream = tls_connect(&connector, bridge.addr)
+                .await
+                .expect("TLS handshake");
+            within(
+                "wss handshake",
+                tokio_tungstenite::client_async(request, stream),
+            )
+            .await
+        }
+    };
+    let port = bridge.addr.port();
+    let error = wss(format!("http://localhost:{port}"))
         .await
-        .expect("TLS handshake");
-    let (mut ws, _) = within(
-        "wss handshake",
-        tokio_tungstenite::client_async(&url, stream),
-    )
-    .await
-    .expect("wss handshake");
+        .expect_err("http origin");
+    assert_eq!(refused_status(error), 403);
+    let (mut ws, _) = wss(format!("https://localhost:{port}"))
+        .await
+        .expect("wss handshake");
     round_trip(&mut ws, PING, PONG).await;
     round_trip(&mut ws, &command(&["SET", "over", "tls"]), b"+OK\r\n").await;
     within("close", ws.close(None)).await.expect("close");
@@ -67,7 +85,7 @@ async fn wss_and_https_with_a_trusted_certificate() {
         .await
         .expect("TLS handshake");
     let request = format!(
-        "GET /healthz HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+        "GET /readyz HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
         bridge.addr.port()
     );
     stream.write_all(request.as_bytes()).await.expect("send");
@@ -150,11 +168,21 @@ async fn redis_on_a_unix_socket() {
     let socket = dir.path.join("redis.sock");
     let socket = socket.to_str().expect("UTF-8 path");
     let redis = RedisServer::start_with(&["--unixsocket", socket, "--unixsocketperm", "700"]);
+    // Redis listens on TCP (which `start_with` waits for) a moment before
+    // it creates the socket.
+    let deadline = Instant::now() + TIMEOUT;
+    while std::os::unix::net::UnixStream::connect(socket).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "no Unix socket from redis-server"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let target = format!("unix:{socket}");
     let bridge = Bridge::start(&["--redis", &target]);
 
     let mut ws = connect(&bridge.url("/")).await;
     round_trip(&mut ws, PING, PONG).await;
-    assert_eq!(http_get(bridge.addr, "/healthz").await, (200, "ok".into()));
+    assert_eq!(http_get(bridge.addr, "/readyz").await, (200, "ok".into()));
     drop(redis);
 }

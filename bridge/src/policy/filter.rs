@@ -93,6 +93,8 @@ pub struct Output {
     segments: Vec<Segment>,
     owned: Vec<u8>,
     denials: Vec<Denial>,
+    /// Commands completed, stand-ins included: Redis answers each once.
+    commands: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,11 +109,18 @@ impl Output {
         &self.denials
     }
 
+    /// How many whole commands (relayed or stand-ins) the output ends,
+    /// each owed one reply by Redis.
+    pub fn commands(&self) -> u64 {
+        self.commands
+    }
+
     /// Empties the output for the next feed.
     pub fn clear(&mut self) {
         self.segments.clear();
         self.owned.clear();
         self.denials.clear();
+        self.commands = 0;
         self.owned.shrink_to(2 * OUTPUT_LIMIT);
     }
 
@@ -558,6 +567,7 @@ impl CommandFilter {
             return;
         }
         self.grammar = Grammar::Array;
+        out.commands += 1;
         match self.command.take().map(|command| command.mode) {
             Some(Mode::Relaying) => {
                 out.pass(at.run.take().unwrap_or(0), pos);

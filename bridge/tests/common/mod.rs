@@ -15,7 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Response;
-use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -53,6 +53,8 @@ fn bridge_command() -> Command {
 pub struct Bridge {
     child: Option<Child>,
     pub addr: SocketAddr,
+    /// Its log lines (stderr) so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Bridge {
@@ -72,9 +74,25 @@ impl Bridge {
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn the bridge");
+
+        // Kept for `wait_for_log`, and shown with BRIDGE_TEST_LOG.
+        let stderr = child.stderr.take().expect("piped stderr");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        thread::spawn({
+            let lines = Arc::clone(&lines);
+            move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if log {
+                        eprintln!("{line}");
+                    }
+                    lines.lock().expect("log lines").push(line);
+                }
+            }
+        });
 
         // Read stdout on a thread so a silent bridge cannot hang the test;
         // the thread keeps draining stdout until the bridge exits.
@@ -91,6 +109,7 @@ impl Bridge {
         let mut bridge = Bridge {
             child: Some(child),
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            log: lines,
         };
         let line = lines_rx
             .recv_timeout(TIMEOUT)
@@ -125,6 +144,24 @@ impl Bridge {
             .status()
             .expect("run kill");
         assert!(sent.success(), "kill -{signal} failed");
+    }
+
+    /// Waits until a log line contains `text`, and returns it.
+    pub async fn wait_for_log(&self, text: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(line) = self.log_line(text) {
+                return line;
+            }
+            assert!(Instant::now() < deadline, "no log line with {text:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The first log line so far that contains `text`.
+    pub fn log_line(&self, text: &str) -> Option<String> {
+        let lines = self.log.lock().expect("log lines");
+        lines.iter().find(|line| line.contains(text)).cloned()
     }
 
     /// The bridge's resident memory (VmRSS), in bytes.
@@ -240,13 +277,18 @@ impl Drop for TempDir {
 /// How a test client opens its WebSocket.
 #[derive(Default, Clone, Copy)]
 pub struct Handshake<'a> {
-    /// `Origin` header, if any.
+    /// `Origin` header; by default the bridge's own, `http://<Host>`, as a
+    /// page the bridge served sends it.
     pub origin: Option<&'a str>,
+    /// Send no `Origin` at all, as a client that is not a browser.
+    pub without_origin: bool,
     /// `Host` header instead of the URL's.
     pub host: Option<&'a str>,
     /// `Sec-WebSocket-Protocol` header, if any.
     pub protocols: Option<&'a str>,
-    /// Local address to connect from (any 127.0.0.0/8 address works).
+    /// More headers (`Forwarded`, say).
+    pub headers: &'a [(&'a str, &'a str)],
+    /// Local address to connect from (any 127.0.0.0/8 address works, or ::1).
     pub from: Option<IpAddr>,
 }
 
@@ -254,9 +296,20 @@ impl Handshake<'_> {
     /// Opens a WebSocket to `url`; returns it and the handshake response.
     pub async fn connect(self, url: &str) -> Result<(Ws, Response), tungstenite::Error> {
         let mut request = url.into_client_request()?;
+        let authority = request
+            .uri()
+            .authority()
+            .expect("URL with host:port")
+            .to_string();
+        let addr: SocketAddr = authority.parse().expect("an IP:port URL");
+        let own_origin = format!("http://{}", self.host.unwrap_or(&authority));
+        let origin = match (self.without_origin, self.origin) {
+            (true, _) => None,
+            (false, origin) => Some(origin.unwrap_or(&own_origin)),
+        };
         let headers = request.headers_mut();
         for (name, value) in [
-            ("Origin", self.origin),
+            ("Origin", origin),
             ("Host", self.host),
             ("Sec-WebSocket-Protocol", self.protocols),
         ] {
@@ -265,14 +318,20 @@ impl Handshake<'_> {
                 headers.insert(name, value);
             }
         }
-        let addr: SocketAddr = {
-            let uri = request.uri();
-            let authority = uri.authority().expect("URL with host:port").as_str();
-            authority.parse().expect("an IP:port URL")
-        };
-        let from = self.from.unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        for (name, value) in self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+            let value = HeaderValue::from_str(value).expect("a header value");
+            headers.append(name, value);
+        }
+        let from = self.from.unwrap_or(match addr {
+            SocketAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
+            SocketAddr::V6(_) => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        });
         let handshake = async {
-            let socket = TcpSocket::new_v4()?;
+            let socket = match from {
+                IpAddr::V4(_) => TcpSocket::new_v4()?,
+                IpAddr::V6(_) => TcpSocket::new_v6()?,
+            };
             socket.bind(SocketAddr::new(from, 0))?;
             let stream = socket.connect(addr).await?;
             tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await
@@ -281,7 +340,7 @@ impl Handshake<'_> {
     }
 }
 
-/// Opens a WebSocket, with an `Origin` header when given.
+/// Opens a WebSocket with `origin`, or the bridge's own.
 pub async fn try_connect(url: &str, origin: Option<&str>) -> Result<Ws, tungstenite::Error> {
     let handshake = Handshake {
         origin,
@@ -290,16 +349,18 @@ pub async fn try_connect(url: &str, origin: Option<&str>) -> Result<Ws, tungsten
     Ok(handshake.connect(url).await?.0)
 }
 
-/// Opens a WebSocket without an `Origin` header, as a non-browser client.
+/// Opens a WebSocket as a page the bridge served (its own `Origin`).
 pub async fn connect(url: &str) -> Ws {
     try_connect(url, None).await.expect("websocket connects")
 }
 
-/// Opens a WebSocket presenting `token`, as the browser client does.
+/// Opens a WebSocket presenting `token` as the client does, without an
+/// `Origin` (as from Node; a browser sends one).
 pub async fn connect_with_token(url: &str, token: &str) -> Ws {
     let protocols = token_protocols(token);
     let handshake = Handshake {
         protocols: Some(&protocols),
+        without_origin: true,
         ..Handshake::default()
     };
     handshake.connect(url).await.expect("websocket connects").0

@@ -120,6 +120,36 @@ impl RedisServer {
         }
     }
 
+    /// Starts a server as a token bridge wants it ([`start_protected`]),
+    /// with ACL users `users`, each with the password `<user>-pw` and every
+    /// right.
+    ///
+    /// [`start_protected`]: RedisServer::start_protected
+    pub async fn with_users(users: &[&str]) -> RedisServer {
+        let redis = RedisServer::start_protected(&[]);
+        for user in users {
+            let password = format!(">{user}-pw");
+            let reply = redis
+                .call(&["ACL", "SETUSER", user, "on", &password, "~*", "&*", "+@all"])
+                .await;
+            assert_eq!(reply, Frame::Simple("OK".into()), "ACL SETUSER {user}");
+        }
+        redis
+    }
+
+    /// Output buffer memory Redis holds for its clients of `kind` (`normal`,
+    /// `pubsub`), in bytes, from `CLIENT LIST`.
+    pub async fn omem(&self, kind: &str) -> u64 {
+        match self.call(&["CLIENT", "LIST", "TYPE", kind]).await {
+            Frame::Bulk(list) => String::from_utf8_lossy(&list)
+                .split_whitespace()
+                .filter_map(|field| field.strip_prefix("omem="))
+                .filter_map(|omem| omem.parse::<u64>().ok())
+                .sum(),
+            other => panic!("unexpected CLIENT LIST reply {other:?}"),
+        }
+    }
+
     /// Kills the server now (the bridge sees its connections drop).
     pub fn kill(&mut self) {
         stop(&mut self.child);
