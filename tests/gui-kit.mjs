@@ -1,28 +1,21 @@
 // Shared by the GUI tests (gui-*.test.mjs, demo.test.mjs): a redis-server,
 // a bridge with the flags a test asks for, Chromium, and helpers to drive
 // the page as a person would and to look at Redis beside it.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BRIDGE_BIN, redisCommand, startStack } from './harness.mjs';
-
-const bridgeHelp = spawnSync(BRIDGE_BIN, ['--help'], { encoding: 'utf8' }).stdout ?? '';
-const ifBridgeHas = (flag, args) => (bridgeHelp.includes(flag) ? args : []);
+import { TRUSTED, redisCommand, startStack } from './harness.mjs';
 
 /**
  * The flags for a bridge that lets its operator administer Redis: the
- * GUI's server panel reads INFO, SLOWLOG and CLIENT LIST. A bridge with
- * an allow-list (`--profile`) is told `--profile trusted`; one with only a
- * deny list allows those already.
+ * GUI's server panel reads INFO, SLOWLOG and CLIENT LIST.
  */
-export const TRUSTED = ifBridgeHas('--profile', ['--profile', 'trusted']);
+export { TRUSTED };
 
 /**
  * Flags for a bridge with --tokens in front of the test's Redis, whose
- * default user stays open for the side connections: a bridge that checks
- * for that is told it is meant.
+ * default user stays open for the side connections.
  */
-export const TOKENS_BESIDE_OPEN_REDIS = ifBridgeHas('--insecure-default-user', ['--insecure-default-user']);
+export const TOKENS_BESIDE_OPEN_REDIS = ['--insecure-default-user'];
 
 /** Screenshots go to SCREENSHOT_DIR when it is set (scripts/screenshots.sh sets it to docs/). */
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR;

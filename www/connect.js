@@ -5,7 +5,6 @@
 import { diagnose } from './diagnose.js';
 import { confirmDialog } from './dialog.js';
 import { h } from './dom.js';
-import { hasLifecycleEvents } from './session.js';
 
 const SAVED_KEY = 'redis-wasm-gui:connections';
 const LAST_KEY = 'redis-wasm-gui:last';
@@ -148,8 +147,7 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     const options = session.options;
     stateBox.replaceChildren(h('div', {},
       h(`span.status.${session.state}`, { textContent: stateText[session.state] }),
-      options ? h('span', { textContent: ` ${session.label} · db ${options.db ?? 0}${options.token ? ' · with a token' : ''}` }) : null,
-      hasLifecycleEvents ? null : h('p.note', { textContent: 'This client has no lifecycle events yet: the state is polled from isConnected.' })));
+      options ? h('span', { textContent: ` ${session.label} · db ${options.db ?? 0}${options.token ? ' · with a token' : ''}` }) : null));
   }
 
   function renderLog() {

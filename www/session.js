@@ -7,17 +7,11 @@
 // connection replaces them all and tells the panels ('change').
 //
 // The state ('connecting', 'connected', 'reconnecting', 'disconnected')
-// and a log of events ('log') come from the Connection's lifecycle events
-// when it is an EventTarget; a client without them is watched by polling
-// `isConnected`, so the page works with both.
+// and a log of events ('log') come from the Connections' lifecycle events.
 import { BytesEncoder, Connection } from './pkg/index.js';
 
 const LIFECYCLE = ['connect', 'ready', 'reconnecting', 'error', 'close', 'end'];
-const POLL_MS = 500;
 const LOG_MAX = 50;
-
-/** Whether this client's Connection dispatches lifecycle events. */
-export const hasLifecycleEvents = typeof Connection.prototype.addEventListener === 'function';
 
 export class Session extends EventTarget {
   conn = null;
@@ -29,7 +23,6 @@ export class Session extends EventTarget {
   state = 'disconnected';
   events = [];
   #connections = [];
-  #poll = null;
 
   /**
    * Opens `conn` and `raw` with `options` after closing the current ones.
@@ -58,8 +51,6 @@ export class Session extends EventTarget {
 
   /** Closes every connection of the session. */
   close() {
-    clearInterval(this.#poll);
-    this.#poll = null;
     for (const c of this.#connections) c.close();
     this.#connections = [];
     if (this.conn) {
@@ -74,11 +65,7 @@ export class Session extends EventTarget {
   /** Another connection of this session: watched for the state and closed with it. */
   track(connection) {
     this.#connections.push(connection);
-    if (hasLifecycleEvents) {
-      for (const type of LIFECYCLE) connection.addEventListener(type, (event) => this.#lifecycle(connection, event));
-    } else {
-      this.#poll ??= setInterval(() => this.#pollState(), POLL_MS);
-    }
+    for (const type of LIFECYCLE) connection.addEventListener(type, (event) => this.#lifecycle(connection, event));
   }
 
   #lifecycle(connection, event) {
@@ -92,15 +79,6 @@ export class Session extends EventTarget {
     }[event.type] ?? event.type;
     this.log(event.type, text, event.type === 'error' || event.type === 'end' ? 'error' : 'info');
     this.#setState(this.#connections.every((c) => c.isConnected) ? 'connected' : (event.type === 'end' ? 'disconnected' : 'reconnecting'));
-  }
-
-  /** Without lifecycle events: the state is whether every connection is up. */
-  #pollState() {
-    const up = this.#connections.every((c) => c.isConnected);
-    const next = up ? 'connected' : 'reconnecting';
-    if (next === this.state) return;
-    this.#setState(next, up ? 'connected again (seen by polling isConnected)' : 'connection lost, reconnecting (seen by polling isConnected)',
-      up ? 'info' : 'warn');
   }
 
   #setState(state, text, level = 'info') {

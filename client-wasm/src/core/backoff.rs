@@ -28,12 +28,13 @@ impl Rng {
     }
 }
 
-/// The delay before attempt `attempt` (1 for the first retry): drawn
-/// uniformly from `[d/2, d]`, where `d = min(50 · 2^(attempt−1), cap)`.
+/// The delay before attempt `attempt` (1 for the first retry), in whole
+/// ms: drawn uniformly from `[d/2, d]`, where `d = min(50 · 2^(attempt−1),
+/// cap)`.
 pub fn delay(attempt: u32, cap_ms: f64, rng: &mut Rng) -> f64 {
     let doubled = FIRST_DELAY_MS * 2f64.powi(attempt.saturating_sub(1).min(30) as i32);
-    let ceiling = doubled.min(cap_ms.max(FIRST_DELAY_MS));
-    ceiling * (0.5 + 0.5 * rng.unit())
+    let ceiling = doubled.min(cap_ms.max(FIRST_DELAY_MS)).round();
+    (ceiling * (0.5 + 0.5 * rng.unit())).round()
 }
 
 #[cfg(test)]
@@ -54,7 +55,7 @@ mod tests {
             ] {
                 let d = delay(attempt, 500.0, &mut rng);
                 assert!(
-                    d >= ceiling / 2.0 && d <= ceiling,
+                    d >= ceiling / 2.0 && d <= ceiling && d.fract() == 0.0,
                     "round {round} attempt {attempt}: {d}"
                 );
             }
