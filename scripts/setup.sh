@@ -13,7 +13,6 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 packages=()
 command -v redis-server >/dev/null || packages+=(redis-server)
 command -v chromium >/dev/null || packages+=(chromium)
-command -v chromedriver >/dev/null || packages+=(chromium-driver)
 command -v node >/dev/null || packages+=(nodejs npm)
 command -v python3 >/dev/null || packages+=(python3)
 # Shrinks the GUI screenshots (scripts/screenshots.sh).

@@ -108,7 +108,7 @@ async function stopProcess(proc) {
 export const TRUSTED = ['--profile', 'trusted'];
 
 /** ...and the stack's bridge also lets through what `trusted` still denies. */
-const ADMIN_COMMANDS = [...TRUSTED, ...['CONFIG', 'FLUSHDB', 'FLUSHALL', 'SAVE', 'BGSAVE', 'BGREWRITEAOF', 'SHUTDOWN']
+export const ADMIN_COMMANDS = [...TRUSTED, ...['CONFIG', 'FLUSHDB', 'FLUSHALL', 'SAVE', 'BGSAVE', 'BGREWRITEAOF', 'SHUTDOWN']
   .flatMap((name) => ['--allow-command', name])];
 
 /**

@@ -2,7 +2,7 @@
 // static server exactly as an application would, and each test body runs in
 // Chromium with a small assertion kit. A failed check throws, and Playwright
 // carries the message back to node's test runner.
-import { startStack } from './harness.mjs';
+import { ADMIN_COMMANDS, startStack } from './harness.mjs';
 
 /** Installed in the page as `window.kit`. Runs in the browser. */
 async function installKit() {
@@ -41,9 +41,12 @@ async function installKit() {
   window.kit = { m, connect, eq, ok, rejects, key };
 }
 
-/** Starts the stack and a page with the kit; `run(body, arg)` evaluates a test body in it. */
-export async function browserSuite() {
-  const stack = await startStack();
+/**
+ * Starts the stack (its bridge also given `bridgeArgs`) and a page with the
+ * kit; `run(body, arg)` evaluates a test body in it.
+ */
+export async function browserSuite(bridgeArgs = []) {
+  const stack = await startStack([...ADMIN_COMMANDS, ...bridgeArgs]);
   const page = await stack.browser.newPage();
   await page.goto(`${stack.url}style.css`);
   await page.evaluate(installKit);
