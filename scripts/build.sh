@@ -10,7 +10,10 @@ profile=()
 
 # The command table, JS methods and types, from the committed snapshot.
 node client-wasm/gen/generate.mjs
-wasm-pack build client-wasm --release --target web --mode no-install --out-dir pkg
+# Stripped: the function-name section is a sixth of the wasm and only names
+# frames in a profiler (build with CARGO_PROFILE_RELEASE_STRIP=false for one).
+CARGO_PROFILE_RELEASE_STRIP=${CARGO_PROFILE_RELEASE_STRIP:-true} \
+  wasm-pack build client-wasm --release --target web --mode no-install --out-dir pkg
 node client-wasm/finish-pkg.mjs
 rm -rf www/pkg
 cp -r client-wasm/pkg www/pkg

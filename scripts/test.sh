@@ -25,6 +25,7 @@ cargo test --workspace --all-targets
 
 step "build the npm package and the bridge"
 scripts/build.sh
+scripts/size.sh
 
 step "end to end: the demo page in Chromium (Playwright)"
 (cd tests && BRIDGE_BIN="$ROOT/target/debug/redis-ws-bridge" WWW_DIR="$ROOT/www" node --test)
