@@ -40,12 +40,6 @@ fn redis_with(users: &[Vec<String>], protected: bool) -> RedisServer {
     }
 }
 
-fn raw_command(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::new();
-    resp::encode_command(&mut out, args);
-    out
-}
-
 #[tokio::test]
 async fn auth_reset_and_hello_options_are_refused_however_spelled() {
     let all = ["~*", "&*", "+@all"];
@@ -77,12 +71,8 @@ async fn auth_reset_and_hello_options_are_refused_however_spelled() {
         (&[b"AUTH\0", b"bob", b"bob-pw"], "unknown command"),
         (&[b"RESET\0"], "unknown command"),
     ];
-    let message: Vec<u8> = attempts
-        .iter()
-        .flat_map(|(args, _)| raw_command(args))
-        .collect();
-    send(&mut ws, &message).await;
-    let got = replies(&mut ws, attempts.len()).await;
+    let commands: Vec<_> = attempts.iter().map(|(args, _)| *args).collect();
+    let got = replies_to(&mut ws, &commands).await;
     for (reply, (args, label)) in got.iter().zip(attempts) {
         let reason = match label {
             "unknown command" => "refused by redis-ws-bridge",
@@ -123,9 +113,7 @@ async fn a_token_bridge_refuses_an_open_default_user() {
         "--tokens",
         &file,
     ];
-    let (status, stdout, stderr) = run_to_exit(&args);
-    assert!(!status.success());
-    assert!(stdout.is_empty(), "nothing is listening");
+    let stderr = refused_at_start(&args);
     assert!(
         stderr.contains("default user") && stderr.contains("--insecure-default-user"),
         "{stderr}"
@@ -173,9 +161,7 @@ async fn the_table_is_read_as_the_first_user_allowed_to() {
         "--tokens",
         &file,
     ];
-    let (status, stdout, stderr) = run_to_exit(&args);
-    assert!(!status.success());
-    assert!(stdout.is_empty(), "nothing is listening");
+    let stderr = refused_at_start(&args);
     assert!(
         stderr.contains("+command|info") && stderr.contains("alice: NOPERM"),
         "{stderr}"

@@ -11,10 +11,6 @@ use std::time::Duration;
 use common::*;
 use resp::Frame;
 
-fn pipeline(commands: &[&[&str]]) -> Vec<u8> {
-    commands.iter().flat_map(|args| command(args)).collect()
-}
-
 fn assert_denied(reply: &Frame, name: &str) {
     let text = error_text(reply);
     assert!(
@@ -311,12 +307,8 @@ async fn every_scripting_path_is_denied_by_default() {
         (&["SCRIPT", "FLUSH"], "SCRIPT FLUSH"),
         (&["eval\0", script, "0"], "unknown command"),
     ];
-    let message: Vec<u8> = attempts
-        .iter()
-        .flat_map(|(args, _)| command(args))
-        .collect();
-    send(&mut ws, &message).await;
-    let got = replies(&mut ws, attempts.len()).await;
+    let commands: Vec<_> = attempts.iter().map(|(args, _)| *args).collect();
+    let got = replies_to(&mut ws, &commands).await;
     for (reply, (_, label)) in got.iter().zip(attempts) {
         let reason = if label == "unknown command" {
             "refused by redis-ws-bridge"
@@ -382,12 +374,8 @@ async fn the_web_profile_denies_what_reaches_beyond_the_page() {
         (&["SHUTDOWN"], "SHUTDOWN"),
         (&["ACL", "WHOAMI"], "ACL WHOAMI"),
     ];
-    let message: Vec<u8> = attempts
-        .iter()
-        .flat_map(|(args, _)| command(args))
-        .collect();
-    send(&mut ws, &message).await;
-    let got = replies(&mut ws, attempts.len()).await;
+    let commands: Vec<_> = attempts.iter().map(|(args, _)| *args).collect();
+    let got = replies_to(&mut ws, &commands).await;
     for (reply, (_, label)) in got.iter().zip(attempts) {
         assert_refused(reply, label, DENIED);
     }

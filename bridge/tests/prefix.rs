@@ -62,12 +62,8 @@ async fn keys_and_channels_stay_within_the_prefix() {
             Some("PUBSUB NUMSUB"),
         ),
     ];
-    let message: Vec<u8> = attempts
-        .iter()
-        .flat_map(|(args, _)| command(args))
-        .collect();
-    send(&mut ws, &message).await;
-    let got = replies(&mut ws, attempts.len()).await;
+    let commands: Vec<_> = attempts.iter().map(|(args, _)| *args).collect();
+    let got = replies_to(&mut ws, &commands).await;
     for (reply, (args, refused)) in got.iter().zip(attempts) {
         match refused {
             Some(label) => {

@@ -201,6 +201,15 @@ impl Drop for Bridge {
     }
 }
 
+/// Runs the bridge with `args`, which must make it refuse to start before
+/// it listens; returns its stderr, which says why.
+pub fn refused_at_start(args: &[&str]) -> String {
+    let (status, stdout, stderr) = run_to_exit(args);
+    assert!(!status.success(), "{args:?}: the bridge started");
+    assert!(stdout.is_empty(), "{args:?}: nothing is listening");
+    stderr
+}
+
 /// Runs the bridge with `args` alone, for runs that end by themselves
 /// (`--help`, bad flags); returns its exit status, stdout and stderr.
 pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String, String) {
@@ -434,6 +443,17 @@ pub async fn replies(ws: &mut Ws, count: usize) -> Vec<Frame> {
     }
     assert_eq!(decoder.buffered(), 0, "more bytes than {count} replies");
     frames
+}
+
+/// Encodes `commands` back to back, as one pipelined message.
+pub fn pipeline<A: AsRef<[u8]>>(commands: &[&[A]]) -> Vec<u8> {
+    commands.iter().flat_map(|args| command(args)).collect()
+}
+
+/// Sends `commands` in one message and reads one reply for each.
+pub async fn replies_to<A: AsRef<[u8]>>(ws: &mut Ws, commands: &[&[A]]) -> Vec<Frame> {
+    send(ws, &pipeline(commands)).await;
+    replies(ws, commands.len()).await
 }
 
 /// Shorthands for expected replies.

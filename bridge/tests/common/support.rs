@@ -264,8 +264,8 @@ impl RedisConn {
     }
 }
 
-/// Encodes a command as a RESP array of bulk strings.
-pub fn command(args: &[&str]) -> Vec<u8> {
+/// Encodes a command as a RESP array of bulk strings (text or raw bytes).
+pub fn command<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut out = Vec::new();
     resp::encode_command(&mut out, args);
     out
