@@ -23,7 +23,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use redis_ws_bridge::access::Access;
@@ -42,7 +42,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::support::{token_entry, token_protocols, RedisServer};
+use super::support::{token_entry, token_protocols, RedisServer, TIMEOUT};
 
 const TOKEN: &str = "soak-token-0123456789abcdef";
 const USER: &str = "soak";
@@ -198,9 +198,11 @@ impl InProcessBridge {
     /// Starts on `addr` (port 0 picks one), retrying while the port is still
     /// held by the previous instance.
     async fn start(addr: SocketAddr, redis: SocketAddr, tokens: Arc<Tokens>) -> Self {
+        let deadline = Instant::now() + TIMEOUT;
         let listener = loop {
             match TcpListener::bind(addr).await {
                 Ok(listener) => break listener,
+                Err(error) if Instant::now() > deadline => panic!("bind {addr}: {error}"),
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             }
         };

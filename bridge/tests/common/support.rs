@@ -79,11 +79,22 @@ impl RedisServer {
             args: args.iter().map(|arg| arg.to_string()).collect(),
             protected,
         };
-        redis.spawn();
-        redis
+        // The free port may be taken between `free_port` and redis' bind
+        // (another test); a fresh one then does.
+        for _ in 0..3 {
+            if redis.spawn().is_ok() {
+                return redis;
+            }
+            redis.addr.set_port(free_port());
+        }
+        panic!("redis-server did not start on three free ports");
     }
 
-    fn spawn(&mut self) {
+    /// Starts redis-server and waits until it answers what the test uses:
+    /// PING on its TCP port (the test's own connections) and, with
+    /// `--unixsocket`, PING on the socket too, which Redis creates after
+    /// it opens the port. Errs if it exits first (its port was taken).
+    fn spawn(&mut self) -> Result<(), String> {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -98,9 +109,7 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn redis-server (is it installed and on PATH?)");
-        self.child = Some(child);
-        // Wait for what the test uses: Redis opens its TCP port before its
-        // unix socket, so a test of the socket must wait for the socket.
+        let child = self.child.insert(child);
         let unix_socket = self
             .args
             .iter()
@@ -108,12 +117,22 @@ impl RedisServer {
             .and_then(|at| self.args.get(at + 1));
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            let ready = match unix_socket {
-                Some(path) => std::os::unix::net::UnixStream::connect(path).is_ok(),
-                None => std::net::TcpStream::connect(self.addr).is_ok(),
+            if let Some(status) = child.try_wait().expect("wait for redis-server") {
+                self.child = None;
+                return Err(format!("redis-server exited: {status}"));
+            }
+            let tcp = std::net::TcpStream::connect(self.addr).is_ok_and(|stream| {
+                stream.set_read_timeout(Some(PING_TIMEOUT)).is_ok() && answers_ping(stream)
+            });
+            let unix = || {
+                unix_socket.is_none_or(|path| {
+                    std::os::unix::net::UnixStream::connect(path).is_ok_and(|stream| {
+                        stream.set_read_timeout(Some(PING_TIMEOUT)).is_ok() && answers_ping(stream)
+                    })
+                })
             };
-            if ready {
-                return;
+            if tcp && unix() {
+                return Ok(());
             }
             assert!(Instant::now() < deadline, "redis-server did not start");
             thread::sleep(Duration::from_millis(10));
@@ -158,7 +177,9 @@ impl RedisServer {
     /// Kills the server with SIGKILL and starts a fresh one on the same port.
     pub fn restart(&mut self) {
         self.kill();
-        self.spawn();
+        if let Err(error) = self.spawn() {
+            panic!("restart redis-server on {}: {error}", self.addr);
+        }
     }
 
     /// Restarts on the same port with other extra configuration.
@@ -215,6 +236,19 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// How long a readiness PING waits for its reply.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Whether a fresh connection's PING gets PONG, or NOAUTH from a server
+/// whose default user is off: either way Redis serves commands (it is not
+/// still LOADING, say).
+fn answers_ping<S: std::io::Read + std::io::Write>(mut stream: S) -> bool {
+    let mut reply = [0; 7];
+    stream.write_all(&command(&["PING"])).is_ok()
+        && stream.read_exact(&mut reply).is_ok()
+        && (reply.starts_with(b"+PONG\r\n") || reply.starts_with(b"-NOAUTH"))
 }
 
 /// A plain RESP connection to Redis.
