@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::redis::{self, Address};
+use crate::redis::{self, Target};
 use crate::tokens::Credentials;
 
 /// How long a readiness answer is reused.
@@ -31,7 +31,7 @@ pub struct Readiness {
 impl Readiness {
     /// Whether Redis answered `PING` less than [`FRESH`] ago, checking
     /// again if the last answer is older.
-    pub async fn ready(&self, redis: &Address, credentials: Option<&Credentials>) -> bool {
+    pub async fn ready(&self, redis: &Target, credentials: Option<&Credentials>) -> bool {
         if let Some(ready) = self.fresh() {
             return ready;
         }

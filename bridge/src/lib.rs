@@ -19,16 +19,20 @@
 //!   as [`replies`] counts it.
 //! * [`policy`] parses browser commands and relays only those the server's
 //!   own command table has and the policy allows; `acl-setup` lines.
-//! * [`redis`] reaches Redis (TCP or Unix socket) and authenticates.
+//! * [`redis`] reaches Redis (TCP, TLS or Unix socket) and logs in, as
+//!   [`redis_url`] and [`redis_tls`] say.
 //! * [`redis_limits`] warns at start when Redis does not bound its clients.
 //! * [`metrics`] counts what happens, for Prometheus.
 //! * [`tls`] loads the certificate for `wss://` and `https://`.
 //!
-//! The binary (`main.rs`) only reads flags, sets up logging and signals, and
+//! * [`config_file`] turns `--config bridge.toml` into flags.
+//!
+//! The binary (`main.rs`) only reads flags (and the config file), sets up logging and signals, and
 //! calls [`serve`]; tests and the soak example call it in the same way.
 
 pub mod access;
 pub mod backpressure;
+pub mod config_file;
 pub mod health;
 pub mod limits;
 pub mod listener;
@@ -37,6 +41,8 @@ pub mod policy;
 pub mod proxy;
 pub mod redis;
 pub mod redis_limits;
+pub mod redis_tls;
+pub mod redis_url;
 pub mod relay;
 pub mod replies;
 pub mod server;

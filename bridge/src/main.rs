@@ -7,6 +7,7 @@
 //! flag's name in capitals; repeatable flags take a comma-separated list
 //! there. Defaults live next to what they limit (`limits`, `policy`).
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -16,13 +17,18 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use redis_ws_bridge::access::{self, Access};
+use redis_ws_bridge::config_file::{self, Kind, Setting};
 use redis_ws_bridge::limits::{self, Limits};
 use redis_ws_bridge::metrics::{self, Metrics};
 use redis_ws_bridge::policy::{self, acl, Gate, Profile, Rules};
 use redis_ws_bridge::proxy::{Cidr, TrustedProxies};
-use redis_ws_bridge::tokens::Tokens;
+use redis_ws_bridge::redis::Target;
+use redis_ws_bridge::redis_tls::{RedisTls, TlsFiles};
+use redis_ws_bridge::redis_url::{Endpoint, RedisUrl};
+use redis_ws_bridge::tokens::{Credentials, Tokens};
 use redis_ws_bridge::{redis, redis_limits, tls, Config};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, Signal, SignalKind};
@@ -60,6 +66,18 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]
 struct Args {
+    /// TOML file holding flags as keys, by their long names
+    /// (`max-connections = 5000`, `allow-origin = ["https://a.example"]`,
+    /// `insecure-open = true`); flags and environment variables override
+    /// it. An unknown key is an error.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_CONFIG",
+        value_name = "FILE",
+        global = true
+    )]
+    config: Option<PathBuf>,
+
     /// Address to listen on for HTTP and WebSocket connections (port 0 picks
     /// a free port). A non-loopback address needs --tokens or --insecure-open.
     #[arg(
@@ -70,15 +88,82 @@ struct Args {
     )]
     listen: SocketAddr,
 
-    /// Redis server every WebSocket is relayed to: `host:port`, or
-    /// `unix:/path` for a Unix socket. Never taken from a request.
+    /// Redis server every WebSocket is relayed to, never taken from a
+    /// request: `redis://[user[:password]@]host[:port][/db]`, `rediss://...`
+    /// for TLS (needs --redis-ca), `unix:/path[?db=N]`, or `host:port`.
+    ///
+    /// The URL's user is the bridge's own ACL user: it logs in every relayed
+    /// connection as it without --tokens, and runs `/readyz` and the start-up
+    /// checks as it in both modes. Percent-encode `@`, `:` and `%` in the
+    /// password, or give it with --redis-password instead.
     #[arg(
         long,
         env = "REDIS_WS_BRIDGE_REDIS",
-        value_name = "HOST:PORT|unix:PATH",
+        value_name = "URL",
         default_value = "127.0.0.1:6379"
     )]
-    redis: redis::Address,
+    redis: RedisUrl,
+
+    /// The bridge's own ACL user, instead of one in the --redis URL.
+    #[arg(long, env = "REDIS_WS_BRIDGE_REDIS_USER", value_name = "USER")]
+    redis_user: Option<String>,
+
+    /// The password of --redis-user (of the `default` user without one),
+    /// instead of one in the --redis URL; best given in the environment or
+    /// the config file, which `ps` does not show.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_REDIS_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    redis_password: Option<String>,
+
+    /// PEM file of the certificates that may sign the certificate of a
+    /// `rediss://` Redis (the system's bundle is one); the URL's host is
+    /// checked in it and sent as SNI. Re-read on SIGHUP.
+    #[arg(long, env = "REDIS_WS_BRIDGE_REDIS_CA", value_name = "FILE")]
+    redis_ca: Option<PathBuf>,
+
+    /// PEM client certificate chain for a `rediss://` Redis with
+    /// `tls-auth-clients`; re-read on SIGHUP.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_REDIS_CERT",
+        value_name = "FILE",
+        requires = "redis_key"
+    )]
+    redis_cert: Option<PathBuf>,
+
+    /// PEM private key of --redis-cert.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_REDIS_KEY",
+        value_name = "FILE",
+        requires = "redis_cert"
+    )]
+    redis_key: Option<PathBuf>,
+
+    /// Longest a connection to Redis may take, TLS handshake included.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_REDIS_CONNECT_TIMEOUT",
+        value_name = "DURATION",
+        default_value_t = Span(redis::DEFAULT_CONNECT_TIMEOUT)
+    )]
+    redis_connect_timeout: Span,
+
+    /// Longest Redis may take to answer one of the bridge's own commands
+    /// (AUTH, SELECT, the /readyz PING, the start-up checks). Relayed
+    /// commands are not timed: blocking ones wait as long as the browser
+    /// asked; the client's `commandTimeout` bounds them.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_REDIS_COMMAND_TIMEOUT",
+        value_name = "DURATION",
+        default_value_t = Span(redis::DEFAULT_COMMAND_TIMEOUT)
+    )]
+    redis_command_timeout: Span,
 
     /// Origin allowed to open a WebSocket, e.g. `http://127.0.0.1:8080` (exact
     /// match, repeatable).
@@ -478,7 +563,13 @@ impl fmt::Display for Span {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match parse_args(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(error) => {
+            eprintln!("redis-ws-bridge: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
 
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -498,6 +589,98 @@ async fn main() -> ExitCode {
             eprintln!("redis-ws-bridge: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Reads the command line and, with `--config`, the file under it: the
+/// file's keys become flags placed before the real ones, for the values no
+/// flag or environment variable gave (flag > env > file > default).
+/// `--help`, `--version` and flag errors exit here, as clap does.
+fn parse_args(argv: Vec<OsString>) -> Result<Args, String> {
+    let command = Args::command();
+    let matches = command.clone().get_matches_from(&argv);
+    let Some(path) = matches.get_one::<PathBuf>("config") else {
+        return Args::from_arg_matches(&matches).map_err(|error| error.to_string());
+    };
+    let in_file = |error: String| format!("--config {}: {error}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|error| in_file(error.to_string()))?;
+    let from_file = file_args(&command, &matches, &argv[0], &text).map_err(in_file)?;
+    let argv = argv[..1]
+        .iter()
+        .cloned()
+        .chain(from_file)
+        .chain(argv[1..].iter().cloned());
+    let matches = command
+        .try_get_matches_from(argv)
+        .map_err(|error| in_file(error.render().to_string()))?;
+    Args::from_arg_matches(&matches).map_err(|error| error.to_string())
+}
+
+/// The flags a config file's `text` sets, leaving out those that `matches`
+/// (the real command line) got from a flag or the environment.
+fn file_args(
+    command: &clap::Command,
+    matches: &clap::ArgMatches,
+    argv0: &OsString,
+    text: &str,
+) -> Result<Vec<OsString>, String> {
+    let settings = config_file::parse(text, |name| flag_kind(command, name))?;
+    let mut args = Vec::new();
+    for setting in settings {
+        let id = long_flag(command, &setting.name).map(|arg| arg.get_id().clone());
+        let source = id.and_then(|id| matches.value_source(id.as_str()));
+        if matches!(
+            source,
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        ) {
+            continue;
+        }
+        check_setting(command, argv0, &setting)?;
+        args.extend(setting.to_args().into_iter().map(OsString::from));
+    }
+    Ok(args)
+}
+
+/// The flag whose long name is `name`; `--config` itself is not one a file
+/// may set.
+fn long_flag<'a>(command: &'a clap::Command, name: &str) -> Option<&'a clap::Arg> {
+    let mut args = command.get_arguments();
+    args.find(|arg| arg.get_long() == Some(name) && name != "config")
+}
+
+/// What a key of the config file may hold, from its flag's action.
+fn flag_kind(command: &clap::Command, name: &str) -> Option<Kind> {
+    Some(match long_flag(command, name)?.get_action() {
+        ArgAction::SetTrue => Kind::Switch,
+        ArgAction::Append => Kind::List,
+        ArgAction::Set => Kind::Value,
+        _ => return None,
+    })
+}
+
+/// Parses one setting on its own, so that a bad value is reported with its
+/// line (the checks between flags, such as --tls-cert needing --tls-key,
+/// come with the whole command line).
+fn check_setting(
+    command: &clap::Command,
+    argv0: &OsString,
+    setting: &Setting,
+) -> Result<(), String> {
+    let argv =
+        std::iter::once(argv0.clone()).chain(setting.to_args().into_iter().map(OsString::from));
+    match command.clone().try_get_matches_from(argv) {
+        Err(error)
+            if matches!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation | clap::error::ErrorKind::InvalidValue
+            ) =>
+        {
+            let message = error.render().to_string();
+            let first = message.lines().next().unwrap_or_default();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            Err(format!("line {}: {first}", setting.line))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -543,10 +726,11 @@ async fn run(args: Args) -> Result<(), String> {
         (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
         _ => None,
     };
+    let redis = redis_target(&args)?;
     let rules = args.policy.rules(tokens.is_some())?;
-    let policy = Gate::start(args.redis.clone(), rules, args.max_bulk_len, tokens.clone()).await?;
+    let policy = Gate::start(redis.clone(), rules, args.max_bulk_len, tokens.clone()).await?;
     if tokens.is_some() {
-        check_default_user(&args.redis, args.policy.insecure_default_user).await?;
+        check_default_user(&redis, args.policy.insecure_default_user).await?;
     }
 
     let listener = TcpListener::bind(args.listen)
@@ -574,7 +758,7 @@ async fn run(args: Args) -> Result<(), String> {
     ));
 
     let config = Config {
-        redis: args.redis,
+        redis,
         access: Access::new(
             &args.allow_hosts,
             args.allow_origins,
@@ -599,7 +783,7 @@ async fn run(args: Args) -> Result<(), String> {
         tls,
     };
 
-    let credentials = config.access.tokens().and_then(|tokens| tokens.first());
+    let credentials = config.own_login();
     tokio::spawn({
         let redis = config.redis.clone();
         async move { redis_limits::check(&redis, credentials.as_ref()).await }
@@ -610,6 +794,50 @@ async fn run(args: Args) -> Result<(), String> {
     redis_ws_bridge::serve(listener, config, metrics, shutdown).await;
     tracing::info!("bye");
     Ok(())
+}
+
+/// How to reach Redis: the `--redis` URL with its login, TLS and timeout
+/// flags. What does not fit together is refused, never half applied.
+fn redis_target(args: &Args) -> Result<Target, String> {
+    let mut url = args.redis.clone();
+    if args.redis_user.is_some() || args.redis_password.is_some() {
+        if url.login.is_some() {
+            return Err(
+                "--redis names a user or password and so does --redis-user/--redis-password: \
+                 give one of them"
+                    .into(),
+            );
+        }
+        let user = args.redis_user.as_deref().unwrap_or("default");
+        let password = args.redis_password.as_deref().unwrap_or_default();
+        url.login = Some(Credentials::new(user, password));
+    }
+    let tls = match (&url.endpoint, url.tls, &args.redis_ca) {
+        (Endpoint::Tcp { host, .. }, true, Some(ca)) => {
+            let files = TlsFiles {
+                ca: ca.clone(),
+                client: args.redis_cert.clone().zip(args.redis_key.clone()),
+            };
+            Some(RedisTls::load(files, host)?)
+        }
+        (_, true, None) => {
+            return Err(
+                "rediss:// needs --redis-ca FILE, the certificates that may sign \
+                        Redis's (e.g. /etc/ssl/certs/ca-certificates.crt for the system's)"
+                    .into(),
+            )
+        }
+        (_, false, _) if args.redis_ca.is_some() || args.redis_cert.is_some() => {
+            return Err("--redis-ca and --redis-cert need a rediss:// --redis URL".into())
+        }
+        _ => None,
+    };
+    let target =
+        Target::new(url).with_timeouts(args.redis_connect_timeout.0, args.redis_command_timeout.0);
+    Ok(match tls {
+        Some(tls) => target.with_tls(Arc::new(tls)),
+        None => target,
+    })
 }
 
 /// Refuses to serve others without tokens, unless told to
@@ -659,7 +887,7 @@ fn check_exposure(args: &Args, tokens: bool) -> Result<(), String> {
 /// With tokens the bridge is who logs in, so a connection without
 /// credentials must get nowhere: otherwise anything that reaches Redis
 /// (another process, a RESET that slipped through) is the default user.
-async fn check_default_user(addr: &redis::Address, insecure: bool) -> Result<(), String> {
+async fn check_default_user(addr: &Target, insecure: bool) -> Result<(), String> {
     let reply = match redis::default_user_refuses(addr).await {
         Ok(Ok(())) => return Ok(()),
         Ok(Err(reply)) => reply,
@@ -704,4 +932,76 @@ async fn shutdown_signal(mut interrupts: Signal, mut terminates: Signal) {
         _ = terminates.recv() => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example shipped in `deploy/`, which must stay complete and valid.
+    const EXAMPLE: &str = include_str!("../deploy/bridge.toml");
+
+    /// Parses a config file's text as the binary does, with no flags.
+    fn parse_config(text: &str) -> Result<Args, String> {
+        let command = Args::command();
+        let argv0 = OsString::from("redis-ws-bridge");
+        let matches = command
+            .clone()
+            .try_get_matches_from([&argv0])
+            .expect("no flags");
+        let args = file_args(&command, &matches, &argv0, text)?;
+        let matches = command
+            .try_get_matches_from(std::iter::once(argv0).chain(args))
+            .map_err(|error| error.to_string())?;
+        Args::from_arg_matches(&matches).map_err(|error| error.to_string())
+    }
+
+    /// The example with its `# key = value` lines uncommented.
+    fn uncommented(text: &str) -> String {
+        let lines = text.lines().map(|line| match line.strip_prefix("# ") {
+            Some(setting) if is_setting(setting) => setting,
+            _ => line,
+        });
+        lines.collect::<Vec<_>>().join("\n")
+    }
+
+    fn is_setting(line: &str) -> bool {
+        line.split_once(" = ").is_some_and(|(key, _)| {
+            !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        })
+    }
+
+    #[test]
+    fn the_example_config_parses_and_sets_every_flag() {
+        let args = parse_config(EXAMPLE).expect("the example parses");
+        assert_eq!(args.listen.to_string(), "0.0.0.0:443");
+        assert!(args.redis.tls);
+        assert_eq!(args.redis_user.as_deref(), Some("bridge"));
+
+        let all = uncommented(EXAMPLE);
+        let args = parse_config(&all).expect("the example, every key set, parses");
+        assert_eq!(args.policy.allow_categories, ["@geo"]);
+        assert_eq!(args.trusted_proxies.len(), 1);
+        let keys: Vec<&str> = all
+            .lines()
+            .filter(|line| is_setting(line))
+            .filter_map(|line| line.split_once(" = ").map(|(key, _)| key))
+            .collect();
+        let command = Args::command();
+        for arg in command.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if ["config", "help", "version"].contains(&long) {
+                continue;
+            }
+            assert!(keys.contains(&long), "deploy/bridge.toml lacks {long}");
+        }
+    }
+
+    #[test]
+    fn a_bad_value_in_the_file_is_refused_with_its_line() {
+        let error = parse_config("listen = \"127.0.0.1:1\"\nmax-connections = \"many\"\n");
+        let error = error.expect_err("a bad number");
+        assert!(error.starts_with("line 2: "), "{error}");
+        assert!(error.contains("many"), "{error}");
+    }
 }

@@ -1,12 +1,14 @@
 //! How the bridge reaches Redis: one fresh connection per WebSocket, to the
-//! one address given by `--redis` (`host:port` or `unix:/path`), never to
-//! anything a request names.
+//! one target given by `--redis` (see `redis_url`), never to anything a
+//! request names.
 //!
 //! Connections are not pooled: each browser gets its own Redis connection, so
 //! per-connection state (SELECT, MULTI, SUBSCRIBE, CLIENT SETNAME) belongs to
-//! that browser alone and ends when its WebSocket ends. With `--tokens` the
-//! bridge logs the connection in (`AUTH user password`) and reads the reply
-//! before a single browser byte goes through.
+//! that browser alone and ends when its WebSocket ends. Each is opened
+//! ([`open`]) with TLS when the URL is `rediss://`, logged in (`AUTH user
+//! password`: the token's user with `--tokens`, else the URL's user if it
+//! names one) and moved to the URL's database, each reply read before a
+//! single browser byte goes through.
 //!
 //! Besides the relays, the bridge reads the server's command table
 //! ([`command_table`], for `policy`) and, in token mode, checks at start
@@ -15,8 +17,7 @@
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
-use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -24,78 +25,160 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::time::timeout;
 
 use crate::policy::table::{Table, TableError};
+use crate::redis_tls::RedisTls;
+use crate::redis_url::{Endpoint, RedisUrl};
 use crate::tokens::Credentials;
 
-/// Bounds a connect to a Redis that drops packets instead of refusing.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default bound of a connect (TLS handshake included) to a Redis that
+/// drops packets instead of refusing.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Bounds the wait for the reply to the bridge's own `AUTH`.
-const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default bound of the bridge's own commands (AUTH, SELECT, health and
+/// start-up checks); relayed commands are the client's to time.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Bounds the bridge's own short calls (health checks, start-up checks).
-const CALL_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Bounds reading the command table (about 100 KB).
+/// Bounds reading the command table (about 100 KB), at least.
 const TABLE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Where Redis listens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Address {
-    /// `host:port`, resolved at each connect.
-    Tcp(String),
-    /// `unix:/path/to/redis.sock`
-    Unix(PathBuf),
+/// Where Redis is and how the bridge opens a connection to it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    endpoint: Endpoint,
+    tls: Option<Arc<RedisTls>>,
+    login: Option<Credentials>,
+    db: Option<u32>,
+    connect_timeout: Duration,
+    command_timeout: Duration,
 }
 
-impl FromStr for Address {
-    type Err = String;
+impl Target {
+    /// The URL's endpoint, login and database, with the default timeouts.
+    /// A `rediss://` URL needs [`Target::with_tls`] before it connects.
+    pub fn new(url: RedisUrl) -> Target {
+        Target {
+            endpoint: url.endpoint,
+            tls: None,
+            login: url.login,
+            db: url.db,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+        }
+    }
 
-    fn from_str(value: &str) -> Result<Self, String> {
-        if let Some(path) = value.strip_prefix("unix:") {
-            if path.is_empty() {
-                return Err("unix: needs a socket path, e.g. unix:/run/redis.sock".into());
-            }
-            return Ok(Address::Unix(path.into()));
-        }
-        match value.rsplit_once(':') {
-            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
-                Ok(Address::Tcp(value.to_owned()))
-            }
-            _ => Err("expected host:port or unix:/path".into()),
-        }
+    pub fn with_tls(mut self, tls: Arc<RedisTls>) -> Target {
+        self.tls = Some(tls);
+        self
+    }
+
+    pub fn with_timeouts(mut self, connect: Duration, command: Duration) -> Target {
+        self.connect_timeout = connect;
+        self.command_timeout = command;
+        self
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// TLS towards Redis, for reloads.
+    pub fn tls(&self) -> Option<&Arc<RedisTls>> {
+        self.tls.as_ref()
+    }
+
+    /// Whether the URL names a user the bridge logs in as.
+    pub fn has_login(&self) -> bool {
+        self.login.is_some()
     }
 }
 
-impl fmt::Display for Address {
+impl fmt::Display for Target {
+    /// The URL without its password, for logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Address::Tcp(addr) => f.write_str(addr),
-            Address::Unix(path) => write!(f, "unix:{}", path.display()),
+        if let Endpoint::Unix(_) = self.endpoint {
+            return self.endpoint.fmt(f);
+        }
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        write!(f, "{scheme}://")?;
+        if let Some(login) = &self.login {
+            write!(f, "{}@", login.user)?;
+        }
+        write!(f, "{}", self.endpoint)?;
+        match self.db {
+            Some(db) => write!(f, "/{db}"),
+            None => Ok(()),
         }
     }
 }
 
-/// A connection to Redis, over TCP or a Unix socket.
+/// A connection to Redis, over TCP, TLS or a Unix socket.
 pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
-/// Opens a connection to Redis (TCP with Nagle off: RESP commands are small
-/// and latency matters more than packet count).
-pub async fn connect(addr: &Address) -> io::Result<Box<dyn Stream>> {
+/// Opens a connection to Redis, with TLS for `rediss://`, and nothing sent
+/// on it yet (TCP with Nagle off: RESP commands are small and latency
+/// matters more than packet count).
+pub async fn connect(target: &Target) -> io::Result<Box<dyn Stream>> {
     let connect = async {
-        Ok::<Box<dyn Stream>, io::Error>(match addr {
-            Address::Tcp(addr) => {
-                let stream = TcpStream::connect(addr.as_str()).await?;
+        Ok::<Box<dyn Stream>, io::Error>(match &target.endpoint {
+            Endpoint::Tcp { host, port } => {
+                let stream = TcpStream::connect((host.as_str(), *port)).await?;
                 stream.set_nodelay(true)?;
-                Box::new(stream)
+                match &target.tls {
+                    Some(tls) => Box::new(tls.handshake(stream).await?),
+                    None => Box::new(stream),
+                }
             }
-            Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
+            Endpoint::Unix(path) => Box::new(UnixStream::connect(path).await?),
         })
     };
-    timeout(CONNECT_TIMEOUT, connect)
+    timeout(target.connect_timeout, connect)
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?
+}
+
+/// Why a connection could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// Redis is unreachable (or the TLS handshake failed).
+    Connect(io::Error),
+    /// The login or the SELECT failed.
+    Login(AuthError),
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::Connect(error) => error.fmt(f),
+            OpenError::Login(error) => error.fmt(f),
+        }
+    }
+}
+
+/// Opens a connection ready for commands: logged in as `credentials` (a
+/// token's user), else as the URL's user if any, and on the URL's database.
+pub async fn open(
+    target: &Target,
+    credentials: Option<&Credentials>,
+) -> Result<Box<dyn Stream>, OpenError> {
+    let mut stream = connect(target).await.map_err(OpenError::Connect)?;
+    if let Some(credentials) = credentials.or(target.login.as_ref()) {
+        let auth = ["AUTH", credentials.user.as_str(), credentials.password()];
+        expect_ok(&mut stream, target, &auth)
+            .await
+            .map_err(OpenError::Login)?;
+    }
+    if let Some(db) = target.db {
+        let db = db.to_string();
+        expect_ok(&mut stream, target, &["SELECT", &db])
+            .await
+            .map_err(OpenError::Login)?;
+    }
+    Ok(stream)
 }
 
 /// Why the bridge could not log in.
@@ -116,21 +199,19 @@ impl fmt::Display for AuthError {
     }
 }
 
-/// Sends `AUTH user password` and waits for `+OK`.
-pub async fn authenticate(
+/// Sends one of the bridge's own commands and waits for `+OK`.
+async fn expect_ok(
     stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
-    credentials: &Credentials,
+    target: &Target,
+    args: &[&str],
 ) -> Result<(), AuthError> {
     let mut command = Vec::new();
-    resp::encode_command(
-        &mut command,
-        ["AUTH", credentials.user.as_str(), credentials.password()],
-    );
+    resp::encode_command(&mut command, args);
     let exchange = async {
         stream.write_all(&command).await?;
         read_replies(stream, 1).await
     };
-    let replies = timeout(AUTH_TIMEOUT, exchange)
+    let replies = timeout(target.command_timeout, exchange)
         .await
         .map_err(|_| AuthError::Io(io::ErrorKind::TimedOut.into()))?
         .map_err(AuthError::Io)?;
@@ -142,33 +223,30 @@ pub async fn authenticate(
 }
 
 /// Runs one command on a short-lived connection, logged in as
-/// `credentials` when given, and returns its reply.
+/// `credentials` (else the URL's user), and returns its reply.
 pub async fn call(
-    addr: &Address,
+    target: &Target,
     credentials: Option<&Credentials>,
     args: &[&str],
 ) -> io::Result<resp::Frame> {
     let exchange = async {
-        let mut stream = connect(addr).await?;
-        if let Some(credentials) = credentials {
-            authenticate(&mut stream, credentials)
-                .await
-                .map_err(|error| io::Error::other(error.to_string()))?;
-        }
+        let mut stream = open(target, credentials)
+            .await
+            .map_err(|error| io::Error::other(error.to_string()))?;
         let mut command = Vec::new();
         resp::encode_command(&mut command, args);
         stream.write_all(&command).await?;
         Ok(read_replies(&mut stream, 1).await?.remove(0))
     };
-    timeout(CALL_TIMEOUT, exchange)
+    timeout(target.command_timeout + target.connect_timeout, exchange)
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "redis did not answer in time"))?
 }
 
 /// Returns whether Redis answers `PING` with `+PONG` on a short-lived
 /// connection, logged in as `credentials` when given.
-pub async fn ping(addr: &Address, credentials: Option<&Credentials>) -> bool {
-    match call(addr, credentials, &["PING"]).await {
+pub async fn ping(target: &Target, credentials: Option<&Credentials>) -> bool {
+    match call(target, credentials, &["PING"]).await {
         Ok(resp::Frame::Simple(pong)) if pong[..] == *b"PONG" => true,
         Ok(reply) => {
             tracing::debug!(reply = describe(&reply), "redis ping failed");
@@ -206,6 +284,7 @@ impl fmt::Display for TableReadError {
 /// follow on it: replies are read in large chunks) and reads the table.
 pub async fn command_table(
     stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
+    target: &Target,
 ) -> Result<Table, TableReadError> {
     let exchange = async {
         stream
@@ -224,7 +303,7 @@ pub async fn command_table(
             }
         }
     };
-    let reply = timeout(TABLE_TIMEOUT, exchange)
+    let reply = timeout(TABLE_TIMEOUT.max(target.command_timeout), exchange)
         .await
         .map_err(|_| TableReadError::Io(io::ErrorKind::TimedOut.into()))?
         .map_err(TableReadError::Io)?;
@@ -237,13 +316,13 @@ pub async fn command_table(
 /// Whether Redis refuses a fresh connection that sends no credentials
 /// (`PING` answered `-NOAUTH`: the default user is off or has a password);
 /// otherwise the reply it gave.
-pub async fn default_user_refuses(addr: &Address) -> io::Result<Result<(), String>> {
+pub async fn default_user_refuses(target: &Target) -> io::Result<Result<(), String>> {
     let check = async {
-        let mut stream = connect(addr).await?;
+        let mut stream = connect(target).await?;
         stream.write_all(b"*1\r\n$4\r\nPING\r\n").await?;
         read_replies(&mut stream, 1).await
     };
-    let replies = timeout(AUTH_TIMEOUT, check)
+    let replies = timeout(target.connect_timeout + target.command_timeout, check)
         .await
         .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
     Ok(match &replies[..] {
@@ -286,26 +365,5 @@ pub fn describe(reply: &resp::Frame) -> String {
             String::from_utf8_lossy(text).into_owned()
         }
         _ => "a reply that is not a status".into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_addresses() {
-        assert_eq!(
-            "127.0.0.1:6379".parse(),
-            Ok(Address::Tcp("127.0.0.1:6379".into()))
-        );
-        assert_eq!("[::1]:6379".parse(), Ok(Address::Tcp("[::1]:6379".into())));
-        assert_eq!(
-            "unix:/run/redis.sock".parse(),
-            Ok(Address::Unix("/run/redis.sock".into()))
-        );
-        for bad in ["redis", "redis:", ":6379", "unix:", "host:99999"] {
-            assert!(bad.parse::<Address>().is_err(), "{bad}");
-        }
     }
 }

@@ -9,7 +9,7 @@
 //! cannot read them (a token's ACL user rarely may run `CONFIG`). The
 //! recommended `redis.conf` lines are in docs/USAGE.md.
 
-use crate::redis::{self, Address};
+use crate::redis::{self, Target};
 use crate::tokens::Credentials;
 
 /// What the start-up check found.
@@ -22,7 +22,7 @@ pub enum Finding {
 }
 
 /// Reads the limits from Redis and logs what it finds.
-pub async fn check(addr: &Address, credentials: Option<&Credentials>) {
+pub async fn check(addr: &Target, credentials: Option<&Credentials>) {
     let finding = async {
         let buffers = config_get(addr, credentials, "client-output-buffer-limit").await?;
         // Redis before 7.0 has no `maxmemory-clients`: an empty answer.
@@ -53,7 +53,7 @@ pub async fn check(addr: &Address, credentials: Option<&Credentials>) {
 
 /// The value of one parameter, `None` if Redis does not have it.
 async fn config_get(
-    addr: &Address,
+    addr: &Target,
     credentials: Option<&Credentials>,
     parameter: &str,
 ) -> Result<Option<String>, String> {

@@ -49,7 +49,7 @@ use crate::backpressure::Backpressure;
 use crate::limits::Slot;
 use crate::metrics::Metrics;
 use crate::policy::{CommandFilter, Output, Violation};
-use crate::redis;
+use crate::redis::{self, OpenError};
 use crate::replies::ReplyCounter;
 use crate::server::Config;
 use crate::tokens::{Credentials, Tokens};
@@ -212,20 +212,19 @@ async fn connect_and_relay(
     from_browser: &mut SplitStream<WebSocket>,
     to_browser: &mut SplitSink<WebSocket, Message>,
 ) -> End {
-    let mut stream = match redis::connect(&config.redis).await {
+    let stream = match redis::open(&config.redis, credentials).await {
         Ok(stream) => stream,
-        Err(error) => {
+        Err(OpenError::Connect(error)) => {
             tracing::warn!(%peer, %error, "redis unavailable");
             config.policy.redis_unreachable();
             return End::RedisUnavailable;
         }
-    };
-    if let Some(credentials) = credentials {
-        if let Err(error) = redis::authenticate(&mut stream, credentials).await {
-            tracing::warn!(%peer, user = %credentials.user, %error, "redis authentication failed");
+        Err(OpenError::Login(error)) => {
+            let user = credentials.map(|credentials| credentials.user.as_str());
+            tracing::warn!(%peer, user, %error, "redis login failed");
             return End::RedisAuthFailed;
         }
-    }
+    };
     let Some(policy) = config.policy.policy().await else {
         tracing::warn!(%peer, "no command table to judge commands with");
         return End::RedisUnavailable;

@@ -47,6 +47,7 @@ use crate::policy::Gate;
 use crate::proxy::{self, Client};
 use crate::redis;
 use crate::relay::{self, Session};
+use crate::tokens::Credentials;
 
 /// Bytes the WebSocket layer reads from the browser per read call. Its
 /// buffer is zero-filled to this size once per connection, so it is what
@@ -57,8 +58,8 @@ const WEBSOCKET_READ_BUFFER: usize = 16 * 1024;
 
 /// What the bridge serves, and how.
 pub struct Config {
-    /// Redis address every WebSocket is relayed to.
-    pub redis: redis::Address,
+    /// The Redis every WebSocket is relayed to, and how to reach it.
+    pub redis: redis::Target,
     /// Who may open a WebSocket.
     pub access: Access,
     /// Which commands reach Redis: the rules applied to the server's own
@@ -69,6 +70,18 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Serve TLS with this configuration (see [`crate::tls::load`]).
     pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl Config {
+    /// Who the bridge's own checks (`/readyz`, the start-up checks) log in
+    /// as: the `--redis` URL's user if it names one (`None` here: every
+    /// connection does), else the first token's.
+    pub fn own_login(&self) -> Option<Credentials> {
+        if self.redis.has_login() {
+            return None;
+        }
+        self.access.tokens().and_then(|tokens| tokens.first())
+    }
 }
 
 #[derive(Clone)]
@@ -168,7 +181,7 @@ async fn livez() -> &'static str {
 /// `/readyz` (and `/healthz`): whether Redis answered PING lately.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     let config = &state.config;
-    let credentials = config.access.tokens().and_then(|tokens| tokens.first());
+    let credentials = config.own_login();
     if state
         .readiness
         .ready(&config.redis, credentials.as_ref())

@@ -19,21 +19,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::PrivateKeyDer;
 use rustls::ServerConfig;
+
+use crate::redis_tls;
 
 /// Builds the server configuration from a PEM certificate chain (leaf
 /// first) and a PEM private key (PKCS#8, PKCS#1 or SEC1).
 pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
-    let chain = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|error| format!("--tls-cert {}: {error}", cert.display()))?;
-    if chain.is_empty() {
-        return Err(format!(
-            "--tls-cert {}: no certificate found",
-            cert.display()
-        ));
-    }
+    let chain = redis_tls::read_chain("--tls-cert", cert)?;
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|error| format!("--tls-key {}: {error}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -8,8 +8,9 @@
 //! meanwhile wait for it a little, then close with 1011: nothing is relayed
 //! against a table the server may no longer have (fail closed).
 //!
-//! With `--tokens` the table is read as the first token user allowed to run
-//! `COMMAND INFO`; without, as the default user.
+//! The table is read as the `--redis` URL's user if it names one, else as
+//! the first token user allowed to run `COMMAND INFO`, else as the default
+//! user.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use tokio::time::{sleep, timeout};
 
 use super::commands::Policy;
 use super::rules::Rules;
-use crate::redis::{self, Address, Stream, TableReadError};
+use crate::redis::{self, OpenError, Stream, TableReadError, Target};
 use crate::tokens::{Credentials, Tokens};
 
 /// How long a relay waits for the table to be read again.
@@ -40,7 +41,7 @@ pub struct Gate {
 }
 
 struct Shared {
-    redis: Address,
+    redis: Target,
     rules: Rules,
     max_bulk_len: usize,
     tokens: Option<Arc<Tokens>>,
@@ -63,7 +64,7 @@ impl Gate {
     /// accept connections) and keeps it fresh. Fails, with what to fix, if
     /// no user may read it or a flag names what the server does not have.
     pub async fn start(
-        redis: Address,
+        redis: Target,
         rules: Rules,
         max_bulk_len: usize,
         tokens: Option<Arc<Tokens>>,
@@ -166,23 +167,33 @@ async fn watch_redis(shared: Arc<Shared>, stream: Box<dyn Stream>, mut stop: wat
 impl Shared {
     /// Connects, logs in as the first user allowed to, and reads the table.
     async fn read(&self) -> Result<(Box<dyn Stream>, Arc<Policy>), Failure> {
-        let users: Vec<Option<Credentials>> = match &self.tokens {
-            None => vec![None],
-            Some(tokens) => tokens.all().into_iter().map(Some).collect(),
-        };
+        // `None` logs in as the URL's user, or not at all.
+        let mut users: Vec<Option<Credentials>> = Vec::new();
+        if self.tokens.is_none() || self.redis.has_login() {
+            users.push(None);
+        }
+        if let Some(tokens) = &self.tokens {
+            users.extend(tokens.all().into_iter().map(Some));
+        }
         let mut refusals = Vec::new();
         for credentials in users {
-            let user = credentials.as_ref().map_or("default", |c| c.user.as_str());
-            let mut stream = redis::connect(&self.redis).await.map_err(|error| {
-                Failure::Unreachable(format!("cannot reach redis at {}: {error}", self.redis))
-            })?;
-            if let Some(credentials) = &credentials {
-                if let Err(error) = redis::authenticate(&mut stream, credentials).await {
+            let user = credentials
+                .as_ref()
+                .map_or("the bridge's own", |c| c.user.as_str());
+            let mut stream = match redis::open(&self.redis, credentials.as_ref()).await {
+                Ok(stream) => stream,
+                Err(OpenError::Connect(error)) => {
+                    return Err(Failure::Unreachable(format!(
+                        "cannot reach redis at {}: {error}",
+                        self.redis
+                    )))
+                }
+                Err(OpenError::Login(error)) => {
                     refusals.push(format!("{user}: {error}"));
                     continue;
                 }
-            }
-            match redis::command_table(&mut stream).await {
+            };
+            match redis::command_table(&mut stream, &self.redis).await {
                 Ok(table) => {
                     let policy = Policy::new(&table, &self.rules, self.max_bulk_len)
                         .map_err(Failure::Fatal)?;
@@ -199,8 +210,9 @@ impl Shared {
         }
         Err(Failure::Fatal(format!(
             "cannot read the command table of redis at {} ({}): the bridge reads it with \
-             COMMAND INFO as the first token user allowed to (as the default user without \
-             --tokens); allow one of them `+command|info`",
+             COMMAND INFO as the --redis URL's user if it names one, else as the first token \
+             user allowed to (the default user without either); allow one of them \
+             `+command|info`",
             self.redis,
             refusals.join("; ")
         )))

@@ -59,11 +59,23 @@ pub struct Bridge {
 
 impl Bridge {
     /// Starts the bridge with `args`, plus `--listen 127.0.0.1:0` unless
-    /// they have a `--listen`, and reads the address from its `listening on
+    /// they (or a config file) name the address, and reads the address from its `listening on
     /// <addr>` line.
     pub fn start(args: &[&str]) -> Bridge {
+        Bridge::start_with_env(args, &[])
+    }
+
+    /// The same with `REDIS_WS_BRIDGE_*` variables `env` set.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Bridge {
         let log = std::env::var_os("BRIDGE_TEST_LOG").is_some();
-        let listen: &[&str] = if args.contains(&"--listen") {
+        // A config file or the environment may name the address instead.
+        let named = args
+            .iter()
+            .any(|arg| ["--listen", "--config"].contains(arg))
+            || env
+                .iter()
+                .any(|(var, _)| ["REDIS_WS_BRIDGE_LISTEN", "REDIS_WS_BRIDGE_CONFIG"].contains(var));
+        let listen: &[&str] = if named {
             &[]
         } else {
             &["--listen", "127.0.0.1:0"]
@@ -71,6 +83,7 @@ impl Bridge {
         let mut child = bridge_command()
             .args(listen)
             .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -411,6 +424,10 @@ pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     assert_eq!(bytes.len(), len, "more bytes than expected");
     (bytes, messages)
 }
+
+/// A PING as a client sends it, and Redis's answer.
+pub const PING: &[u8] = b"*1\r\n$4\r\nPING\r\n";
+pub const PONG: &[u8] = b"+PONG\r\n";
 
 /// Sends `request` and checks that exactly `reply` comes back.
 pub async fn round_trip<S: AsyncRead + AsyncWrite + Unpin>(

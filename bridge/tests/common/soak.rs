@@ -30,7 +30,7 @@ use redis_ws_bridge::access::Access;
 use redis_ws_bridge::limits::Limits;
 use redis_ws_bridge::metrics::Metrics;
 use redis_ws_bridge::policy::{Flags, Gate, Rules};
-use redis_ws_bridge::redis::Address;
+use redis_ws_bridge::redis::Target;
 use redis_ws_bridge::tokens::Tokens;
 use redis_ws_bridge::Config;
 use resp::Frame;
@@ -207,7 +207,7 @@ impl InProcessBridge {
             }
         };
         let addr = listener.local_addr().expect("local address");
-        let redis = Address::Tcp(redis.to_string());
+        let redis = Target::new(redis.to_string().parse().expect("host:port"));
         let rules = Rules::new(&Flags::default(), true).expect("the web profile");
         let limits = Limits::default();
         let policy = Gate::start(
