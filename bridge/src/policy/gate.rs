@@ -12,6 +12,7 @@
 //! the first token user allowed to run `COMMAND INFO`, else as the default
 //! user.
 
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -182,6 +183,13 @@ impl Shared {
                 .map_or("the bridge's own", |c| c.user.as_str());
             let mut stream = match redis::open(&self.redis, credentials.as_ref()).await {
                 Ok(stream) => stream,
+                // A certificate Redis's TLS does not pass is a setting to fix.
+                Err(OpenError::Connect(error)) if error.kind() == io::ErrorKind::InvalidData => {
+                    return Err(Failure::Fatal(format!(
+                        "TLS to redis at {} failed: {error}",
+                        self.redis
+                    )))
+                }
                 Err(OpenError::Connect(error)) => {
                     return Err(Failure::Unreachable(format!(
                         "cannot reach redis at {}: {error}",

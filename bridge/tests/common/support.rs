@@ -91,9 +91,9 @@ impl RedisServer {
     }
 
     /// Starts redis-server and waits until it answers what the test uses:
-    /// PING on its TCP port (the test's own connections) and, with
-    /// `--unixsocket`, PING on the socket too, which Redis creates after
-    /// it opens the port. Errs if it exits first (its port was taken).
+    /// PING on its TCP port (the test's own connections), with
+    /// `--unixsocket` PING on the socket too, which Redis creates after it
+    /// opens the port, and with `--tls-port` a connection to that port. Errs if it exits first (its port was taken).
     fn spawn(&mut self) -> Result<(), String> {
         let child = Command::new("redis-server")
             .args([
@@ -110,11 +110,12 @@ impl RedisServer {
             .spawn()
             .expect("spawn redis-server (is it installed and on PATH?)");
         let child = self.child.insert(child);
-        let unix_socket = self
-            .args
-            .iter()
-            .position(|arg| arg == "--unixsocket")
-            .and_then(|at| self.args.get(at + 1));
+        let option = |name: &str| {
+            let at = self.args.iter().position(|arg| arg == name)?;
+            self.args.get(at + 1)
+        };
+        let unix_socket = option("--unixsocket");
+        let tls_port = option("--tls-port").map(|port| port.parse::<u16>().expect("a port"));
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(status) = child.try_wait().expect("wait for redis-server") {
@@ -131,7 +132,13 @@ impl RedisServer {
                     })
                 })
             };
-            if tcp && unix() {
+            // The test speaks TLS on the TLS port: that it accepts will do.
+            let tls = || {
+                tls_port.is_none_or(|port| {
+                    std::net::TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_ok()
+                })
+            };
+            if tcp && unix() && tls() {
                 return Ok(());
             }
             assert!(Instant::now() < deadline, "redis-server did not start");

@@ -1,0 +1,207 @@
+//! Towards Redis over TLS: `rediss://` against a real `redis-server
+//! --tls-port` whose certificates are made here (a test CA signing the
+//! server's and the bridge's client certificate), the bridge's own ACL user
+//! and database from the URL, and a CA that did not sign Redis's refused
+//! at start.
+
+mod common;
+
+use common::*;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose,
+};
+use resp::Frame;
+
+/// A CA, the certificates it signed, and a CA that signed nothing here, as
+/// PEM files in a temporary directory.
+struct Pki {
+    dir: TempDir,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let dir = TempDir::new(&[]);
+        let ca = certificate_authority("redis-wasm test CA");
+        let other = certificate_authority("another CA");
+        dir.write("ca.pem", &ca.pem());
+        dir.write("other-ca.pem", &other.pem());
+        for (name, names, usage) in [
+            (
+                "server",
+                vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            (
+                "client",
+                vec!["bridge".to_owned()],
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ),
+        ] {
+            let key = KeyPair::generate().expect("a key");
+            let mut params = CertificateParams::new(names).expect("names");
+            params.extended_key_usages = vec![usage];
+            let cert = params.signed_by(&key, &ca).expect("signed by the CA");
+            dir.write(&format!("{name}.pem"), &cert.pem());
+            dir.write(&format!("{name}-key.pem"), &key.serialize_pem());
+        }
+        Pki { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        let path = self.dir.path.join(name);
+        path.to_str().expect("UTF-8 path").to_owned()
+    }
+
+    /// Redis on a TLS port (and its plain port for the test), asking the
+    /// bridge for a client certificate, with the bridge's ACL user.
+    fn redis(&self) -> (RedisServer, u16) {
+        let tls_port = free_port().to_string();
+        let (cert, key, ca) = (
+            self.path("server.pem"),
+            self.path("server-key.pem"),
+            self.path("ca.pem"),
+        );
+        let redis = RedisServer::start_with(&[
+            "--tls-port",
+            &tls_port,
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+            "--tls-auth-clients",
+            "yes",
+            "--user",
+            "bridge",
+            "on",
+            ">bridge-pw",
+            "~*",
+            "&*",
+            "+@all",
+        ]);
+        (redis, tls_port.parse().expect("a port"))
+    }
+
+    /// The bridge's flags for `rediss://…@localhost:<port>/1`, with `ca`.
+    fn bridge_args(&self, port: u16, ca: &str) -> Vec<String> {
+        [
+            "--redis",
+            &format!("rediss://bridge:bridge-pw@localhost:{port}/1"),
+            "--redis-ca",
+            &self.path(ca),
+            "--redis-cert",
+            &self.path("client.pem"),
+            "--redis-key",
+            &self.path("client-key.pem"),
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+}
+
+fn certificate_authority(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    CertifiedIssuer::self_signed(params, KeyPair::generate().expect("a key")).expect("a CA")
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+#[tokio::test]
+async fn rediss_with_the_test_ca_logs_in_as_the_url_user_on_its_database() {
+    let pki = Pki::new();
+    let (redis, tls_port) = pki.redis();
+    let args = pki.bridge_args(tls_port, "ca.pem");
+    let bridge = Bridge::start(&strs(&args));
+
+    let mut ws = connect(&bridge.url("/")).await;
+    round_trip(&mut ws, PING, PONG).await;
+    round_trip(&mut ws, &command(&["SET", "over-tls", "yes"]), b"+OK\r\n").await;
+    // The SET landed in database 1, from a connection of the URL's user.
+    let mut admin = redis.connect().await;
+    assert_eq!(
+        admin.call(&["SELECT", "1"]).await,
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(
+        admin.call(&["GET", "over-tls"]).await,
+        Frame::Bulk("yes".into())
+    );
+    let Frame::Bulk(clients) = admin.call(&["CLIENT", "LIST"]).await else {
+        panic!("CLIENT LIST is a bulk string");
+    };
+    let clients = String::from_utf8_lossy(&clients);
+    let relayed = clients
+        .lines()
+        .filter(|line| line.contains(" db=1 ") && line.contains(" user=bridge "));
+    assert!(
+        relayed.count() >= 1,
+        "no bridge connection on db 1:\n{clients}"
+    );
+    // /readyz logs in the same way.
+    assert_eq!(http_get(bridge.addr, "/readyz").await, (200, "ok".into()));
+}
+
+#[test]
+fn a_ca_that_did_not_sign_redis_is_refused_at_start() {
+    let pki = Pki::new();
+    let (_redis, tls_port) = pki.redis();
+    let args = pki.bridge_args(tls_port, "other-ca.pem");
+    let stderr = refused_at_start(&strs(&args));
+    assert!(
+        stderr.contains("TLS to redis at rediss://bridge@localhost"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert!(
+        !stderr.contains("bridge-pw"),
+        "the password stays out of logs: {stderr}"
+    );
+}
+
+#[test]
+fn tls_settings_that_do_not_fit_are_refused_at_start() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    for (args, expected) in [
+        (
+            vec!["--redis", "rediss://localhost:1"],
+            "rediss:// needs --redis-ca",
+        ),
+        (
+            vec!["--redis", "redis://localhost:1", "--redis-ca", &ca],
+            "need a rediss://",
+        ),
+        (
+            vec![
+                "--redis",
+                "rediss://localhost:1",
+                "--redis-ca",
+                "/nonexistent.pem",
+            ],
+            "--redis-ca /nonexistent.pem",
+        ),
+        (
+            vec!["--redis", "redis://u:p@localhost:1", "--redis-user", "v"],
+            "give one of them",
+        ),
+        (
+            vec!["--redis", "http://localhost:1"],
+            "unknown scheme http://",
+        ),
+    ] {
+        let stderr = refused_at_start(&args);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
