@@ -33,7 +33,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::limits::{Connections, Full, Slot};
-use crate::metrics::Metrics;
+use crate::metrics::{Held, Metrics};
 use crate::server::{self, Config};
 
 /// How long open WebSockets get to close after a shutdown signal.
@@ -91,7 +91,7 @@ pub async fn serve(
             }
             Err(full) => {
                 tracing::debug!(%peer, ?full, "too many connections not upgraded yet: closed");
-                accept.metrics.refused.inc(match full {
+                accept.metrics.refused(match full {
                     Full::Total => "max_handshakes",
                     Full::PerIp => "max_handshakes_per_ip",
                 });
@@ -122,6 +122,7 @@ impl Accept {
     /// Serves one connection; `_slot` is its place among those not upgraded
     /// yet, given back when HTTP is done with it (closed or upgraded).
     async fn connection(self, stream: TcpStream, peer: SocketAddr, _slot: Slot) {
+        let _counted = Held::new(&self.metrics.handshakes_current);
         let deadline = Instant::now() + self.handshake_timeout;
         let _ = stream.set_nodelay(true);
         let Some(tls) = &self.tls else {
@@ -131,7 +132,7 @@ impl Accept {
             Ok(Ok(stream)) => self.http(TokioIo::new(stream), peer, deadline).await,
             Ok(Err(error)) => {
                 tracing::debug!(%peer, %error, "TLS handshake failed");
-                self.metrics.errors.inc("tls_handshake");
+                self.metrics.error("tls_handshake");
             }
             Err(_) => self.timed_out(peer),
         }
@@ -179,6 +180,6 @@ impl Accept {
 
     fn timed_out(&self, peer: SocketAddr) {
         tracing::debug!(%peer, "handshake timed out");
-        self.metrics.refused.inc("handshake_timeout");
+        self.metrics.refused("handshake_timeout");
     }
 }

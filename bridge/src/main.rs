@@ -64,7 +64,7 @@ use tracing_subscriber::EnvFilter;
 /// <addr>`, with the real address (useful with `--listen 127.0.0.1:0`).
 /// Logs go to stderr; set RUST_LOG (e.g. `debug`) to change the level.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about)]
+#[command(version = VERSION, about, long_about)]
 struct Args {
     /// TOML file holding flags as keys, by their long names
     /// (`max-connections = 5000`, `allow-origin = ["https://a.example"]`,
@@ -369,9 +369,36 @@ struct Args {
     )]
     max_handshakes_per_ip: usize,
 
+    /// Log lines on stderr: `text` for people, `json` (one object a line,
+    /// with `timestamp`, `level`, `target`, `message` and the fields) for a
+    /// log pipeline.
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_LOG_FORMAT",
+        value_name = "text|json",
+        default_value = "text",
+        global = true
+    )]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Option<Subcommand>,
 }
+
+/// What `--log-format` takes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `--version`: the crate's version and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("REDIS_WS_BRIDGE_COMMIT"),
+    ")"
+);
 
 #[derive(Debug, clap::Subcommand)]
 enum Subcommand {
@@ -571,13 +598,15 @@ async fn main() -> ExitCode {
         }
     };
 
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 
     let result = match args.command {
         Some(Subcommand::AclSetup) => acl_setup(&args),
@@ -919,7 +948,7 @@ async fn reload_on_sighup(mut hangups: Signal, tokens: Option<Arc<Tokens>>, metr
             Ok(count) => tracing::info!(count, "tokens reloaded"),
             Err(error) => {
                 tracing::error!(%error, "tokens not reloaded, keeping the previous table");
-                metrics.errors.inc("tokens_reload");
+                metrics.error("tokens_reload");
             }
         }
     }

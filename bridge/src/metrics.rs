@@ -1,154 +1,304 @@
-//! Counters in the Prometheus text format, served on their own listener
-//! (`--metrics ADDR`, `GET /metrics`) so that they can stay on a private
-//! address while the bridge itself faces browsers.
+//! What the bridge counts, with the `prometheus-client` library, served in
+//! the OpenMetrics text format on a listener of its own (`--metrics ADDR`,
+//! `GET /metrics`) so that it can stay on a private address while the
+//! bridge itself faces browsers.
 //!
-//! Labels are fixed words chosen by the bridge (a refusal reason, a close
-//! reason, an error kind), never values from a request, so the number of
-//! series stays small and nothing a client sent ends up in them.
+//! Label values are words chosen by the bridge (a refusal reason, a close
+//! reason, an error kind) or a command's name as the server's command table
+//! has it (`other` for a name the table lacks), never text from a request,
+//! so the number of series stays bounded and nothing a client sent ends up
+//! in them. The `process_*` families read /proc/self at each scrape.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::header;
 use axum::routing::get;
 use axum::Router;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::{Registry, Unit};
 use tokio::net::TcpListener;
 
-/// Everything the bridge counts.
-#[derive(Debug, Default)]
+/// The version and commit of this build (see build.rs).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const COMMIT: &str = env!("REDIS_WS_BRIDGE_COMMIT");
+
+/// One label, `name="value"`.
+type Label = [(&'static str, String); 1];
+
+/// Everything the bridge counts, and the registry that renders it.
+#[derive(Debug)]
 pub struct Metrics {
     /// WebSockets that reached the relay.
     pub connections_opened: Counter,
     /// WebSockets open now.
     pub connections_current: Gauge,
-    /// Bytes of WebSocket messages received from browsers.
+    /// Connections accepted and not upgraded to a WebSocket yet.
+    pub handshakes_current: Gauge,
+    /// Bytes and WebSocket messages each way.
     pub bytes_from_browser: Counter,
-    /// Bytes sent to browsers (Redis replies, as relayed).
     pub bytes_to_browser: Counter,
-    /// Commands kept from Redis by the command policy.
-    pub commands_denied: Counter,
-    /// Refused connections and handshakes, by reason.
-    pub refused: Family,
-    /// Closed WebSockets, by reason.
-    pub closed: Family,
-    /// Errors, by kind.
-    pub errors: Family,
+    pub messages_from_browser: Counter,
+    pub messages_to_browser: Counter,
+    /// Time from a browser message to the first reply byte after it.
+    pub reply_latency: Histogram,
+    /// Time to open a Redis connection: connect, TLS, AUTH and SELECT.
+    pub redis_connect: Histogram,
+    commands_denied: Family<Label, Counter>,
+    refused: Family<Label, Counter>,
+    closed: Family<Label, Counter>,
+    errors: Family<Label, Counter>,
+    registry: Registry,
 }
 
-#[derive(Debug, Default)]
-pub struct Counter(AtomicU64);
-
-impl Counter {
-    pub fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-
-    pub fn inc(&self) {
-        self.add(1);
-    }
-
-    fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct Gauge(AtomicI64);
-
-impl Gauge {
-    pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn dec(&self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Counters under one name, told apart by one label.
-#[derive(Debug, Default)]
-pub struct Family(Mutex<BTreeMap<&'static str, u64>>);
-
-impl Family {
-    pub fn inc(&self, label: &'static str) {
-        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        *counts.entry(label).or_default() += 1;
-    }
-
-    fn snapshot(&self) -> BTreeMap<&'static str, u64> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+impl Default for Metrics {
+    fn default() -> Self {
+        // 100 µs to about 52 s, doubling: a local Redis answers in well
+        // under a millisecond, a blocking command may take its timeout.
+        let latency = || Histogram::new(exponential_buckets(0.0001, 2.0, 20));
+        let mut metrics = Metrics {
+            connections_opened: Counter::default(),
+            connections_current: Gauge::default(),
+            handshakes_current: Gauge::default(),
+            bytes_from_browser: Counter::default(),
+            bytes_to_browser: Counter::default(),
+            messages_from_browser: Counter::default(),
+            messages_to_browser: Counter::default(),
+            reply_latency: latency(),
+            redis_connect: latency(),
+            commands_denied: Family::default(),
+            refused: Family::default(),
+            closed: Family::default(),
+            errors: Family::default(),
+            registry: Registry::default(),
+        };
+        metrics.register();
+        metrics
     }
 }
 
 impl Metrics {
-    /// The Prometheus text exposition of every metric.
+    fn register(&mut self) {
+        // The process families keep the names every Prometheus client uses.
+        self.registry.register_collector(Box::new(Process));
+        let registry = self.registry.sub_registry_with_prefix("redis_ws_bridge");
+        registry.register(
+            "connections_opened",
+            "WebSockets relayed since start",
+            self.connections_opened.clone(),
+        );
+        registry.register(
+            "connections_current",
+            "WebSockets relayed now",
+            self.connections_current.clone(),
+        );
+        registry.register(
+            "handshakes_current",
+            "Connections accepted and not upgraded to a WebSocket yet",
+            self.handshakes_current.clone(),
+        );
+        registry.register(
+            "bytes_from_browser",
+            "Bytes received from browsers",
+            self.bytes_from_browser.clone(),
+        );
+        registry.register(
+            "bytes_to_browser",
+            "Bytes sent to browsers",
+            self.bytes_to_browser.clone(),
+        );
+        registry.register(
+            "messages_from_browser",
+            "WebSocket messages received from browsers",
+            self.messages_from_browser.clone(),
+        );
+        registry.register(
+            "messages_to_browser",
+            "WebSocket messages sent to browsers",
+            self.messages_to_browser.clone(),
+        );
+        registry.register(
+            "commands_denied",
+            "Commands kept from Redis, by command (other: a name the server lacks)",
+            self.commands_denied.clone(),
+        );
+        registry.register(
+            "refused",
+            "Connections and handshakes refused, by reason",
+            self.refused.clone(),
+        );
+        registry.register(
+            "closed",
+            "WebSockets closed, by reason",
+            self.closed.clone(),
+        );
+        registry.register("errors", "Errors, by kind", self.errors.clone());
+        registry.register_with_unit(
+            "reply_latency",
+            "Time from a browser message to the first reply byte after it (blocking commands included)",
+            Unit::Seconds,
+            self.reply_latency.clone(),
+        );
+        registry.register_with_unit(
+            "redis_connect",
+            "Time to open a Redis connection for a WebSocket: connect, TLS, AUTH, SELECT",
+            Unit::Seconds,
+            self.redis_connect.clone(),
+        );
+        let build = vec![
+            ("version", VERSION.to_owned()),
+            ("commit", COMMIT.to_owned()),
+        ];
+        registry.register("build", "The bridge's version and commit", Info::new(build));
+    }
+
+    /// A command the policy kept from Redis, by its name in the server's
+    /// table (`CLIENT KILL` counts as `client|kill`).
+    pub fn denied(&self, command: Option<&str>) {
+        let name = command.map_or("other".to_owned(), |name| {
+            name.to_ascii_lowercase().replace(' ', "|")
+        });
+        self.commands_denied
+            .get_or_create(&[("command", name)])
+            .inc();
+    }
+
+    pub fn refused(&self, reason: &'static str) {
+        self.refused
+            .get_or_create(&[("reason", reason.to_owned())])
+            .inc();
+    }
+
+    pub fn closed(&self, reason: &'static str) {
+        self.closed
+            .get_or_create(&[("reason", reason.to_owned())])
+            .inc();
+    }
+
+    pub fn error(&self, kind: &'static str) {
+        self.errors
+            .get_or_create(&[("kind", kind.to_owned())])
+            .inc();
+    }
+
+    /// The OpenMetrics text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let mut single = |name: &str, kind: &str, help: &str, value: String| {
-            let _ = write!(
-                out,
-                "# HELP redis_ws_bridge_{name} {help}\n# TYPE redis_ws_bridge_{name} {kind}\nredis_ws_bridge_{name} {value}\n"
-            );
-        };
-        single(
-            "connections_opened_total",
-            "counter",
-            "WebSockets relayed since start.",
-            self.connections_opened.get().to_string(),
-        );
-        single(
-            "connections_current",
-            "gauge",
-            "WebSockets relayed now.",
-            self.connections_current
-                .0
-                .load(Ordering::Relaxed)
-                .to_string(),
-        );
-        single(
-            "bytes_from_browser_total",
-            "counter",
-            "Bytes received from browsers.",
-            self.bytes_from_browser.get().to_string(),
-        );
-        single(
-            "bytes_to_browser_total",
-            "counter",
-            "Bytes sent to browsers.",
-            self.bytes_to_browser.get().to_string(),
-        );
-        single(
-            "commands_denied_total",
-            "counter",
-            "Commands kept from Redis by the command policy.",
-            self.commands_denied.get().to_string(),
-        );
-        for (name, label, help, family) in [
-            (
-                "refused_total",
-                "reason",
-                "Connections and handshakes refused.",
-                &self.refused,
-            ),
-            ("closed_total", "reason", "WebSockets closed.", &self.closed),
-            ("errors_total", "kind", "Errors.", &self.errors),
-        ] {
-            let _ = write!(
-                out,
-                "# HELP redis_ws_bridge_{name} {help}\n# TYPE redis_ws_bridge_{name} counter\n"
-            );
-            for (value, count) in family.snapshot() {
-                let _ = writeln!(out, "redis_ws_bridge_{name}{{{label}=\"{value}\"}} {count}");
-            }
-        }
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
         out
     }
+}
+
+/// One up on a gauge for as long as it lives, however its scope ends.
+pub struct Held(Gauge);
+
+impl Held {
+    pub fn new(gauge: &Gauge) -> Held {
+        gauge.inc();
+        Held(gauge.clone())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// The oldest browser message still waiting for a reply byte, for
+/// [`Metrics::reply_latency`]; shared by a relay's two directions.
+#[derive(Debug, Default)]
+pub struct ReplyTimer(Mutex<Option<Instant>>);
+
+impl ReplyTimer {
+    /// A message is about to go to Redis.
+    pub fn sent(&self) {
+        let mut since = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        since.get_or_insert_with(Instant::now);
+    }
+
+    /// Reply bytes came: observes the wait of the message that was waiting.
+    pub fn replied(&self, latency: &Histogram) {
+        let since = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(since) = since {
+            latency.observe(since.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// `process_cpu_seconds_total`, `process_resident_memory_bytes` and
+/// `process_open_fds`, as Prometheus's other clients name them, read from
+/// /proc/self at each scrape (absent where there is no /proc).
+#[derive(Debug)]
+struct Process;
+
+/// /proc/self/stat counts CPU time in USER_HZ ticks, 100 a second on every
+/// Linux the bridge runs on (the kernel fixes it for user space).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+impl Collector for Process {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        if let Some(seconds) = cpu_seconds() {
+            let counter = ConstCounter::new(seconds);
+            let metric = encoder.encode_descriptor(
+                "process_cpu",
+                "User and system CPU time of the bridge",
+                Some(&Unit::Seconds),
+                counter.metric_type(),
+            )?;
+            counter.encode(metric)?;
+        }
+        if let Some(bytes) = resident_bytes() {
+            let gauge = ConstGauge::new(bytes);
+            let metric = encoder.encode_descriptor(
+                "process_resident_memory",
+                "Resident memory of the bridge",
+                Some(&Unit::Bytes),
+                gauge.metric_type(),
+            )?;
+            gauge.encode(metric)?;
+        }
+        if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+            let gauge = ConstGauge::new(fds.count() as i64);
+            let metric = encoder.encode_descriptor(
+                "process_open_fds",
+                "Open file descriptors of the bridge",
+                None,
+                gauge.metric_type(),
+            )?;
+            gauge.encode(metric)?;
+        }
+        Ok(())
+    }
+}
+
+/// utime + stime from /proc/self/stat (fields 14 and 15, counted after the
+/// parenthesised command name, which may itself hold spaces).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some((user + system) as f64 / TICKS_PER_SECOND)
+}
+
+/// VmRSS from /proc/self/status, in bytes.
+fn resident_bytes() -> Option<i64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?;
+    let kib: i64 = kib.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Serves `GET /metrics` on `listener`; ends with the process.
@@ -163,7 +313,10 @@ async fn scrape(
     State(metrics): State<Arc<Metrics>>,
 ) -> ([(header::HeaderName, &'static str); 1], String) {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         metrics.render(),
     )
 }
@@ -173,28 +326,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renders_counters_and_families() {
+    fn renders_counters_families_and_the_process() {
         let metrics = Metrics::default();
         metrics.connections_opened.inc();
-        metrics.bytes_to_browser.add(42);
-        metrics.refused.inc("origin");
-        metrics.refused.inc("origin");
+        metrics.bytes_to_browser.inc_by(42);
+        metrics.refused("origin");
+        metrics.refused("origin");
+        metrics.denied(Some("CLIENT KILL"));
+        metrics.denied(None);
         let text = metrics.render();
-        assert!(
-            text.contains("\nredis_ws_bridge_connections_opened_total 1\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("\nredis_ws_bridge_bytes_to_browser_total 42\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("\nredis_ws_bridge_refused_total{reason=\"origin\"} 2\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("# TYPE redis_ws_bridge_errors_total counter\n"),
-            "{text}"
-        );
+        for line in [
+            "\nredis_ws_bridge_connections_opened_total 1\n",
+            "\nredis_ws_bridge_bytes_to_browser_total 42\n",
+            "\nredis_ws_bridge_refused_total{reason=\"origin\"} 2\n",
+            "\nredis_ws_bridge_commands_denied_total{command=\"client|kill\"} 1\n",
+            "\nredis_ws_bridge_commands_denied_total{command=\"other\"} 1\n",
+            "\nredis_ws_bridge_build_info{version=\"",
+            "\nprocess_cpu_seconds_total ",
+            "\nprocess_resident_memory_bytes ",
+            "\n# EOF\n",
+        ] {
+            assert!(text.contains(line), "no {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn the_reply_timer_observes_the_oldest_waiting_message_once() {
+        let metrics = Metrics::default();
+        let timer = ReplyTimer::default();
+        timer.replied(&metrics.reply_latency);
+        let count = |count: u32| format!("\nredis_ws_bridge_reply_latency_seconds_count {count}\n");
+        assert!(metrics.render().contains(&count(0)), "nothing was waiting");
+        timer.sent();
+        timer.sent();
+        timer.replied(&metrics.reply_latency);
+        timer.replied(&metrics.reply_latency);
+        assert!(metrics.render().contains(&count(1)), "{}", metrics.render());
     }
 }

@@ -47,7 +47,7 @@ use tokio::time::{interval_at, timeout, Instant, Interval, MissedTickBehavior};
 
 use crate::backpressure::Backpressure;
 use crate::limits::Slot;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, ReplyTimer};
 use crate::policy::{CommandFilter, Output, Violation};
 use crate::redis::{self, OpenError};
 use crate::replies::ReplyCounter;
@@ -189,9 +189,9 @@ pub async fn run(socket: WebSocket, session: Session) {
     // Dropping the Redis stream (done) closed the Redis connection, which
     // ended the Redis client and everything it held (subscriptions, MULTI).
 
-    metrics.closed.inc(end.label());
+    metrics.closed(end.label());
     if end.is_error() {
-        metrics.errors.inc(end.label());
+        metrics.error(end.label());
     }
     if let Some(frame) = end.close_frame() {
         close(&mut to_browser, &mut from_browser, frame).await;
@@ -212,8 +212,14 @@ async fn connect_and_relay(
     from_browser: &mut SplitStream<WebSocket>,
     to_browser: &mut SplitSink<WebSocket, Message>,
 ) -> End {
+    let opening = Instant::now();
     let stream = match redis::open(&config.redis, credentials).await {
-        Ok(stream) => stream,
+        Ok(stream) => {
+            metrics
+                .redis_connect
+                .observe(opening.elapsed().as_secs_f64());
+            stream
+        }
         Err(OpenError::Connect(error)) => {
             tracing::warn!(%peer, %error, "redis unavailable");
             config.policy.redis_unreachable();
@@ -235,11 +241,18 @@ async fn connect_and_relay(
     let prefix = credentials.and_then(|credentials| credentials.prefix.clone());
     let filter = CommandFilter::new(policy, prefix);
     let idle = Some(config.limits.idle_timeout).filter(|idle| !idle.is_zero());
-    let backpressure = Backpressure::default();
+    let between = Between::default();
     tokio::select! {
-        end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer, &backpressure) => end,
-        end = redis_to_browser(&mut from_redis, to_browser, idle, metrics, &backpressure) => end,
+        end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer, &between) => end,
+        end = redis_to_browser(&mut from_redis, to_browser, idle, metrics, &between) => end,
     }
+}
+
+/// What a relay's two directions share.
+#[derive(Default)]
+struct Between {
+    backpressure: Backpressure,
+    reply_timer: ReplyTimer,
 }
 
 /// Resolves after `max_session`, or never if it is zero.
@@ -273,14 +286,14 @@ async fn browser_to_redis(
     idle: Option<Duration>,
     metrics: &Metrics,
     peer: SocketAddr,
-    backpressure: &Backpressure,
+    between: &Between,
 ) -> End {
     let mut out = Output::default();
     loop {
         // The rest of a command already started must go: Redis answers
         // nothing before it has the whole command.
         if !filter.in_command() {
-            backpressure.admit().await;
+            between.backpressure.admit().await;
         }
         let next = match idle {
             Some(idle) => match timeout(idle, from_browser.next()).await {
@@ -300,7 +313,8 @@ async fn browser_to_redis(
             Some(Ok(Message::Close(_))) => continue,
             Some(Err(error)) => return read_error(error),
         };
-        metrics.bytes_from_browser.add(data.len() as u64);
+        metrics.bytes_from_browser.inc_by(data.len() as u64);
+        metrics.messages_from_browser.inc();
         // Allowed commands go on as ranges of `data`, refused ones as
         // stand-ins; a feed may stop early to keep its output small.
         let mut rest = &data[..];
@@ -314,10 +328,11 @@ async fn browser_to_redis(
             };
             for denial in out.denials() {
                 tracing::debug!(%peer, command = denial.command(), "command denied");
-                metrics.commands_denied.inc();
+                metrics.denied(denial.known_command());
             }
             // Counted before the write, during which replies may come back.
-            backpressure.sent(out.commands());
+            between.backpressure.sent(out.commands());
+            between.reply_timer.sent();
             if let Err(error) = out.write_to(rest, to_redis).await {
                 tracing::debug!(%error, "redis write failed");
                 return End::RedisClosed;
@@ -335,7 +350,7 @@ async fn redis_to_browser(
     to_browser: &mut SplitSink<WebSocket, Message>,
     idle: Option<Duration>,
     metrics: &Metrics,
-    backpressure: &Backpressure,
+    between: &Between,
 ) -> End {
     let mut replies = ReplyCounter::default();
     let mut pings = idle.map(|idle| {
@@ -351,10 +366,12 @@ async fn redis_to_browser(
             read = from_redis.read_buf(&mut buf) => match read {
                 Ok(0) => return End::RedisClosed,
                 Ok(n) => {
-                    metrics.bytes_to_browser.add(n as u64);
+                    metrics.bytes_to_browser.inc_by(n as u64);
+                    metrics.messages_to_browser.inc();
+                    between.reply_timer.replied(&metrics.reply_latency);
                     let done = replies.feed(&buf[buf.len() - n..]);
                     let size = if replies.lost() { 0 } else { replies.reply_size() };
-                    backpressure.received(done, size);
+                    between.backpressure.received(done, size);
                     Message::Binary(buf.split().freeze())
                 }
                 Err(error) => {
@@ -364,12 +381,12 @@ async fn redis_to_browser(
             },
             () = tick(&mut pings) => Message::Ping(Bytes::new()),
         };
-        backpressure.sending(true);
+        between.backpressure.sending(true);
         let sent = match idle {
             Some(idle) => timeout(idle, to_browser.send(message)).await,
             None => Ok(to_browser.send(message).await),
         };
-        backpressure.sending(false);
+        between.backpressure.sending(false);
         match sent {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {

@@ -298,6 +298,6 @@ fn refuse(
         Some(client) => tracing::warn!(%peer, client = %client.addr, %reason, "refused"),
         None => tracing::warn!(%peer, %reason, "refused"),
     }
-    state.metrics.refused.inc(label);
+    state.metrics.refused(label);
     (status, reason.to_string()).into_response()
 }

@@ -15,9 +15,6 @@ use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-const PING: &[u8] = b"*1\r\n$4\r\nPING\r\n";
-const PONG: &[u8] = b"+PONG\r\n";
-
 /// A TLS client that trusts `root` alone.
 fn tls_client(root: &CertificateDer<'static>) -> TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
@@ -123,6 +120,9 @@ async fn metrics_count_what_happens() {
     .await;
     replies(&mut ws, 2).await;
     within("close", ws.close(None)).await.expect("close");
+    // QUIT makes Redis close: an error end (redis_closed).
+    let mut quitter = connect(&bridge.url("/")).await;
+    round_trip(&mut quitter, &command(&["QUIT"]), b"+OK\r\n").await;
     let error = try_connect(&bridge.url("/"), Some("http://evil.example"))
         .await
         .expect_err("refused");
@@ -130,35 +130,123 @@ async fn metrics_count_what_happens() {
     let mut silent = TcpStream::connect(bridge.addr).await.expect("connect");
     let _ = within("dropped", silent.read_to_end(&mut Vec::new())).await;
 
-    let expected = [
-        "redis_ws_bridge_connections_opened_total 1\n",
-        "redis_ws_bridge_connections_current 0\n",
-        "redis_ws_bridge_commands_denied_total 1\n",
-        "redis_ws_bridge_refused_total{reason=\"origin\"} 1\n",
-        "redis_ws_bridge_refused_total{reason=\"handshake_timeout\"} 1\n",
-        "redis_ws_bridge_closed_total{reason=\"browser\"} 1\n",
+    // Each family with a check of its samples: what happened above, or
+    // that it is there at all.
+    let at_least = |least: f64| move |value: f64| value >= least;
+    let expected: &[Expected] = &[
+        ("redis_ws_bridge_connections_opened_total", &[], &|v| {
+            v == 2.0
+        }),
+        ("redis_ws_bridge_connections_current", &[], &|v| v == 0.0),
+        ("redis_ws_bridge_handshakes_current", &[], &at_least(0.0)),
+        (
+            "redis_ws_bridge_bytes_from_browser_total",
+            &[],
+            &at_least(1.0),
+        ),
+        (
+            "redis_ws_bridge_bytes_to_browser_total",
+            &[],
+            &at_least(1.0),
+        ),
+        ("redis_ws_bridge_messages_from_browser_total", &[], &|v| {
+            v == 2.0
+        }),
+        (
+            "redis_ws_bridge_messages_to_browser_total",
+            &[],
+            &at_least(1.0),
+        ),
+        (
+            "redis_ws_bridge_commands_denied_total",
+            &[("command", "flushall")],
+            &|v| v == 1.0,
+        ),
+        (
+            "redis_ws_bridge_refused_total",
+            &[("reason", "origin")],
+            &|v| v == 1.0,
+        ),
+        (
+            "redis_ws_bridge_refused_total",
+            &[("reason", "handshake_timeout")],
+            &|v| v == 1.0,
+        ),
+        (
+            "redis_ws_bridge_closed_total",
+            &[("reason", "browser")],
+            &|v| v == 1.0,
+        ),
+        (
+            "redis_ws_bridge_errors_total",
+            &[("kind", "redis_closed")],
+            &|v| v == 1.0,
+        ),
+        ("redis_ws_bridge_reply_latency_seconds", &[], &|count| {
+            count == 2.0
+        }),
+        ("redis_ws_bridge_redis_connect_seconds", &[], &|count| {
+            count == 2.0
+        }),
+        (
+            "redis_ws_bridge_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))],
+            &|v| v == 1.0,
+        ),
+        ("process_cpu_seconds_total", &[], &at_least(0.0)),
+        ("process_resident_memory_bytes", &[], &at_least(1e6)),
+        ("process_open_fds", &[], &at_least(3.0)),
     ];
     let deadline = Instant::now() + TIMEOUT;
-    let text = loop {
+    let scrape = loop {
         let (status, text) = http_get(metrics_addr, "/metrics").await;
         assert_eq!(status, 200);
-        if expected.iter().all(|line| text.contains(line)) {
-            break text;
+        let lines = text.lines().map(|line| Ok(line.to_owned()));
+        let scrape = prometheus_parse::Scrape::parse(lines).expect("Prometheus text");
+        let missing: Vec<_> = expected
+            .iter()
+            .filter(|(name, labels, check)| {
+                !scrape.samples.iter().any(|sample| {
+                    sample.metric == *name
+                        && labels
+                            .iter()
+                            .all(|(key, value)| sample.labels.get(key) == Some(value))
+                        && check(value_of(&sample.value))
+                })
+            })
+            .map(|(name, labels, _)| format!("{name}{labels:?}"))
+            .collect();
+        if missing.is_empty() {
+            break scrape;
         }
         assert!(
             Instant::now() < deadline,
-            "metrics lack some of {expected:?}:\n{text}"
+            "metrics lack {missing:?}:\n{text}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    for direction in ["from", "to"] {
-        let name = format!("redis_ws_bridge_bytes_{direction}_browser_total ");
-        let value: u64 = text
-            .lines()
-            .find_map(|line| line.strip_prefix(&name))
-            .and_then(|value| value.parse().ok())
-            .unwrap_or_else(|| panic!("no {name}in\n{text}"));
-        assert!(value > 0, "{name}{value}");
+    // And nothing goes unchecked: every family served is one of the above.
+    for family in scrape.docs.keys() {
+        let checked = expected
+            .iter()
+            .any(|(name, _, _)| name.starts_with(family.as_str()));
+        assert!(checked, "family {family} has no check here");
+    }
+}
+
+/// A metric's name, labels a sample of it has, and a check of its value.
+type Expected<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a dyn Fn(f64) -> bool);
+
+/// A sample's value; a histogram's is its count (the `+Inf` bucket).
+fn value_of(value: &prometheus_parse::Value) -> f64 {
+    use prometheus_parse::Value;
+    match value {
+        Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => *v,
+        Value::Histogram(buckets) => buckets
+            .iter()
+            .find(|bucket| bucket.less_than.is_infinite())
+            .map_or(0.0, |bucket| bucket.count),
+        Value::Summary(_) => f64::NAN,
     }
 }
 

@@ -79,6 +79,12 @@ impl Denial {
         self.label.as_deref().unwrap_or(UNKNOWN)
     }
 
+    /// The command's name in the server's table, `None` for a name the
+    /// table lacks (a bounded set, for metric labels).
+    pub fn known_command(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
     /// Appends the stand-in command, without allocating.
     pub(crate) fn write_stand_in(&self, out: &mut Vec<u8>) {
         let (name, reason) = (self.command(), self.why.reason());
