@@ -1,6 +1,7 @@
 //! The `redis-ws-bridge` binary: reads the flags, sets up logging and
 //! signals, and runs [`redis_ws_bridge::serve`] until SIGINT or SIGTERM.
-//! SIGHUP re-reads the `--tokens` file. `redis-ws-bridge acl-setup` prints
+//! SIGHUP re-reads the `--tokens` file and the certificates (`--tls-cert`,
+//! `--redis-ca`...). `redis-ws-bridge acl-setup` prints
 //! the ACL lines for the tokens' users instead.
 //!
 //! Every flag also reads an environment variable, `REDIS_WS_BRIDGE_` and the
@@ -298,6 +299,8 @@ struct Args {
     idle_timeout: Span,
 
     /// PEM certificate chain (leaf first): serve `wss://` and `https://`.
+    /// Re-read with --tls-key on SIGHUP (a pair that does not load keeps
+    /// the previous one).
     #[arg(
         long,
         env = "REDIS_WS_BRIDGE_TLS_CERT",
@@ -755,6 +758,7 @@ async fn run(args: Args) -> Result<(), String> {
         (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
         _ => None,
     };
+    let (tls, certificate) = tls.unzip();
     let redis = redis_target(&args)?;
     let rules = args.policy.rules(tokens.is_some())?;
     let policy = Gate::start(redis.clone(), rules, args.max_bulk_len, tokens.clone()).await?;
@@ -782,7 +786,11 @@ async fn run(args: Args) -> Result<(), String> {
     }
     tokio::spawn(reload_on_sighup(
         hangups,
-        tokens.clone(),
+        Reloadable {
+            tokens: tokens.clone(),
+            certificate,
+            redis_tls: redis.tls().cloned(),
+        },
         Arc::clone(&metrics),
     ));
 
@@ -937,18 +945,58 @@ async fn check_default_user(addr: &Target, insecure: bool) -> Result<(), String>
     ))
 }
 
-/// Re-reads the token file on each SIGHUP.
-async fn reload_on_sighup(mut hangups: Signal, tokens: Option<Arc<Tokens>>, metrics: Arc<Metrics>) {
+/// What SIGHUP re-reads.
+struct Reloadable {
+    tokens: Option<Arc<Tokens>>,
+    /// The listener's --tls-cert and --tls-key.
+    certificate: Option<Arc<tls::Certificate>>,
+    /// --redis-ca, --redis-cert and --redis-key.
+    redis_tls: Option<Arc<RedisTls>>,
+}
+
+/// Re-reads the tokens file and the certificates on each SIGHUP; what
+/// does not load keeps its previous version (logged, and counted in
+/// `errors_total`), and open connections go on either way.
+async fn reload_on_sighup(mut hangups: Signal, reloadable: Reloadable, metrics: Arc<Metrics>) {
     while hangups.recv().await.is_some() {
-        let Some(tokens) = &tokens else {
-            tracing::info!("SIGHUP: nothing to reload without --tokens");
+        let Reloadable {
+            tokens,
+            certificate,
+            redis_tls,
+        } = &reloadable;
+        if tokens.is_none() && certificate.is_none() && redis_tls.is_none() {
+            tracing::info!("SIGHUP: nothing to reload without --tokens or certificates");
             continue;
-        };
-        match tokens.reload() {
-            Ok(count) => tracing::info!(count, "tokens reloaded"),
-            Err(error) => {
-                tracing::error!(%error, "tokens not reloaded, keeping the previous table");
-                metrics.error("tokens_reload");
+        }
+        if let Some(tokens) = tokens {
+            match tokens.reload() {
+                Ok(count) => tracing::info!(count, "tokens reloaded"),
+                Err(error) => {
+                    tracing::error!(%error, "tokens not reloaded, keeping the previous table");
+                    metrics.error("tokens_reload");
+                }
+            }
+        }
+        let certificates = [
+            (
+                "listener",
+                "tls_reload",
+                certificate.as_ref().map(|c| c.reload()),
+            ),
+            (
+                "redis",
+                "redis_tls_reload",
+                redis_tls.as_ref().map(|t| t.reload()),
+            ),
+        ];
+        for (side, kind, reloaded) in certificates {
+            match reloaded {
+                None => {}
+                Some(Ok(())) => tracing::info!(side, "certificates reloaded"),
+                Some(Err(error)) => {
+                    tracing::error!(side, %error, "certificates not reloaded, keeping the previous ones");
+                    metrics.error(kind);
+                }
             }
         }
     }

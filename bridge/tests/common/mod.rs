@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 mod support;
+mod tls;
 
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr};
@@ -30,6 +31,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub use support::*;
+pub use tls::*;
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -167,6 +169,23 @@ impl Bridge {
                 return line;
             }
             assert!(Instant::now() < deadline, "no log line with {text:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until `count` log lines contain `text`.
+    pub async fn wait_for_logs(&self, text: &str, count: usize) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let lines = self.log.lock().expect("log lines");
+            if lines.iter().filter(|line| line.contains(text)).count() >= count {
+                return;
+            }
+            drop(lines);
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {count} log lines with {text:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
