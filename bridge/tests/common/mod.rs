@@ -31,6 +31,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub use support::*;
+// Only the TLS tests use these.
+#[allow(unused_imports)]
 pub use tls::*;
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -178,10 +180,11 @@ impl Bridge {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let lines = self.log.lock().expect("log lines");
-            if lines.iter().filter(|line| line.contains(text)).count() >= count {
+            let seen = lines.iter().filter(|line| line.contains(text)).count();
+            drop(lines);
+            if seen >= count {
                 return;
             }
-            drop(lines);
             assert!(
                 Instant::now() < deadline,
                 "fewer than {count} log lines with {text:?}"
