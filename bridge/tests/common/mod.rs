@@ -179,10 +179,7 @@ impl Bridge {
     pub async fn wait_for_logs(&self, text: &str, count: usize) {
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            let lines = self.log.lock().expect("log lines");
-            let seen = lines.iter().filter(|line| line.contains(text)).count();
-            drop(lines);
-            if seen >= count {
+            if self.log_count(text) >= count {
                 return;
             }
             assert!(
@@ -191,6 +188,12 @@ impl Bridge {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// How many log lines so far contain `text`.
+    pub fn log_count(&self, text: &str) -> usize {
+        let lines = self.log.lock().expect("log lines");
+        lines.iter().filter(|line| line.contains(text)).count()
     }
 
     /// The first log line so far that contains `text`.
