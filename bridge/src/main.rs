@@ -410,6 +410,11 @@ enum Subcommand {
     /// apply with redis-cli. Needs no Redis. The passwords appear as their
     /// SHA-256.
     AclSetup,
+    /// Reads the flags, the environment and the --config file, and the
+    /// files they name (tokens, certificates), as a start would; prints
+    /// `configuration ok` or why not, and exits. Needs no Redis: run it
+    /// before a restart or an upgrade.
+    CheckConfig,
 }
 
 /// The command policy: which browser commands reach Redis.
@@ -613,6 +618,9 @@ async fn main() -> ExitCode {
 
     let result = match args.command {
         Some(Subcommand::AclSetup) => acl_setup(&args),
+        Some(Subcommand::CheckConfig) => {
+            Settings::load(&args).map(|_| println!("configuration ok"))
+        }
         None => run(args).await,
     };
     match result {
@@ -730,6 +738,44 @@ fn acl_setup(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// What a start reads before it reaches Redis, all checked.
+struct Settings {
+    tokens: Option<Arc<Tokens>>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    certificate: Option<Arc<tls::Certificate>>,
+    redis: Target,
+    rules: Rules,
+}
+
+impl Settings {
+    fn load(args: &Args) -> Result<Settings, String> {
+        let tokens = args
+            .tokens
+            .as_deref()
+            .map(Tokens::load)
+            .transpose()?
+            .map(Arc::new);
+        check_exposure(args, tokens.is_some())?;
+        if let Some(dir) = &args.static_dir {
+            if !dir.is_dir() {
+                return Err(format!("--static {}: not a directory", dir.display()));
+            }
+        }
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
+            _ => None,
+        };
+        let (tls, certificate) = tls.unzip();
+        Ok(Settings {
+            redis: redis_target(args)?,
+            rules: args.policy.rules(tokens.is_some())?,
+            tokens,
+            tls,
+            certificate,
+        })
+    }
+}
+
 async fn run(args: Args) -> Result<(), String> {
     // Handlers go in before anything listens, so that no signal finds the
     // default action (exit) in place.
@@ -742,25 +788,13 @@ async fn run(args: Args) -> Result<(), String> {
         listen_for(SignalKind::terminate())?,
     );
 
-    let tokens = args
-        .tokens
-        .as_deref()
-        .map(Tokens::load)
-        .transpose()?
-        .map(Arc::new);
-    check_exposure(&args, tokens.is_some())?;
-    if let Some(dir) = &args.static_dir {
-        if !dir.is_dir() {
-            return Err(format!("--static {}: not a directory", dir.display()));
-        }
-    }
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
-        _ => None,
-    };
-    let (tls, certificate) = tls.unzip();
-    let redis = redis_target(&args)?;
-    let rules = args.policy.rules(tokens.is_some())?;
+    let Settings {
+        tokens,
+        tls,
+        certificate,
+        redis,
+        rules,
+    } = Settings::load(&args)?;
     let policy = Gate::start(redis.clone(), rules, args.max_bulk_len, tokens.clone()).await?;
     if tokens.is_some() {
         check_default_user(&redis, args.policy.insecure_default_user).await?;

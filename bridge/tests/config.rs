@@ -1,8 +1,9 @@
 //! `--config bridge.toml`: the file's keys apply where no flag or
 //! environment variable gives the value (flag > env > file > default), and
 //! a key the bridge does not know, or a bad value, stops it at start with
-//! the line to fix. (The shipped example is parsed by the binary's own
-//! unit tests.)
+//! the line to fix; `check-config` reads all a start reads without Redis.
+//! `--version` names the commit, `--log-format json` writes JSON lines.
+//! (The shipped example is parsed by the binary's own unit tests.)
 
 mod common;
 
@@ -87,4 +88,51 @@ fn unknown_keys_and_bad_values_are_refused_with_their_line() {
         stderr.contains(&format!("--config {missing}: ")),
         "{stderr}"
     );
+}
+
+#[test]
+fn check_config_reads_the_files_a_start_reads_without_redis() {
+    let dir = TempDir::new(&[]);
+    let tokens = dir.write("tokens.toml", &token_entry("a token", "webapp", "pw"));
+    let good = dir.write(
+        "good.toml",
+        &format!("redis = \"redis://127.0.0.1:1\"\ntokens = {tokens:?}\n"),
+    );
+    let (status, stdout, stderr) = run_to_exit(&["--config", &good, "check-config"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "configuration ok\n");
+
+    let missing = dir.write("missing.toml", "tokens = \"/nonexistent/tokens.toml\"\n");
+    let (status, _, stderr) = run_to_exit(&["--config", &missing, "check-config"]);
+    assert!(!status.success());
+    assert!(stderr.contains("/nonexistent/tokens.toml"), "{stderr}");
+    let exposed = dir.write("exposed.toml", "listen = \"0.0.0.0:7379\"\n");
+    let (status, _, stderr) = run_to_exit(&["--config", &exposed, "check-config"]);
+    assert!(!status.success());
+    assert!(
+        stderr.contains("refusing to serve others without --tokens"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn version_names_the_commit() {
+    let (status, stdout, _) = run_to_exit(&["--version"]);
+    assert!(status.success());
+    let expected = format!("redis-ws-bridge {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(
+        stdout.starts_with(&expected) && stdout.ends_with(")\n"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line() {
+    let redis = RedisServer::start();
+    let bridge = Bridge::with_redis(&redis, &["--log-format", "json"]);
+    let line = bridge.wait_for_log("\"listening\"").await;
+    let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(event["level"], "INFO", "{line}");
+    assert_eq!(event["message"], "listening", "{line}");
+    assert_eq!(event["redis"], format!("redis://{}", redis.addr), "{line}");
 }
