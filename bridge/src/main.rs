@@ -103,7 +103,9 @@ struct Args {
         value_name = "URL",
         default_value = "127.0.0.1:6379"
     )]
-    redis: RedisUrl,
+    // Parsed in `redis_target`, so that an error never echoes the URL,
+    // which may hold a password.
+    redis: String,
 
     /// The bridge's own ACL user, instead of one in the --redis URL.
     #[arg(long, env = "REDIS_WS_BRIDGE_REDIS_USER", value_name = "USER")]
@@ -870,7 +872,10 @@ async fn run(args: Args) -> Result<(), String> {
 /// How to reach Redis: the `--redis` URL with its login, TLS and timeout
 /// flags. What does not fit together is refused, never half applied.
 fn redis_target(args: &Args) -> Result<Target, String> {
-    let mut url = args.redis.clone();
+    let mut url: RedisUrl = args
+        .redis
+        .parse()
+        .map_err(|error| format!("--redis: {error}"))?;
     if args.redis_user.is_some() || args.redis_password.is_some() {
         if url.login.is_some() {
             return Err(
@@ -1086,7 +1091,8 @@ mod tests {
     fn the_example_config_parses_and_sets_every_flag() {
         let args = parse_config(EXAMPLE).expect("the example parses");
         assert_eq!(args.listen.to_string(), "0.0.0.0:443");
-        assert!(args.redis.tls);
+        let redis: RedisUrl = args.redis.parse().expect("the example's --redis");
+        assert!(redis.tls);
         assert_eq!(args.redis_user.as_deref(), Some("bridge"));
 
         let all = uncommented(EXAMPLE);

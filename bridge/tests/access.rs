@@ -278,6 +278,44 @@ async fn readyz_logs_in_as_the_first_tokens_user() {
 }
 
 #[tokio::test]
+async fn readyz_logs_in_as_the_url_user_when_it_names_one() {
+    let redis = RedisServer::with_users(&["alice"]).await;
+    let setuser = [
+        "ACL",
+        "SETUSER",
+        "prober",
+        "on",
+        ">prober-pw",
+        "-@all",
+        "+ping",
+    ];
+    assert_eq!(
+        redis
+            .call(&[&setuser[..], &["+command|info"]].concat())
+            .await,
+        simple("OK")
+    );
+    let dir = TempDir::new(&[]);
+    let file = tokens_file(&dir, &[(ALICE, "alice")]);
+    let url = format!("redis://prober:prober-pw@{}", redis.addr);
+    let bridge = Bridge::start(&["--redis", &url, "--tokens", &file]);
+
+    // Not the token's user: with alice off, the probe still passes...
+    assert_eq!(
+        redis.call(&["ACL", "SETUSER", "alice", "off"]).await,
+        simple("OK")
+    );
+    assert_eq!(http_get(bridge.addr, "/readyz").await, (200, "ok".into()));
+    // ...and with the URL's user off, once the answer is stale, it fails.
+    assert_eq!(
+        redis.call(&["ACL", "SETUSER", "prober", "off"]).await,
+        simple("OK")
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(http_get(bridge.addr, "/readyz").await.0, 503);
+}
+
+#[tokio::test]
 async fn non_loopback_listen_needs_tokens_or_insecure_open() {
     let stderr = refused_at_start(&["--listen", "0.0.0.0:0"]);
     assert!(

@@ -98,5 +98,9 @@ fn tls_settings_that_do_not_fit_are_refused_at_start() {
     ] {
         let stderr = refused_at_start(&args);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("secret"),
+            "a password in an error: {stderr}"
+        );
     }
 }
