@@ -1,10 +1,12 @@
 //! Towards Redis over TLS: `rediss://` against a real `redis-server
 //! --tls-port` whose certificates are made here (a test CA signing the
 //! server's and the bridge's client certificate), the bridge's own ACL user
-//! and database from the URL, and a CA that did not sign Redis's refused
-//! at start.
+//! and database from the URL, the connect and command timeouts against a
+//! stalled Redis, and a CA that did not sign Redis's refused at start.
 
 mod common;
+
+use std::time::{Duration, Instant};
 
 use common::*;
 use resp::Frame;
@@ -46,6 +48,43 @@ async fn rediss_with_the_test_ca_logs_in_as_the_url_user_on_its_database() {
     );
     // /readyz logs in the same way.
     assert_eq!(http_get(bridge.addr, "/readyz").await, (200, "ok".into()));
+}
+
+#[tokio::test]
+async fn a_stalled_redis_meets_the_connect_and_command_timeouts() {
+    let pki = Pki::new();
+    let (redis, tls_port) = pki.redis();
+    let timeouts = [
+        "--redis-connect-timeout",
+        "300ms",
+        "--redis-command-timeout",
+        "300ms",
+    ];
+    let mut args = pki.bridge_args(tls_port, "ca.pem");
+    args.extend(timeouts.map(String::from));
+    let over_tls = Bridge::start(&strs(&args));
+    let plain_url = format!("redis://bridge:bridge-pw@{}", redis.addr);
+    let plain = Bridge::start(&[&["--redis", plain_url.as_str()], &timeouts[..]].concat());
+
+    // Stopped, Redis still gets connections accepted (by the kernel) but
+    // never answers: the TLS handshake, then AUTH, wait for nothing.
+    redis.signal("STOP");
+    let started = Instant::now();
+    let mut ws = connect(&over_tls.url("/")).await;
+    assert_eq!(
+        closed_with(&mut ws).await.0,
+        1011,
+        "the TLS handshake timed out"
+    );
+    assert_eq!(
+        http_get(plain.addr, "/readyz").await.0,
+        503,
+        "AUTH timed out"
+    );
+    let took = started.elapsed();
+    redis.signal("CONT");
+    // Each wait ended at its 300 ms, not at the 5 s default.
+    assert!(took < Duration::from_secs(4), "{took:?}");
 }
 
 #[test]

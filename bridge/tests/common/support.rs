@@ -176,6 +176,17 @@ impl RedisServer {
         }
     }
 
+    /// Sends `signal` to the server: `STOP` stalls it (connections are
+    /// still accepted by the kernel, nothing is answered), `CONT` resumes it.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("redis-server running").id();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{signal} redis-server failed");
+    }
+
     /// Kills the server now (the bridge sees its connections drop).
     pub fn kill(&mut self) {
         stop(&mut self.child);
