@@ -9,34 +9,17 @@
 //    really have, and no other.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { launchBrowser, startBridge, startRedis, TRUSTED } from './harness.mjs';
+import { closeServer, launchBrowser, serveStatic, startBridge, startRedis, stopProcess, TRUSTED } from './harness.mjs';
 
 const run = promisify(execFile);
 const TESTS = import.meta.dirname;
 const PKG_DIR = process.env.PKG_DIR ?? resolve(TESTS, '../client-wasm/pkg');
 const BIN = join(TESTS, 'node_modules/.bin');
-
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css' };
-
-/** A static file server for `root` on a free loopback port (what any web host does). */
-function serveStatic(root) {
-  const server = http.createServer((req, res) => {
-    const path = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-    if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': MIME[extname(path)] ?? 'application/octet-stream' });
-    createReadStream(path).pipe(res);
-  });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
-}
 
 let dir;
 let app;
@@ -61,9 +44,9 @@ before(async () => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app });
 
-  server = await serveStatic(app);
-  stops.push(() => new Promise((done) => { server.closeAllConnections(); server.close(done); }));
-  origin = `http://127.0.0.1:${server.address().port}`;
+  server = await serveStatic({ '/': app });
+  stops.push(() => closeServer(server));
+  origin = server.origin;
   redis = await startRedis();
   stops.push(() => stopProcess(redis.proc));
   bridge = await startBridge(redis.port, [...TRUSTED, '--allow-origin', origin]);
@@ -75,13 +58,6 @@ before(async () => {
 after(async () => {
   for (const stop of stops.reverse()) await stop();
 });
-
-async function stopProcess(proc) {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((done) => proc.once('exit', done));
-  proc.kill('SIGTERM');
-  await exited;
-}
 
 /** Opens `path` of the app, waits for `window.result`; also returns the URLs the page requested. */
 async function load(path) {
