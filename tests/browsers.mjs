@@ -19,8 +19,8 @@ const MINIBROWSER = process.env.MINIBROWSER ?? '/usr/lib/x86_64-linux-gnu/webkit
 const STARTUP_MS = 20_000;
 const SCRIPT_MS = 300_000;
 
-async function chromium(url) {
-  const browser = await launchBrowser();
+/** A page of `browser` (Playwright's or puppeteer's: the same calls) at `url`; closing it closes the browser. */
+async function pageOf(browser, url) {
   try {
     const page = await browser.newPage();
     await page.goto(url);
@@ -31,18 +31,12 @@ async function chromium(url) {
   }
 }
 
-async function firefox(url) {
-  // Puppeteer gives Firefox a fresh profile in a temp dir and removes it on close.
-  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, timeout: STARTUP_MS, protocolTimeout: SCRIPT_MS });
-  try {
-    const page = await browser.newPage();
-    await page.goto(url);
-    return { run: (fn, arg) => page.evaluate(fn, arg), close: () => browser.close() };
-  } catch (err) {
-    await browser.close();
-    throw err;
-  }
-}
+const chromium = async (url) => pageOf(await launchBrowser(), url);
+
+// Puppeteer gives Firefox a fresh profile in a temp dir and removes it on close.
+const firefox = async (url) => pageOf(await puppeteer.launch({
+  browser: 'firefox', executablePath: FIREFOX, headless: true, timeout: STARTUP_MS, protocolTimeout: SCRIPT_MS,
+}), url);
 
 /** Starts Xvfb on a display it picks itself (-displayfd); resolves to `{ display, proc }`. */
 function startXvfb() {

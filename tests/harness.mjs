@@ -101,6 +101,9 @@ export async function stopProcess(proc) {
   await exited;
 }
 
+/** The token of startTokenBridge's bridges (not ASCII: it must travel intact). */
+export const TOKEN = 't0ken-for-älice';
+
 /**
  * Makes `redisPort`'s Redis want credentials (the ACL user `alice` may do
  * everything, the default user is off, as a token bridge wants) and starts
@@ -120,9 +123,6 @@ export async function startTokenBridge(redisPort, extraArgs = []) {
   bridge.proc.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return bridge;
 }
-
-/** The token of startTokenBridge's bridges (not ASCII: it must travel intact). */
-export const TOKEN = 't0ken-for-älice';
 
 const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css' };
 
