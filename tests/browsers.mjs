@@ -42,7 +42,7 @@ const firefox = async (url) => pageOf(await puppeteer.launch({
 function startXvfb() {
   const proc = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
   return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error('Xvfb did not start')), STARTUP_MS);
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); fail(new Error('Xvfb did not start')); }, STARTUP_MS);
     proc.stdio[3].once('data', (chunk) => { clearTimeout(timer); done({ display: `:${String(chunk).trim()}`, proc }); });
     proc.once('exit', (code) => { clearTimeout(timer); fail(new Error(`Xvfb exited with ${code}`)); });
   });
