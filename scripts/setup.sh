@@ -17,6 +17,13 @@ command -v node >/dev/null || packages+=(nodejs npm)
 command -v python3 >/dev/null || packages+=(python3)
 # Shrinks the GUI screenshots (scripts/screenshots.sh).
 command -v pngquant >/dev/null || packages+=(pngquant)
+# The browsers beside Chromium that the conformance suite runs in
+# (tests/browsers.mjs): Firefox ESR, and WebKitGTK's WebDriver (which brings
+# its MiniBrowser) with an X server of its own, since MiniBrowser has no
+# headless mode.
+command -v firefox-esr >/dev/null || packages+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null || packages+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null || packages+=(xvfb)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "setup: installing ${packages[*]}"
   as_root apt-get update -qq
@@ -33,8 +40,18 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qF "$WASM_BINDGEN_VERSION"; then
 fi
 command -v wasm-pack >/dev/null || cargo install wasm-pack --locked
 
-# npm ci only when the lock file changed since the last install.
-if ! cmp -s tests/package-lock.json tests/node_modules/.package-lock.json 2>/dev/null; then
-  (cd tests && npm ci --no-audit --no-fund --loglevel=error)
-  cp tests/package-lock.json tests/node_modules/.package-lock.json
-fi
+# `npm ci` in a folder only when its lock file changed since the last install.
+npm_ci() {
+  local dir=$1
+  shift
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json" 2>/dev/null; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error "$@")
+    cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json"
+  fi
+}
+npm_ci tests
+# Node 22 and 24, Deno and Bun for the conformance suite: npm packages that
+# carry the binaries, pinned with their checksums by tests/runtimes's own
+# lock file, so that they download once (about 150 MB) and stay cached when
+# the test tools change. (Two of them ship a `node` bin: no bin links.)
+npm_ci tests/runtimes --bin-links=false

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints what the npm package weighs as a page downloads it: each file the
-# browser loads (the wasm, its glue, the entry and the snippet modules), raw
-# and gzip -9, and the total. Reads client-wasm/pkg (scripts/build.sh first).
+# browser loads (the wasm, its glue, the entry index.js with manual.js, and
+# the snippet modules; not node.js, which only Node and Bun load), raw and
+# gzip -9, and the total. Reads client-wasm/pkg (scripts/build.sh first).
 set -euo pipefail
 cd "$(dirname "$0")/../client-wasm/pkg"
 total_raw=0
@@ -13,5 +14,5 @@ while IFS= read -r file; do
   total_raw=$((total_raw + raw))
   total_gz=$((total_gz + gz))
   printf '%-28s %10d %10d\n' "${file#snippets/*/}" "$raw" "$gz"
-done < <(find . -name '*.wasm' -o -name '*.js' | sed 's|^\./||' | sort)
+done < <(find . \( -name '*.wasm' -o -name '*.js' \) ! -name node.js | sed 's|^\./||' | sort)
 printf '%-28s %10d %10d\n' total "$total_raw" "$total_gz"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, lints, the Rust unit, property and
-# integration tests, and the Playwright tests in headless Chromium through the
-# real bridge.
+# integration tests, and the end-to-end tests through the real bridge: every
+# suite in headless Chromium, the conformance suite also in Firefox,
+# WebKitGTK, a Web Worker, Node 20/22/24, Deno and Bun.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -27,7 +28,7 @@ step "build the npm package and the bridge"
 scripts/build.sh
 scripts/size.sh
 
-step "end to end: the demo page in Chromium (Playwright)"
+step "end to end: Chromium (Playwright); the conformance suite in Firefox, WebKitGTK, a worker, Node, Deno, Bun"
 (cd tests && BRIDGE_BIN="$ROOT/target/debug/redis-ws-bridge" WWW_DIR="$ROOT/www" node --test)
 
 step "benchmark smoke run (bench/run --quick; speeds are reported, never asserted)"

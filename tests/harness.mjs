@@ -2,10 +2,11 @@
 // ports, and a headless Chromium driven by Playwright. Everything started
 // here is stopped by PID in `stop()`; nothing outlives the test process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { extname, join, normalize, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -92,11 +93,67 @@ export function launchBrowser() {
   });
 }
 
-async function stopProcess(proc) {
+/** Stops `proc` (SIGTERM) and resolves once it exited. */
+export async function stopProcess(proc) {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise((done) => proc.once('exit', done));
   proc.kill('SIGTERM');
   await exited;
+}
+
+/** The token of startTokenBridge's bridges (not ASCII: it must travel intact). */
+export const TOKEN = 't0ken-for-älice';
+
+/**
+ * Makes `redisPort`'s Redis want credentials (the ACL user `alice` may do
+ * everything, the default user is off, as a token bridge wants) and starts
+ * a bridge that logs in as alice for the token TOKEN. Its tokens file is
+ * removed when the bridge exits.
+ */
+export async function startTokenBridge(redisPort, extraArgs = []) {
+  for (const acl of [['alice', 'on', '>alice-pw', '~*', '&*', '+@all'], ['default', 'off']]) {
+    const reply = await redisCommand(redisPort, 'ACL', 'SETUSER', ...acl);
+    if (reply !== '+OK\r\n') throw new Error(`ACL SETUSER ${acl[0]}: ${reply}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'redis-wasm-tokens-'));
+  const tokens = join(dir, 'tokens.toml');
+  writeFileSync(tokens, `[[token]]\ntoken = "${TOKEN}"\nuser = "alice"\npassword = "alice-pw"\n`);
+  const bridge = await startBridge(redisPort, ['--tokens', tokens, ...extraArgs])
+    .catch((err) => { rmSync(dir, { recursive: true, force: true }); throw err; });
+  bridge.proc.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return bridge;
+}
+
+const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css' };
+
+/**
+ * A static file server on a free loopback port (what any web host does):
+ * `mounts` maps URL prefixes ending in `/` to folders, the longest prefix
+ * winning. Resolves to the server; `server.origin` is its `http://` origin.
+ */
+export function serveStatic(mounts) {
+  const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
+  const server = http.createServer((req, res) => {
+    const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const prefix = prefixes.find((p) => pathname.startsWith(p));
+    const root = prefix && resolve(mounts[prefix]);
+    const path = root && normalize(join(root, pathname.slice(prefix.length)));
+    if (!path || !path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[extname(path)] ?? 'application/octet-stream' });
+    createReadStream(path).pipe(res);
+  });
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => {
+    server.origin = `http://127.0.0.1:${server.address().port}`;
+    done(server);
+  }));
+}
+
+/** Closes a server of serveStatic, and the keep-alive connections browsers leave open. */
+export function closeServer(server) {
+  return new Promise((done) => { server.closeAllConnections(); server.close(done); });
 }
 
 /**

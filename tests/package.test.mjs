@@ -3,40 +3,30 @@
 //  - loaded with no bundler from a static server (an import map for the bare
 //    name) and from the output of `vite build`, both running commands
 //    through the real bridge to a real redis-server in headless Chromium;
+//  - imported by its name from Node 22 and 24, Deno and Bun (each through
+//    its own condition of the package's exports), connecting with a bridge
+//    token and exiting by itself, and from `redis-wasm/manual` with a
+//    compiled module handed over;
 //  - type-checked: tests/types/good.ts compiles with `tsc --strict`, every
 //    line of tests/types/bad.ts marked `// error TSxxxx` fails with exactly
 //    that error, and the declarations name every method the wasm classes
 //    really have, and no other.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { launchBrowser, startBridge, startRedis, TRUSTED } from './harness.mjs';
+import { closeServer, launchBrowser, serveStatic, startBridge, startRedis, startTokenBridge, stopProcess, TOKEN, TRUSTED } from './harness.mjs';
+import { runScript } from './hosts.mjs';
 
 const run = promisify(execFile);
 const TESTS = import.meta.dirname;
 const PKG_DIR = process.env.PKG_DIR ?? resolve(TESTS, '../client-wasm/pkg');
 const BIN = join(TESTS, 'node_modules/.bin');
-
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css' };
-
-/** A static file server for `root` on a free loopback port (what any web host does). */
-function serveStatic(root) {
-  const server = http.createServer((req, res) => {
-    const path = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-    if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': MIME[extname(path)] ?? 'application/octet-stream' });
-    createReadStream(path).pipe(res);
-  });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
-}
+const RUNTIMES = join(TESTS, 'runtimes/node_modules');
 
 let dir;
 let app;
@@ -45,6 +35,7 @@ let server;
 let origin;
 let redis;
 let bridge;
+let tokenBridge;
 let browser;
 const stops = [];
 
@@ -61,13 +52,18 @@ before(async () => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app });
 
-  server = await serveStatic(app);
-  stops.push(() => new Promise((done) => { server.closeAllConnections(); server.close(done); }));
-  origin = `http://127.0.0.1:${server.address().port}`;
+  server = await serveStatic({ '/': app });
+  stops.push(() => closeServer(server));
+  origin = server.origin;
   redis = await startRedis();
   stops.push(() => stopProcess(redis.proc));
   bridge = await startBridge(redis.port, [...TRUSTED, '--allow-origin', origin]);
   stops.push(() => stopProcess(bridge.proc));
+  // A token bridge wants a Redis that requires credentials: one of its own.
+  const tokenRedis = await startRedis();
+  stops.push(() => stopProcess(tokenRedis.proc));
+  tokenBridge = await startTokenBridge(tokenRedis.port, TRUSTED);
+  stops.push(() => stopProcess(tokenBridge.proc));
   browser = await launchBrowser();
   stops.push(() => browser.close());
 });
@@ -75,13 +71,6 @@ before(async () => {
 after(async () => {
   for (const stop of stops.reverse()) await stop();
 });
-
-async function stopProcess(proc) {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((done) => proc.once('exit', done));
-  proc.kill('SIGTERM');
-  await exited;
-}
 
 /** Opens `path` of the app, waits for `window.result`; also returns the URLs the page requested. */
 async function load(path) {
@@ -118,7 +107,7 @@ test('npm pack: the tarball holds the entry, its types, the glue and the wasm, a
   const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
   // (npm adds a README.md by itself when there is one.)
   assert.deepEqual(files.filter((f) => !f.startsWith('snippets/') && f !== 'README.md'),
-    ['LICENSE', 'index.d.ts', 'index.js', 'methods.d.ts', 'package.json', 'redis_wasm.js', 'redis_wasm_bg.wasm']);
+    ['LICENSE', 'index.d.ts', 'index.js', 'manual.js', 'methods.d.ts', 'node.js', 'package.json', 'redis_wasm.js', 'redis_wasm_bg.wasm']);
   assert.ok(files.some((f) => /^snippets\/.+\/js\/classes\.js$/.test(f)), 'the classes.js snippet');
   const manifest = JSON.parse(readFileSync(join(app, 'node_modules/redis-wasm/package.json'), 'utf8'));
   assert.equal(manifest.name, 'redis-wasm');
@@ -126,7 +115,10 @@ test('npm pack: the tarball holds the entry, its types, the glue and the wasm, a
   assert.ok(manifest.description && manifest.license && manifest.repository?.url);
   assert.equal(manifest.type, 'module');
   assert.equal(manifest.types, './index.d.ts');
-  assert.deepEqual(manifest.exports['.'], { types: './index.d.ts', default: './index.js' });
+  assert.deepEqual(manifest.exports['.'], {
+    types: './index.d.ts', deno: './index.js', bun: './node.js', node: './node.js', worker: './index.js', browser: './index.js', default: './index.js',
+  });
+  assert.deepEqual(manifest.exports['./manual'], { types: './index.d.ts', default: './manual.js' });
   assert.ok(Array.isArray(manifest.sideEffects) && manifest.sideEffects.includes('./index.js'));
 });
 
@@ -148,11 +140,66 @@ test('vite build: the bundle carries the .wasm as an asset and runs with no init
   assert.deepEqual(readFileSync(join(app, 'dist/assets', wasm)), readFileSync(join(PKG_DIR, 'redis_wasm_bg.wasm')));
   const bundle = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist/assets', f), 'utf8')).join('\n');
   assert.ok(bundle.includes(wasm), 'the bundle refers to the hashed .wasm');
+  assert.ok(!bundle.includes('node:fs'), 'the browser bundle took the browser entry, not node.js');
 
   const { result, requested } = await load('/dist/index.html');
   checkCommands(result);
   assert.ok(requested.includes(`/dist/assets/${wasm}`), 'the page loaded the bundled .wasm');
   assert.ok(!requested.some((p) => p.includes('node_modules')), 'nothing came from node_modules');
+});
+
+/**
+ * A script that imports `specifier` by name from the fresh project, runs a
+ * few commands through the token bridge and closes, then prints what it saw
+ * and simply ends: the runtime must exit by itself (runScript's bound).
+ * `prepare` runs first, given the module.
+ */
+function importScript(specifier, prepare = '') {
+  return `const m = await import(${JSON.stringify(specifier)});
+    ${prepare}
+    const conn = await m.Connection.create({ url: ${JSON.stringify(`ws://${tokenBridge.addr}/`)}, token: ${JSON.stringify(TOKEN)} });
+    const key = 'package:' + Math.random().toString(36).slice(2);
+    const set = (await conn.set(key, 'hello')).status;
+    const got = await conn.get(key);
+    const error = await conn.incr(key).catch((err) => err instanceof m.ErrorReply);
+    await conn.delete([key]);
+    conn.close();
+    console.log(JSON.stringify({ entry: import.meta.resolve(${JSON.stringify(specifier)}), set, got, error }));`;
+}
+
+/** Runs `script` with `command args…` in the app; resolves to what it printed, checking it exited 0 by itself. */
+async function inApp(command, args, script) {
+  const outcome = await runScript(command, [...args, script], { cwd: app, env: { DENO_NO_UPDATE_CHECK: '1' } });
+  assert.equal(outcome.code, 0, `${command} exited with ${outcome.code}: ${outcome.stderr}`);
+  return JSON.parse(outcome.stdout);
+}
+
+const RUNTIME_IMPORTS = {
+  'node 22': [join(RUNTIMES, 'node22/bin/node'), ['--input-type=module', '-e'], 'node.js'],
+  'node 24': [join(RUNTIMES, 'node24/bin/node'), ['--input-type=module', '-e'], 'node.js'],
+  deno: [join(RUNTIMES, 'deno/deno'), ['eval'], 'index.js'],
+  bun: [join(RUNTIMES, 'bun/bin/bun'), ['-e'], 'node.js'],
+};
+
+for (const [runtime, [command, args, entry]] of Object.entries(RUNTIME_IMPORTS)) {
+  test(`${runtime}: import('redis-wasm') from the fresh project loads ${entry}, connects with a token and exits by itself`, async () => {
+    const result = await inApp(command, args, importScript('redis-wasm'));
+    assert.equal(result.entry, pathToFileURL(join(app, 'node_modules/redis-wasm', entry)).href);
+    assert.deepEqual({ ...result, entry: undefined }, { entry: undefined, set: 'OK', got: 'hello', error: true });
+  });
+}
+
+test('redis-wasm/manual: nothing is loaded until initSync is handed a compiled WebAssembly.Module', async () => {
+  const prepare = `
+    if (m.RedisError !== undefined) throw new Error('the manual entry loaded the wasm by itself');
+    const { readFileSync } = await import('node:fs');
+    const wasm = readFileSync(new URL(import.meta.resolve('redis-wasm/redis_wasm_bg.wasm')));
+    m.initSync(await WebAssembly.compile(wasm));
+    m.initSync(wasm); // a second call does nothing`;
+  const [command, args] = RUNTIME_IMPORTS['node 22'];
+  const result = await inApp(command, args, importScript('redis-wasm/manual', prepare));
+  assert.equal(result.entry, pathToFileURL(join(app, 'node_modules/redis-wasm/manual.js')).href);
+  assert.deepEqual([result.set, result.got, result.error], ['OK', 'hello', true]);
 });
 
 /** Runs `tsc -p <config>` in the app; resolves to `{ code, diagnostics: [{ file, line, code, text }] }`. */

@@ -429,5 +429,20 @@ export declare class Script<N = string> {
   free(): void;
 }
 
+// ---------------------------------------------------------------- loading
+
+/** What the wasm can be initialised from: its bytes or a compiled module. */
+export type WasmSource = BufferSource | WebAssembly.Module;
+
+/**
+ * Initialises the wasm from its bytes or a compiled module. The package's
+ * entry does it on import; only `redis-wasm/manual` needs it (or `init`)
+ * before anything else. Calling it again does nothing.
+ */
+export declare function initSync(source: WasmSource): void;
+
+/** Like `initSync`, also from a URL or a `Response`; with no argument, fetches the .wasm next to the package. */
+export declare function init(source?: WasmSource | URL | string | Response | Promise<Response>): Promise<void>;
+
 // Only what is marked `export` above is part of the package.
 export {};

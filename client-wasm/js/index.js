@@ -1,28 +1,9 @@
-// redis-wasm: the package entry.
-//
-// Importing this module loads and initialises the WebAssembly (top-level
-// await; the .wasm file is found next to this module through
-// import.meta.url), so users never call an init function themselves.
-import init, * as wasm from './redis_wasm.js';
+// redis-wasm for browsers, workers, Deno and bundlers: importing this module
+// fetches the .wasm found next to it through import.meta.url and initialises
+// it (top-level await), so users never call an init function themselves.
+// Node and Bun load node.js instead (package.json's conditional exports).
+import { init } from './manual.js';
 
 await init();
-wasm.__installMethods([wasm.Connection, wasm.Pool, wasm.Transaction]);
 
-export { Connection, Pool, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
-
-export const {
-  RedisError, ErrorReply, TransactionError, NotConnectedError, ConnectionLostError,
-  NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError,
-  UTF8Encoder, BytesEncoder, ZScoreBoundary, ZAggregate,
-  StatusReply, ListReply, SetReply, DictReply, ZRangeReply, ConfigPairReply, BlockingPopReply,
-  PubSubReply, InfoReply, ClientListReply, EvalScriptReply,
-} = wasm.__classes();
-
-// `for await` over published messages and over scan cursors. (Only JS can
-// name a method by a symbol, so the iterators are attached here.)
-wasm.Subscription.prototype[Symbol.asyncIterator] = async function* messages() {
-  for (;;) yield await this.nextPublished();
-};
-wasm.Cursor.prototype[Symbol.asyncIterator] = async function* items() {
-  for (let item = await this.fetchone(); item !== null; item = await this.fetchone()) yield item;
-};
+export * from './manual.js';

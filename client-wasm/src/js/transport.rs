@@ -6,6 +6,10 @@
 //! The handlers are owned here and detached when the transport is dropped,
 //! never leaked with `forget`; they tell the client which socket spoke by
 //! its session and generation, so a late event of an old socket is ignored.
+//! The error handler is one shared no-op that stays attached: the close
+//! event that follows an error says all there is, but the `ws` package (an
+//! EventEmitter) throws an `error` that has no listener, which would crash
+//! a Node process on a refused connection or a socket closed while opening.
 
 use std::rc::{Rc, Weak};
 
@@ -18,6 +22,11 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 /// (it parses commands across messages): so no message is refused for its
 /// size, and neither side has to hold one whole command in one buffer.
 const MAX_MESSAGE: usize = 256 * 1024;
+
+thread_local! {
+    /// The `onerror` of every socket (see the module docs): one for all.
+    static IGNORE_ERROR: Closure<dyn FnMut()> = Closure::new(|| {});
+}
 
 /// What a transport reports, by its session and generation.
 pub trait Events: 'static {
@@ -96,6 +105,7 @@ impl Transport {
         ws.set_onopen(Some(open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(close.as_ref().unchecked_ref()));
+        IGNORE_ERROR.with(|ignore| ws.set_onerror(Some(ignore.as_ref().unchecked_ref())));
         Ok(Transport {
             ws,
             generation,

@@ -1,0 +1,179 @@
+// The client's basic contract, as plain test bodies that any host runs
+// (tests/conformance/run.mjs): each takes the kit (kit.mjs) of the imported
+// package and a bridge that refuses WebSocket messages over 1 MiB, in front
+// of a real redis-server. Values and options round trip, replies keep their
+// order and types, and every way a connection can fail rejects with the
+// error class that names it. Nothing here may use a host's own API.
+
+export const tests = {
+  'set and get: unicode and empty values, a missing key is null': async ({ connect, eq, key }) => {
+    const conn = await connect();
+    for (const value of ['value', '', 'ünïcödé ✓ 🚀 日本語']) {
+      const k = key('roundtrip');
+      eq((await conn.set(k, value)).status, 'OK', `set ${JSON.stringify(value)}`);
+      eq(await conn.get(k), value, `get ${JSON.stringify(value)}`);
+    }
+    eq(await conn.get(key('missing')), null, 'a missing key');
+  },
+
+  'set options map to EX, PX, NX and XX; an unknown option is a TypeError': async ({ connect, eq, ok, key, rejects }) => {
+    const conn = await connect();
+    const k = key('options');
+    const nx = { onlyIfNotExists: true, expire: 100 };
+    eq((await conn.set(k, 'a', nx)).status, 'OK', 'NX on a new key');
+    eq(await conn.set(k, 'b', nx), null, 'NX on an existing key sets nothing');
+    const ttl = await conn.call('TTL', k);
+    ok(ttl >= 1 && ttl <= 100, `EX 100 gives a TTL in (0, 100], got ${ttl}`);
+    const xx = { onlyIfExists: true, pexpire: 50_000 };
+    eq(await conn.set(key('absent'), 'c', xx), null, 'XX on a missing key sets nothing');
+    eq((await conn.set(k, 'd', xx)).status, 'OK', 'XX on an existing key');
+    const pttl = await conn.call('PTTL', k);
+    ok(pttl >= 1 && pttl <= 50_000, `PX 50000 gives a PTTL in (0, 50000], got ${pttl}`);
+    eq(await conn.get(k), 'd', 'the XX value');
+    await rejects(conn.set(key('typo'), 'v', { expires: 10 }), TypeError, 'a misspelt option');
+  },
+
+  'ping, echo, incr, exists and delete of any iterable of keys': async ({ connect, eq, key }) => {
+    const conn = await connect();
+    eq((await conn.ping()).status, 'PONG', 'ping');
+    eq(await conn.echo('héllo'), 'héllo', 'echo');
+    const counter = key('counter');
+    eq(await conn.incr(counter), 1, 'first incr');
+    eq(await conn.incr(counter), 2, 'second incr');
+    eq(await conn.exists(counter), true, 'exists');
+    const other = key('other');
+    await conn.set(other, 'x');
+    eq(await conn.delete([counter, other, key('never-set')]), 2, 'delete counts what existed');
+    eq(await conn.exists(counter), false, 'gone');
+    eq(await conn.delete(new Set([other])), 0, 'a Set of keys works too');
+  },
+
+  'integers beyond 2^53 are BigInts': async ({ connect, eq, key }) => {
+    const conn = await connect();
+    const k = key('big');
+    await conn.set(k, '9007199254740993');
+    const big = await conn.incr(k);
+    eq(typeof big, 'bigint', 'the type');
+    eq(String(big), '9007199254740994', 'the value, exactly');
+  },
+
+  '10,000 pipelined INCRs resolve in order': async ({ connect, eq, key }) => {
+    const conn = await connect();
+    const counter = key('pipelined');
+    const all = await Promise.all(Array.from({ length: 10_000 }, () => conn.incr(counter)));
+    all.forEach((value, i) => { if (value !== i + 1) throw new Error(`reply ${i} is ${value}`); });
+    eq(all.length, 10_000, 'every reply');
+  },
+
+  'an error reply rejects with ErrorReply between answered commands': async ({ m, connect, eq, ok, key, rejects }) => {
+    const conn = await connect();
+    const k = key('wrongtype');
+    await conn.call('LPUSH', k, 'x');
+    const before = conn.incr(key('before'));
+    const failed = conn.incr(k);
+    const after = conn.echo('after');
+    eq(await before, 1, 'the command before');
+    const failure = await rejects(failed, m.ErrorReply, 'INCR of a list');
+    ok(failure instanceof m.RedisError, 'an ErrorReply is a RedisError');
+    ok(failure.message.startsWith('WRONGTYPE'), `the server's words: ${failure.message}`);
+    eq(await after, 'after', 'the command after');
+  },
+
+  'call() decodes plain values; an unknown command rejects with ErrorReply': async ({ m, connect, eq, key, rejects }) => {
+    const conn = await connect();
+    const h = key('hash');
+    eq(await conn.call('HSET', h, 'f1', 'v1', 'f2', 'v2'), 2, 'HSET');
+    eq(await conn.call('HGETALL', h), ['f1', 'v1', 'f2', 'v2'], 'HGETALL as a flat array');
+    eq(await conn.call('SET', key('n'), 42), 'OK', 'a status is a string');
+    eq(await conn.call('MGET', h, key('none')), [null, null], 'MGET of a hash and a missing key');
+    await rejects(conn.call('NOSUCHCOMMAND'), m.ErrorReply, 'an unknown command');
+  },
+
+  'BytesEncoder: all 256 byte values in key and value; strings are refused': async ({ m, connect, eq, rejects }) => {
+    const conn = await connect({ encoder: new m.BytesEncoder() });
+    const all = new Uint8Array(512).map((_, i) => (i < 256 ? i : 511 - i));
+    const k = new Uint8Array([...new TextEncoder().encode(`basics:bytes:${Math.random()}`), 0xff, 0x00]);
+    await conn.set(k, all);
+    eq(await conn.get(k), all, 'every byte value comes back');
+    await rejects(conn.get('a string'), TypeError, 'strings are not bytes under BytesEncoder');
+    eq(await conn.delete([k]), 1, 'delete by a binary key');
+  },
+
+  // Replies of many strings are decoded many strings at a time: what comes out
+  // must be what decoding one by one gives, over more than one decoding run.
+  'lists and hashes of strings decode exactly: empty, multi-byte, astral, invalid UTF-8': async ({ m, connect, eq, key }) => {
+    const conn = await connect();
+    const items = Array.from({ length: 3000 }, (_, i) => [
+      '', `ascii ${i}`, `ünïcödé ${i} 日本語`, `🚀${i}🚀`, 'x'.repeat(i % 200),
+    ][i % 5]);
+    const list = key('texts-list');
+    await conn.rpush(list, items);
+    const raw = await connect({ encoder: new m.BytesEncoder() });
+    await raw.rpush(new TextEncoder().encode(list), [new Uint8Array([0x61, 0xff, 0x62])]);
+    const got = await conn.lrangeAsList(list);
+    const expected = [...items, 'a\ufffdb'];
+    const differs = got.findIndex((item, i) => item !== expected[i]);
+    eq([got.length, differs], [expected.length, -1], 'LRANGE decodes like one by one');
+
+    const hash = key('texts-hash');
+    await conn.hmset(hash, new Map(items.map((item, i) => [`field ${i}`, item])));
+    const map = await conn.hgetallAsDict(hash);
+    eq(map.size, items.length, 'every field');
+    const wrong = items.findIndex((item, i) => map.get(`field ${i}`) !== item);
+    eq(wrong, -1, 'HGETALL decodes like one by one');
+  },
+
+  // The bridge refuses messages over 1 MiB: a 3 MB value only gets through
+  // because the client splits its writes, and comes back whole.
+  'a value larger than a WebSocket message round trips byte for byte': async ({ m, connect, eq, ok }) => {
+    const conn = await connect({ encoder: new m.BytesEncoder() });
+    const value = new Uint8Array(3_000_000).map((_, i) => i % 251);
+    const k = new TextEncoder().encode(`basics:large:${Math.random()}`);
+    await conn.set(k, value);
+    const back = await conn.get(k);
+    ok(back.length === value.length && back.every((byte, i) => byte === value[i]), 'the value came back unchanged');
+    eq(await conn.delete([k]), 1, 'delete');
+  },
+
+  'a wrong argument type rejects before sending; relaxed mode sends the text': async ({ connect, eq, ok, key, rejects }) => {
+    const conn = await connect();
+    const rejected = await rejects(conn.get(42), TypeError, 'a number key');
+    ok(rejected.message.includes('get') && rejected.message.includes('key'), rejected.message);
+    await rejects(conn.delete('one-key'), TypeError, 'a string for a list of keys');
+    eq((await conn.ping()).status, 'PONG', 'nothing was sent by the rejected calls');
+    const relaxed = await connect({ enableTypechecking: false });
+    const k = key('relaxed');
+    await relaxed.set(k, 12.5);
+    eq(await relaxed.get(k), '12.5', 'a number is sent as its text');
+    eq(await relaxed.delete(k), 1, 'a lone key for a list');
+  },
+
+  'the db option selects the database': async ({ connect, eq, key }) => {
+    const inDb2 = await connect({ db: 2 });
+    const inDb0 = await connect();
+    const k = key('db');
+    await inDb2.set(k, 'two');
+    eq(await inDb0.get(k), null, 'not in database 0');
+    eq(await inDb2.get(k), 'two', 'in database 2');
+  },
+
+  'a wrong password rejects create() with the server\'s ErrorReply': async ({ m, connect, rejects }) => {
+    await rejects(connect({ password: 'not-the-password' }), m.ErrorReply, 'AUTH fails');
+  },
+
+  'nothing listening rejects create() with NotConnectedError after connectTimeout': async ({ m, connect, rejects }) => {
+    await rejects(connect({ url: 'ws://127.0.0.1:9/', connectTimeout: 1000 }), m.NotConnectedError, 'no server on port 9');
+  },
+
+  'close(): in-flight commands reject with ConnectionLostError, later ones with NotConnectedError': async ({ m, connect, eq, ok, key, rejects }) => {
+    const conn = await connect();
+    const blocked = conn.call('BLPOP', key('never'), 5);
+    const pending = conn.ping();
+    conn.close();
+    await rejects(blocked, m.ConnectionLostError, 'the blocked pop');
+    await rejects(pending, m.ConnectionLostError, 'the ping behind it');
+    const later = await rejects(conn.ping(), m.NotConnectedError, 'a command after close');
+    ok(!(later instanceof m.ConnectionLostError), 'not a lost connection: there was none');
+    eq(conn.isConnected, false, 'isConnected');
+  },
+};
