@@ -313,6 +313,18 @@ impl ClientInner {
                 set("reason", &reason.as_str().into());
                 ("close", *session)
             }
+            Event::Invalidate { session, keys } => {
+                let keys = match keys {
+                    None => JsValue::NULL,
+                    Some(keys) => keys
+                        .iter()
+                        .map(|key| self.encoder.decode(key).unwrap_or(JsValue::NULL))
+                        .collect::<js_sys::Array>()
+                        .into(),
+                };
+                set("keys", &keys);
+                ("invalidate", *session)
+            }
             Event::End { session, .. } => ("end", *session),
         };
         set("connection", &(session as u32).into());
