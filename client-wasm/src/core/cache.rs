@@ -202,10 +202,14 @@ impl Cache {
                     .all(|k| self.config.prefixes.iter().any(|p| k.starts_with(p))))
     }
 
-    /// The reply cached for `cmd`, if fresh.
-    pub fn lookup(&mut self, cmd: &Cmd, now: f64) -> Lookup {
+    /// The reply cached for `cmd`, if fresh and `may_hit`.
+    pub fn lookup(&mut self, cmd: &Cmd, now: f64, may_hit: bool) -> Lookup {
         if !self.cacheable(cmd) {
             return Lookup::Skip;
+        }
+        if !may_hit {
+            self.stats.misses += 1;
+            return Lookup::Miss;
         }
         let line = line_of(cmd);
         let Some(&id) = self.lines.get(&*line) else {

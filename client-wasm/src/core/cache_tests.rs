@@ -6,7 +6,7 @@ use resp::{Bytes, Frame};
 use super::cache::{CacheConfig, TrackingMode};
 use super::command::ReplyKind;
 use super::pipeline::Outcome;
-use super::pool::{Config, Mode, HEALTH_CHECK_MS};
+use super::pool::{Config, Mode, HEALTH_CHECK_MS, MAX_HIT_RUN_MS};
 use super::session::Event;
 use super::tests::{bulk, cmd, config, resp, simple, streamed, Wire};
 use super::ClientError;
@@ -376,4 +376,23 @@ fn an_idle_cached_socket_is_pinged_and_given_up_when_the_ping_goes_unanswered() 
         .events
         .iter()
         .any(|e| matches!(e, Event::Reconnecting { .. })));
+}
+
+#[test]
+fn a_long_run_of_hits_without_socket_input_reads_from_redis_again() {
+    let mut wire = cached(1, Mode::Single, cache_config());
+    fill(&mut wire, "k", "v", -1);
+    hit(&mut wire, "k");
+    wire.now += MAX_HIT_RUN_MS;
+    hit(&mut wire, "k");
+    wire.now += 1.0;
+    let id = wire.send(native(&["GET", "k"]));
+    assert_eq!(
+        wire.sent(0),
+        resp(&[&["GET", "k"], &["PTTL", "k"]]),
+        "its reply comes after whatever the socket holds"
+    );
+    wire.answer(0, &[bulk("v"), Frame::Integer(-1)]);
+    assert_eq!(wire.outcome(id), Outcome::Reply(bulk("v")));
+    assert_eq!(hit(&mut wire, "k"), bulk("v"), "input came: hits again");
 }

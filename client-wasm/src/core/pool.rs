@@ -60,6 +60,11 @@ pub struct Config {
 /// link cannot serve stale hits for longer.
 pub const HEALTH_CHECK_MS: f64 = 15_000.0;
 
+/// Hits resolve as microtasks, and a page awaiting hit after hit never lets
+/// the socket's messages (its invalidations) in: past this long without
+/// socket input, a cached read goes to Redis, whose reply comes after them.
+pub const MAX_HIT_RUN_MS: f64 = 10.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Single,
@@ -122,6 +127,8 @@ pub struct Pool {
     /// Request deadlines in issue order (one timeout for all: so in order).
     timeouts: VecDeque<(f64, RequestId)>,
     cache: Option<Cache>,
+    /// When hits began to be served since the sockets last gave input.
+    hits_since: Option<f64>,
     out: Vec<Output>,
 }
 
@@ -149,6 +156,7 @@ impl Pool {
             offline_bytes: 0,
             timeouts: VecDeque::new(),
             cache,
+            hits_since: None,
             out: Vec::new(),
         }
     }
@@ -199,6 +207,7 @@ impl Pool {
 
     pub fn on_bytes(&mut self, session: usize, generation: u32, data: &[u8], now: f64) {
         if session < self.sessions.len() {
+            self.hits_since = None;
             let (s, mut cx) = self.at(session, now);
             s.heard(generation, now);
             let delivered = s.on_bytes(generation, data, &mut cx);
@@ -215,6 +224,7 @@ impl Pool {
 
     pub fn on_received(&mut self, session: usize, now: f64) {
         if session < self.sessions.len() {
+            self.hits_since = None;
             let (s, mut cx) = self.at(session, now);
             s.heard_now(now);
             let delivered = s.received(&mut cx);
@@ -335,9 +345,11 @@ impl Pool {
             _ => {}
         }
         let target = self.choose(&cmd)?;
+        let may_hit = self.hits_since.is_none_or(|since| now - since <= MAX_HIT_RUN_MS);
         let fills = match (&mut self.cache, target) {
-            (Some(cache), Some(_)) if fallback.is_none() => match cache.lookup(&cmd, now) {
+            (Some(cache), Some(_)) if fallback.is_none() => match cache.lookup(&cmd, now, may_hit) {
                 Lookup::Hit(frame) => {
+                    self.hits_since.get_or_insert(now);
                     let id = self.next_id;
                     self.next_id += 1;
                     self.out

@@ -389,6 +389,25 @@ impl ClientInner {
         self.drive();
     }
 
+    /// See `cacheStats()`.
+    pub fn cache_stats(&self) -> JsValue {
+        let Some(stats) = self.pool.borrow().cache_stats() else {
+            return JsValue::NULL;
+        };
+        let object = Object::new();
+        for (name, value) in [
+            ("hits", stats.hits as f64),
+            ("misses", stats.misses as f64),
+            ("invalidations", stats.invalidations as f64),
+            ("evictions", stats.evictions as f64),
+            ("bytes", stats.bytes as f64),
+            ("entries", stats.entries as f64),
+        ] {
+            let _ = Reflect::set(&object, &name.into(), &value.into());
+        }
+        object.into()
+    }
+
     /// The subscription state of `session`, created on first use (a
     /// `call('SUBSCRIBE')` on a Connection delivers to it too).
     pub fn subscription(self: &Rc<Self>, session: usize) -> Rc<SubState> {

@@ -162,6 +162,24 @@ macro_rules! sending_methods {
                     .await
             }
 
+            /// The client-side cache's counters `{ hits, misses,
+            /// invalidations, evictions, bytes, entries }`, or `null`
+            /// without `clientSideCache`.
+            #[wasm_bindgen(js_name = cacheStats)]
+            pub fn cache_stats(&self) -> wasm_bindgen::JsValue {
+                $crate::js::target::Target::via(self).client().cache_stats()
+            }
+
+            /// Drops every cached reply.
+            #[wasm_bindgen(js_name = clearCache)]
+            pub fn clear_cache(&self) {
+                $crate::js::target::Target::via(self)
+                    .client()
+                    .pool
+                    .borrow_mut()
+                    .clear_cache();
+            }
+
             /// Iterate the keys matching `match` (all keys by default).
             pub fn scan(&self, r#match: wasm_bindgen::JsValue) -> $crate::js::cursor::Cursor {
                 self.cursor(
