@@ -8,7 +8,7 @@ import { ADMIN_COMMANDS, startStack } from './harness.mjs';
 async function installKit() {
   const m = await import('/pkg/index.js');
   const url = `ws://${location.host}/`;
-  const connect = (options = {}) => m.Connection.create({ url, ...options });
+  const connect = (options = {}) => m.Connection.create({ url, ...window.kit.defaults, ...options });
   const plain = (value) => {
     if (value instanceof Map) return { map: [...value].map(([k, v]) => [plain(k), plain(v)]) };
     if (value instanceof Set) return { set: [...value].map(plain).sort() };
@@ -38,7 +38,7 @@ async function installKit() {
   };
   let counter = 0;
   const key = (name) => `api:${name}:${++counter}:${Math.random().toString(36).slice(2)}`;
-  window.kit = { m, connect, eq, ok, rejects, key };
+  window.kit = { m, connect, eq, ok, rejects, key, defaults: {} };
 }
 
 /**

@@ -575,8 +575,8 @@ impl ClientInner {
             return;
         };
         match outcome {
-            Outcome::Start { len, .. } => {
-                let started = Stream::new(*reply, len);
+            Outcome::Start { len, kind } => {
+                let started = Stream::new(*reply, len, kind == resp::AggregateKind::Map);
                 let _ = resolve.call1(&JsValue::NULL, started.container());
                 *stream = Some(started);
             }
