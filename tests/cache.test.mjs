@@ -269,7 +269,7 @@ test('10,000 random operations with external writers and reconnects: no read ret
         const { fenced, live, highest } = window.model;
         const stale = [];
         let state = seed;
-        const random = (n) => { state = (state * 1103515245 + 12345) % 2147483648; return state % n; };
+        const random = (n) => { state = (state * 1103515245 + 12345) % 2147483648; return Math.floor(state / 65536) % n; };
         // A kill's close can land at any point: only a lost connection may
         // fail an operation, which is then tried again once reconnected.
         const lost = (err) => err.name === 'ConnectionLostError' || err.name === 'NotConnectedError';
