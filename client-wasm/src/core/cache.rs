@@ -450,27 +450,28 @@ fn frame_bytes(frame: &Frame) -> usize {
     }
 }
 
-/// The keys an `invalidate` push names (`None`: everything, a flush), or
-/// `Err` when the push is something else.
-pub fn invalidation(frame: &Frame) -> Result<Option<Vec<resp::Bytes>>, ()> {
+/// The keys an `invalidate` push names (`Some(None)`: everything, a
+/// flush), or `None` when the push is something else.
+pub fn invalidation(frame: &Frame) -> Option<Option<Vec<resp::Bytes>>> {
     let Frame::Push(items) = frame else {
-        return Err(());
+        return None;
     };
-    match items.as_slice() {
-        [Frame::Bulk(word) | Frame::Simple(word), keys] if word.as_ref() == b"invalidate" => {
-            match keys {
-                Frame::Null => Ok(None),
-                Frame::Array(keys) | Frame::Set(keys) => Ok(Some(
-                    keys.iter()
-                        .filter_map(|k| match k {
-                            Frame::Bulk(k) | Frame::Simple(k) => Some(k.clone()),
-                            _ => None,
-                        })
-                        .collect(),
-                )),
-                _ => Err(()),
-            }
-        }
-        _ => Err(()),
+    let [Frame::Bulk(word) | Frame::Simple(word), keys] = items.as_slice() else {
+        return None;
+    };
+    if word.as_ref() != b"invalidate" {
+        return None;
+    }
+    match keys {
+        Frame::Null => Some(None),
+        Frame::Array(keys) | Frame::Set(keys) => Some(Some(
+            keys.iter()
+                .filter_map(|k| match k {
+                    Frame::Bulk(k) | Frame::Simple(k) => Some(k.clone()),
+                    _ => None,
+                })
+                .collect(),
+        )),
+        _ => None,
     }
 }

@@ -185,10 +185,7 @@ fn a_null_invalidation_a_flush_of_our_own_and_select_drop_everything() {
     let mut wire = cached(1, Mode::Single, cache_config());
     fill(&mut wire, "a", "1", -1);
     fill(&mut wire, "b", "2", -1);
-    wire.answer(
-        0,
-        &[Frame::Push(vec![bulk("invalidate"), Frame::Null])],
-    );
+    wire.answer(0, &[Frame::Push(vec![bulk("invalidate"), Frame::Null])]);
     assert!(matches!(
         wire.events.last(),
         Some(Event::Invalidate { keys: None, .. })
@@ -291,7 +288,10 @@ fn a_lost_socket_clears_the_cache_and_the_reconnect_tracks_again() {
     wire.sent(0);
     wire.drop_socket(0);
     assert_eq!(wire.pool.cache_stats().unwrap().entries, 0);
-    assert!(matches!(wire.failed(inflight), ClientError::ConnectionLost(_)));
+    assert!(matches!(
+        wire.failed(inflight),
+        ClientError::ConnectionLost(_)
+    ));
     wire.advance(10_000.0);
     tracked_handshake(&mut wire, 0);
     assert!(misses(&mut wire, "k"));
@@ -322,7 +322,11 @@ fn opt_in_mode_asks_for_each_cached_read_and_broadcast_keeps_only_its_prefixes()
     fill(&mut wire, "user:1", "ann", -1);
     assert_eq!(hit(&mut wire, "user:1"), bulk("ann"));
     let other = wire.send(native(&["GET", "order:1"]));
-    assert_eq!(wire.sent(0), resp(&[&["GET", "order:1"]]), "no PTTL: not cached");
+    assert_eq!(
+        wire.sent(0),
+        resp(&[&["GET", "order:1"]]),
+        "no PTTL: not cached"
+    );
     wire.answer(0, &[bulk("x")]);
     wire.outcome(other);
     assert_eq!(wire.pool.cache_stats().unwrap().entries, 1);
@@ -365,12 +369,19 @@ fn an_idle_cached_socket_is_pinged_and_given_up_when_the_ping_goes_unanswered() 
     wire.advance(1.0);
     assert_eq!(wire.sent(0), resp(&[&["PING"]]));
     wire.answer(0, &[simple("PONG")]);
-    assert_eq!(hit(&mut wire, "k"), bulk("v"), "an answered check keeps the cache");
+    assert_eq!(
+        hit(&mut wire, "k"),
+        bulk("v"),
+        "an answered check keeps the cache"
+    );
     assert_eq!(wire.pool.next_deadline(), Some(wire.now + HEALTH_CHECK_MS));
     wire.advance(HEALTH_CHECK_MS);
     assert_eq!(wire.sent(0), resp(&[&["PING"]]));
     wire.advance(HEALTH_CHECK_MS);
-    assert!(!wire.pool.is_connected(0), "no reply: the socket is given up");
+    assert!(
+        !wire.pool.is_connected(0),
+        "no reply: the socket is given up"
+    );
     assert_eq!(wire.pool.cache_stats().unwrap().entries, 0);
     assert!(wire
         .events

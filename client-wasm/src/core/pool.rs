@@ -345,20 +345,23 @@ impl Pool {
             _ => {}
         }
         let target = self.choose(&cmd)?;
-        let may_hit = self.hits_since.is_none_or(|since| now - since <= MAX_HIT_RUN_MS);
+        let may_hit = self
+            .hits_since
+            .is_none_or(|since| now - since <= MAX_HIT_RUN_MS);
         let fills = match (&mut self.cache, target) {
-            (Some(cache), Some(_)) if fallback.is_none() => match cache.lookup(&cmd, now, may_hit) {
-                Lookup::Hit(frame) => {
-                    self.hits_since.get_or_insert(now);
-                    let id = self.next_id;
-                    self.next_id += 1;
-                    self.out
-                        .push(Output::Completion(id, Outcome::Reply(frame)));
-                    return Ok(id);
+            (Some(cache), Some(_)) if fallback.is_none() => {
+                match cache.lookup(&cmd, now, may_hit) {
+                    Lookup::Hit(frame) => {
+                        self.hits_since.get_or_insert(now);
+                        let id = self.next_id;
+                        self.next_id += 1;
+                        self.out.push(Output::Completion(id, Outcome::Reply(frame)));
+                        return Ok(id);
+                    }
+                    Lookup::Miss => true,
+                    Lookup::Skip => false,
                 }
-                Lookup::Miss => true,
-                Lookup::Skip => false,
-            },
+            }
             _ => false,
         };
         let id = self.new_request(&cmd, fallback);
@@ -423,7 +426,11 @@ impl Pool {
             .map(|key| Cmd::new([&b"PTTL"[..], key], None, ReplyKind::Plain))
             .collect();
         if opt_in {
-            self.send(session, Tag::Cache(id), plain(&["CLIENT", "CACHING", "YES"]));
+            self.send(
+                session,
+                Tag::Cache(id),
+                plain(&["CLIENT", "CACHING", "YES"]),
+            );
         }
         self.send(session, Tag::User(id), cmd);
         for ttl in ttls {
@@ -704,7 +711,7 @@ impl Pool {
         let Some(cache) = &mut self.cache else {
             return self.out.push(Output::Push { session, frame });
         };
-        let Ok(keys) = cache::invalidation(&frame) else {
+        let Some(keys) = cache::invalidation(&frame) else {
             return self.out.push(Output::Push { session, frame });
         };
         match &keys {

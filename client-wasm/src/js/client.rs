@@ -367,6 +367,16 @@ impl ClientInner {
         }
     }
 
+    /// A RESP3 attribute map sent ahead of a reply: an `attributes` event
+    /// `{ command, attributes: Map }`, and the reply resolves as without it.
+    fn attributes(&self, command: &str, attributes: Vec<(Frame, Frame)>) {
+        let map = convert::plain(Frame::Map(attributes), &self.encoder).unwrap_or(JsValue::NULL);
+        let detail = Object::new();
+        let _ = Reflect::set(&detail, &"command".into(), &command.into());
+        let _ = Reflect::set(&detail, &"attributes".into(), &map);
+        self.dispatch("attributes", &detail);
+    }
+
     /// Every session is over: let go of the timer and of the client itself.
     fn ended(&self) {
         if self.ended.replace(true) {
@@ -604,6 +614,13 @@ impl ClientInner {
         stream: Option<Stream>,
         outcome: Outcome,
     ) {
+        let outcome = match outcome {
+            Outcome::Reply(Frame::Attributed { attributes, frame }) => {
+                self.attributes(command, attributes);
+                Outcome::Reply(*frame)
+            }
+            other => other,
+        };
         match (outcome, stream) {
             (Outcome::End, Some(stream)) => stream.end(),
             (Outcome::Failed(why), Some(stream)) => stream.fail(&JsValue::from(why)),

@@ -55,8 +55,8 @@ pub fn read(options: &JsValue, who: &str) -> Result<ClientOptions, JsValue> {
     let protocol = match (get("protocol")?.as_f64(), &cache) {
         (Some(2.0), Some(_)) => {
             return Err(type_error(&format!(
-                "{who}: options.clientSideCache needs protocol 3: invalidations arrive as RESP3 pushes"
-            )))
+            "{who}: options.clientSideCache needs protocol 3: invalidations arrive as RESP3 pushes"
+        )))
         }
         (None, Some(_)) | (Some(3.0), _) => Some(b"3".to_vec()),
         (None | Some(2.0), None) => None,

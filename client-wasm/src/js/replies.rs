@@ -80,12 +80,22 @@ impl Stream {
         if self.key.is_none() && is_pair(&frame) {
             // RESP3 sends each pair as an array: the count was of pairs.
             if first {
-                let _ = js_sys::Reflect::set(&self.container, &"length".into(), &(self.len as f64).into());
+                let _ = js_sys::Reflect::set(
+                    &self.container,
+                    &"length".into(),
+                    &(self.len as f64).into(),
+                );
             }
-            let Frame::Array(pair) = frame else { return Ok(()) };
+            let Frame::Array(pair) = frame else {
+                return Ok(());
+            };
             let mut pair = pair.into_iter();
             let key = plain(pair.next().unwrap_or(Frame::Null), encoder)?;
-            let value = pair_value(pair.next().unwrap_or(Frame::Null), self.kind == ReplyKind::ZRange, encoder)?;
+            let value = pair_value(
+                pair.next().unwrap_or(Frame::Null),
+                self.kind == ReplyKind::ZRange,
+                encoder,
+            )?;
             self.container.push(&Array::of2(&key, &value));
             return Ok(());
         }
