@@ -157,6 +157,40 @@ test('a database other than 0', async () => {
   await page.close();
 });
 
+test('RESP3 and the client-side cache from the form: reads served in the page, another client\'s write seen, saved with the connection', async () => {
+  const { page, problems } = await openGui(stack, { hash: 'connection' });
+  await page.check('#conn-cache');
+  assert.equal(await page.inputValue('#conn-protocol'), '3', 'the cache picks RESP3');
+  await page.fill('#conn-name', 'cached');
+  await connectWith(page, { url: stack.ws, name: 'cached' });
+  await page.locator('#status.connected').waitFor();
+  assert.match(await stack.redis('CLIENT', 'LIST'), /resp=3/);
+  await page.click('#tab-console');
+  const run = async (line, reply) => {
+    await page.fill('#command', line);
+    await page.press('#command', 'Enter');
+    await until(async () => (await page.locator('.entry .reply').last().textContent()) === reply, line);
+  };
+  await run('SET gui:cached one', '"OK"');
+  await run('GET gui:cached', '"one"');
+  await run('GET gui:cached', '"one"');
+  assert.equal(await stack.redis('SET', 'gui:cached', 'two'), '+OK\r\n');
+  await until(async () => {
+    await run('GET gui:cached', await page.locator('.entry .reply').last().textContent());
+    return (await page.locator('.entry .reply').last().textContent()) === '"two"';
+  }, 'the other client\'s write');
+  await page.click('#tab-live');
+  await until(async () => /\d+ entries · \d+ invalidated/.test(await page.locator('#cache-now').textContent()), 'the cache legend');
+  assert.equal(await page.locator('#cache-legend').isVisible(), true);
+  await page.click('#tab-connection');
+  await page.click('#conn-save');
+  assert.match(await page.locator('#saved-list li.saved[data-name="cached"] .saved-url').textContent(), /RESP3 · cache/);
+  await page.selectOption('#conn-protocol', '2');
+  assert.equal(await page.isChecked('#conn-cache'), false, 'RESP2 turns the cache off');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the state and its lifecycle events while Redis goes away and comes back', async () => {
   const { page } = await openGui(stack, { hash: 'connection' });
   const events = () => page.locator('#conn-log').textContent();
