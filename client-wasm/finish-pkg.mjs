@@ -5,7 +5,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 
 const pkg = new URL('./pkg/', import.meta.url);
-for (const file of ['index.js', 'index.d.ts', 'methods.d.ts']) {
+for (const file of ['index.js', 'shared.js', 'shared-worker.js', 'index.d.ts', 'methods.d.ts']) {
   copyFileSync(new URL(`./js/${file}`, import.meta.url), new URL(file, pkg));
 }
 
@@ -31,9 +31,9 @@ const finished = {
   },
   // The wasm-bindgen glue's own redis_wasm.d.ts is not published: its types
   // are all `any`; index.d.ts replaces it.
-  files: ['index.js', 'index.d.ts', 'methods.d.ts', 'redis_wasm.js', 'redis_wasm_bg.wasm', 'snippets'],
+  files: ['index.js', 'shared.js', 'shared-worker.js', 'index.d.ts', 'methods.d.ts', 'redis_wasm.js', 'redis_wasm_bg.wasm', 'snippets'],
   // Importing the entry instantiates the wasm (top-level await).
-  sideEffects: ['./index.js', './redis_wasm.js', './snippets/*'],
+  sideEffects: ['./index.js', './shared-worker.js', './redis_wasm.js', './snippets/*'],
 };
 for (const [field, value] of Object.entries(finished)) {
   if (value === undefined) throw new Error(`finish-pkg: package.json has no ${field}`);

@@ -426,6 +426,60 @@ export declare class Pool<N = string> {
 }
 export interface Pool<N = string> extends Commands<N>, RedisCommands<N>, Client<N> {}
 
+/** The options of `SharedConnection.create`: those of a connection that can cross to a worker. */
+export type SharedConnectionOptions<N = string> = Omit<ConnectionOptions<N>, 'WebSocket' | 'encoder'> & { encoder?: UTF8Encoder | BytesEncoder };
+
+/**
+ * One connection per origin and bridge URL, shared by every tab through a
+ * SharedWorker: the same command methods and `call()` as a `Connection`.
+ * Transactions leave as one batch and blocking commands run on a connection
+ * leased for them; pub/sub channels are counted across tabs. SELECT, AUTH,
+ * HELLO, CLIENT SETNAME, WATCH and SUBSCRIBE through `call()` reject
+ * (they would change what every tab shares). No cursors or scripts here:
+ * use `call('SCAN', ...)`, `call('EVALSHA', ...)`.
+ */
+export declare class SharedConnection<N = string> {
+  private constructor();
+  static create(options: SharedConnectionOptions<string>): Promise<SharedConnection<string>>;
+  static create(options: SharedConnectionOptions<Uint8Array> & { encoder: BytesEncoder }): Promise<SharedConnection<Uint8Array>>;
+  /** A transaction whose commands leave together at `exec()`. */
+  multi(watch?: Many<N> | null): Promise<SharedTransaction<N>>;
+  /** This tab's pub/sub: each message once per subscribed tab. */
+  startSubscribe(): Promise<SharedSubscription<N>>;
+  /** The shared cache's counters (asked of the worker), or `null`. */
+  cacheStats(): Promise<CacheStats | null>;
+  /** The shared connection's lifecycle events, as a `Connection`'s. */
+  readonly events: EventTarget;
+  readonly isConnected: boolean;
+  addEventListener<K extends keyof ClientEvents>(type: K, listener: (event: CustomEvent<ClientEvents[K]>) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  /** A view whose commands reject when `signal` aborts (the worker still sends them). */
+  withSignal(signal: AbortSignal): this;
+  /** This tab leaves: its requests reject with `ConnectionLostError`; the last tab's leaving closes the sockets. */
+  close(): void;
+}
+export interface SharedConnection<N = string> extends Commands<N>, RedisCommands<N> {}
+
+/** A `SharedConnection`'s transaction: commands queue in the tab and leave together. */
+export declare class SharedTransaction<N = string> {
+  private constructor();
+  exec(): Promise<void>;
+  discard(): Promise<void>;
+}
+export interface SharedTransaction<N = string> extends Commands<N>, RedisCommands<N> {}
+
+/** A tab's subscriptions on a `SharedConnection`. */
+export declare class SharedSubscription<N = string> implements AsyncIterable<PubSubReply<N>> {
+  private constructor();
+  subscribe(channels: Many<N>): Promise<void>;
+  psubscribe(patterns: Many<N>): Promise<void>;
+  unsubscribe(channels?: Many<N>): Promise<void>;
+  punsubscribe(patterns?: Many<N>): Promise<void>;
+  nextPublished(): Promise<PubSubReply<N>>;
+  [Symbol.asyncIterator](): AsyncIterator<PubSubReply<N>>;
+}
+
 /**
  * A transaction from `multi()`. Each command is queued at once and its
  * Promise settles at `exec()` with its own result; a watch conflict rejects

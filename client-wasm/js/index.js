@@ -9,6 +9,7 @@ await init();
 wasm.__installMethods([wasm.Connection, wasm.Pool, wasm.Transaction]);
 
 export { Connection, Pool, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
+export { SharedConnection } from './shared.js';
 
 export const {
   RedisError, ErrorReply, TransactionError, NotConnectedError, ConnectionLostError,
