@@ -7,7 +7,9 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 
 const pkg = new URL('./pkg/', import.meta.url);
 const ENTRIES = ['index.js', 'node.js', 'manual.js'];
-for (const file of [...ENTRIES, 'index.d.ts', 'methods.d.ts']) {
+// SharedConnection's tab side and the SharedWorker it starts.
+const SHARED = ['shared.js', 'shared-worker.js'];
+for (const file of [...ENTRIES, ...SHARED, 'index.d.ts', 'methods.d.ts']) {
   copyFileSync(new URL(`./js/${file}`, import.meta.url), new URL(file, pkg));
 }
 
@@ -46,9 +48,9 @@ const finished = {
   },
   // The wasm-bindgen glue's own redis_wasm.d.ts is not published: its types
   // are all `any`; index.d.ts replaces it.
-  files: [...ENTRIES, 'index.d.ts', 'methods.d.ts', 'redis_wasm.js', 'redis_wasm_bg.wasm', 'snippets'],
+  files: [...ENTRIES, ...SHARED, 'index.d.ts', 'methods.d.ts', 'redis_wasm.js', 'redis_wasm_bg.wasm', 'snippets'],
   // Importing an entry instantiates the wasm.
-  sideEffects: [...ENTRIES.map((file) => `./${file}`), './redis_wasm.js', './snippets/*'],
+  sideEffects: [...ENTRIES.map((file) => `./${file}`), './shared-worker.js', './redis_wasm.js', './snippets/*'],
 };
 for (const [field, value] of Object.entries(finished)) {
   if (value === undefined) throw new Error(`finish-pkg: package.json has no ${field}`);

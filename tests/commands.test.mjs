@@ -8,7 +8,19 @@ let suite;
 before(async () => { suite = await browserSuite(); });
 after(async () => { await suite?.stop(); });
 
-test('strings and bits', () => suite.run(async () => {
+// Each family runs three times: the seed's reply containers must come out
+// the same over RESP3, and with client-side caching on.
+const VARIANTS = [['RESP2', {}], ['RESP3', { protocol: 3 }], ['RESP3, client-side cache', { clientSideCache: true }]];
+function family(name, body) {
+  for (const [label, defaults] of VARIANTS) {
+    test(`${name} (${label})`, async () => {
+      await suite.run((defaults) => { window.kit.defaults = defaults; }, defaults);
+      await suite.run(body);
+    });
+  }
+}
+
+family('strings and bits', async () => {
   const { connect, eq, ok, key } = window.kit;
   const conn = await connect();
   const k = key('str');
@@ -51,9 +63,9 @@ test('strings and bits', () => suite.run(async () => {
   eq(reply.constructor.name, 'ListReply', 'mget gives a ListReply');
   eq(await reply.aslist(), ['', null, '6'], 'mget with a missing key');
   eq(await conn.mgetAsList([c]), ['6'], 'mgetAsList');
-}));
+});
 
-test('keys and expiry', () => suite.run(async () => {
+family('keys and expiry', async () => {
   const { m, connect, eq, ok, key, rejects } = window.kit;
   const conn = await connect();
   const prefix = key('keys');
@@ -90,9 +102,9 @@ test('keys and expiry', () => suite.run(async () => {
   ok(typeof await conn.randomkey() === 'string', 'randomkey in a non-empty db');
   eq(await db3.randomkey(), null, 'randomkey in an empty db');
   eq(await conn.delete([b, key('none')]), 1, 'delete counts existing keys');
-}));
+});
 
-test('hashes', () => suite.run(async () => {
+family('hashes', async () => {
   const { connect, eq, key } = window.kit;
   const conn = await connect();
   const h = key('hash');
@@ -123,9 +135,9 @@ test('hashes', () => suite.run(async () => {
   eq(await conn.hincrbyfloat(h, 'x', -0.5), 0.75, 'hincrbyfloat again');
   eq(await conn.hdel(h, ['f1', 'f2', 'nope']), 2, 'hdel');
   eq(await conn.hgetallAsDict(key('empty')), new Map(), 'hgetallAsDict of a missing hash');
-}));
+});
 
-test('lists, including blocking pops', () => suite.run(async () => {
+family('lists, including blocking pops', async () => {
   const { m, connect, eq, key, rejects } = window.kit;
   const conn = await connect();
   const l = key('list');
@@ -158,9 +170,9 @@ test('lists, including blocking pops', () => suite.run(async () => {
   await rejects(conn.blpop([key('none')], 1), m.TimeoutError, 'blpop times out');
   await rejects(conn.brpoplpush(key('none'), other, 1), m.TimeoutError, 'brpoplpush times out');
   eq(await conn.lrangeAsList(key('none')), [], 'lrange of a missing list');
-}));
+});
 
-test('sets', () => suite.run(async () => {
+family('sets', async () => {
   const { connect, eq, ok, key } = window.kit;
   const conn = await connect();
   const [s1, s2] = [key('set'), key('set')];
@@ -188,9 +200,9 @@ test('sets', () => suite.run(async () => {
   ok(['b', 'c', 'd'].includes(await conn.spop(s2)), 'spop');
   eq(await conn.spop(key('none')), null, 'spop of a missing set');
   eq(await conn.smembersAsSet(key('none')), new Set(), 'an empty set');
-}));
+});
 
-test('sorted sets', () => suite.run(async () => {
+family('sorted sets', async () => {
   const { m, connect, eq, key } = window.kit;
   const conn = await connect();
   const z = key('zset');
@@ -232,9 +244,9 @@ test('sorted sets', () => suite.run(async () => {
   eq(await conn.zremrangebyrank(z, 0, 0), 1, 'zremrangebyrank');
   eq(await conn.zrangeAsDict(z), new Map([['b', 2.5]]), 'what is left');
   eq(await conn.zrangeAsDict(key('none')), new Map(), 'an empty sorted set');
-}));
+});
 
-test('server and connection commands', () => suite.run(async () => {
+family('server and connection commands', async () => {
   const { m, connect, eq, ok, key, rejects } = window.kit;
   const conn = await connect();
   eq((await conn.ping()).status, 'PONG', 'ping');
@@ -258,8 +270,9 @@ test('server and connection commands', () => suite.run(async () => {
   const me = clients.find((client) => client.get('name') === 'api-test');
   ok(me && me.get('addr').startsWith('127.0.0.1:'), 'clientList has this connection');
   const victim = await connect();
-  await victim.clientSetname('victim');
-  const victimAddr = (await conn.clientList()).clients().find((c) => c.get('name') === 'victim').get('addr');
+  const victimName = `victim-${Math.random().toString(36).slice(2)}`;
+  await victim.clientSetname(victimName);
+  const victimAddr = (await conn.clientList()).clients().find((c) => c.get('name') === victimName).get('addr');
   eq((await conn.clientKill(victimAddr)).status, 'OK', 'clientKill');
   await rejects(victim.ping(), m.NotConnectedError, 'the killed client is disconnected');
   const other = await connect({ db: 5 });
@@ -271,14 +284,20 @@ test('server and connection commands', () => suite.run(async () => {
   eq((await other.flushdb()).status, 'OK', 'flushdb');
   eq(await conn.dbsize(), 0, 'flushed');
   ok((await conn.lastsave()) > 1_600_000_000, 'lastsave is a UNIX time');
+  // The previous variant's BGSAVE or BGREWRITEAOF may still be running.
+  for (let i = 0; i < 200; i++) {
+    const persistence = await conn.call('INFO', 'persistence');
+    if (!/(rdb_bgsave|aof_rewrite)_in_progress:1/.test(persistence)) break;
+    await new Promise((done) => setTimeout(done, 25));
+  }
   eq((await conn.save()).status, 'OK', 'save');
   ok((await conn.bgsave()).status.startsWith('Background saving'), 'bgsave');
   ok((await conn.bgrewriteaof()).status.includes('rewriting'), 'bgrewriteaof');
   await rejects(conn.auth('wrong'), m.ErrorReply, 'auth without a password set');
   eq(await conn.watch([key('w')]), undefined, 'watch resolves to nothing');
-}));
+});
 
-test('pub/sub introspection and the script cache', () => suite.run(async () => {
+family('pub/sub introspection and the script cache', async () => {
   const { m, connect, eq, ok, key, rejects } = window.kit;
   const conn = await connect();
   eq(await conn.publish(key('chan'), 'nobody listens'), 0, 'publish');
@@ -308,9 +327,9 @@ test('pub/sub introspection and the script cache', () => suite.run(async () => {
   eq((await conn.scriptFlush()).status, 'OK', 'scriptFlush');
   eq(await conn.scriptExists([sha]), [false], 'flushed');
   await rejects(conn.evalsha(sha), m.ErrorReply, 'evalsha of a flushed script');
-}));
+});
 
-test('encoders: every byte value, a 10 MB value, a custom encoder', () => suite.run(async () => {
+family('encoders: every byte value, a 10 MB value, a custom encoder', async () => {
   const { m, connect, eq, ok, key, rejects } = window.kit;
   const bytes = await connect({ encoder: new m.BytesEncoder() });
   const all = new Uint8Array(512).map((_, i) => (i < 256 ? i : 511 - i));
@@ -335,9 +354,9 @@ test('encoders: every byte value, a 10 MB value, a custom encoder', () => suite.
   eq(await custom.get(jk), { a: [1, 'two'], ü: null }, 'custom encoder round trip');
   const plain = await connect();
   eq(await plain.get(JSON.stringify(jk)), '{"a":[1,"two"],"ü":null}', 'what the custom encoder stored');
-}));
+});
 
-test('type checks name the method and argument; relaxed mode converts', () => suite.run(async () => {
+family('type checks name the method and argument; relaxed mode converts', async () => {
   const { m, connect, eq, key, rejects } = window.kit;
   const conn = await connect();
   const message = async (promise) => (await rejects(promise, TypeError, 'type error')).message;
@@ -357,9 +376,9 @@ test('type checks name the method and argument; relaxed mode converts', () => su
   eq(await loose.rpush(k + 'l', 'single'), 1, 'a lone value is a one-element list');
   eq(await loose.expire(k, '100'), 1, 'an integer given as a string');
   await rejects(loose.incr(k + 'l'), m.ErrorReply, 'the server still has the last word');
-}));
+});
 
-test('errors keep the pipeline matched: 10,000 mixed commands in order', () => suite.run(async () => {
+family('errors keep the pipeline matched: 10,000 mixed commands in order', async () => {
   const { m, connect, eq, ok, key } = window.kit;
   const conn = await connect();
   const list = key('wrongtype');
@@ -378,9 +397,9 @@ test('errors keep the pipeline matched: 10,000 mixed commands in order', () => s
     else if (i % 3 === 0) eq(result, ++expected, `incr at ${i}`);
     else eq(result, `e${i}`, `echo at ${i}`);
   });
-}));
+});
 
-test('a streamed ListReply yields 100,000 items in order', () => suite.run(async () => {
+family('a streamed ListReply yields 100,000 items in order', async () => {
   const { connect, eq, ok, key } = window.kit;
   const conn = await connect();
   const l = key('big');
@@ -396,9 +415,9 @@ test('a streamed ListReply yields 100,000 items in order', () => suite.run(async
   }
   eq(index, 100_000, 'every item was yielded');
   ok((await reply.aslist()).length === 100_000, 'aslist after iteration');
-}));
+});
 
-test('a connection nobody references any more still settles its Promises', () => suite.run(async () => {
+family('a connection nobody references any more still settles its Promises', async () => {
   const { m, connect, eq, key, rejects } = window.kit;
   const k = key('gc');
   const pending = await (async () => {
@@ -411,4 +430,4 @@ test('a connection nobody references any more still settles its Promises', () =>
   }
   await rejects(pending[0], m.TimeoutError, 'the pop times out on the collected connection');
   eq(await pending[1], 'after the pop', 'and the command behind it is answered');
-}));
+});

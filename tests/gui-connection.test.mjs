@@ -80,12 +80,12 @@ test('saved connections: the token only when "remember" is ticked; connect, edit
   await page.fill('#conn-url', tokenBridge.ws);
   await page.fill('#conn-token', 't0ken-for-alice');
   await page.click('#conn-save');
-  assert.deepEqual(await saved(), [{ name: 'tokens, forgotten', url: tokenBridge.ws, db: 0 }]);
+  assert.deepEqual(await saved(), [{ name: 'tokens, forgotten', url: tokenBridge.ws, db: 0, protocol: 2, cache: false }]);
 
   await page.fill('#conn-name', 'tokens, remembered');
   await page.check('#conn-remember');
   await page.click('#conn-save');
-  assert.deepEqual((await saved())[1], { name: 'tokens, remembered', url: tokenBridge.ws, db: 0, token: 't0ken-for-alice' });
+  assert.deepEqual((await saved())[1], { name: 'tokens, remembered', url: tokenBridge.ws, db: 0, protocol: 2, cache: false, token: 't0ken-for-alice' });
   assert.match(await page.locator('#saved-list li[data-name="tokens, remembered"]').textContent(), /token remembered/);
   assert.doesNotMatch(await page.locator('#saved-list li[data-name="tokens, forgotten"]').textContent(), /token remembered/);
 
@@ -154,6 +154,43 @@ test('a database other than 0', async () => {
   await page.click('#tab-keys');
   await page.click('#key-search button[type=submit]');
   await page.locator('#key-tree li.folder[data-prefix="only:"]').waitFor();
+  await page.close();
+});
+
+test('RESP3 and the client-side cache from the form: reads served in the page, another client\'s write seen, saved with the connection', async () => {
+  const { page, problems } = await openGui(stack, { hash: 'connection' });
+  await page.check('#conn-cache');
+  assert.equal(await page.inputValue('#conn-protocol'), '3', 'the cache picks RESP3');
+  await page.fill('#conn-name', 'cached');
+  await connectWith(page, { url: stack.ws, name: 'cached' });
+  await page.locator('#status.connected').waitFor();
+  assert.match(await stack.redis('CLIENT', 'LIST'), /resp=3/);
+  await page.click('#tab-console');
+  /** Runs `line` in the console and returns its reply's text. */
+  const run = async (line) => {
+    const replies = page.locator('.entry .reply');
+    const before = await replies.count();
+    await page.fill('#command', line);
+    await page.press('#command', 'Enter');
+    await until(async () => (await replies.count()) > before, line);
+    return replies.last().textContent();
+  };
+  assert.equal(await run('SET gui:cached one'), '"OK"');
+  assert.equal(await run('GET gui:cached'), '"one"');
+  assert.equal(await run('GET gui:cached'), '"one"');
+  assert.equal(await stack.redis('SET', 'gui:cached', 'two'), '+OK\r\n');
+  // The invalidation comes on the page's socket ahead of any later reply.
+  assert.equal(await run('PING'), '"PONG"');
+  assert.equal(await run('GET gui:cached'), '"two"', 'the other client\'s write');
+  await page.click('#tab-live');
+  await until(async () => /\d+ entries · \d+ invalidated/.test(await page.locator('#cache-now').textContent()), 'the cache legend');
+  assert.equal(await page.locator('#cache-legend').isVisible(), true);
+  await page.click('#tab-connection');
+  await page.click('#conn-save');
+  assert.match(await page.locator('#saved-list li.saved[data-name="cached"] .saved-url').textContent(), /RESP3 · cache/);
+  await page.selectOption('#conn-protocol', '2');
+  assert.equal(await page.isChecked('#conn-cache'), false, 'RESP2 turns the cache off');
+  assert.deepEqual(problems, []);
   await page.close();
 });
 

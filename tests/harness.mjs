@@ -53,7 +53,7 @@ export async function startRedis(port) {
   port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'redis-wasm-redis-'));
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--dir', dir, '--busy-reply-threshold', '100'], { stdio: 'ignore' });
+    '--dir', dir, '--busy-reply-threshold', '100', '--enable-debug-command', 'local'], { stdio: 'ignore' });
   proc.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   try {
     await until('redis-server', () => redisCommand(port, 'PING').then((r) => r === '+PONG\r\n', () => false));

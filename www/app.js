@@ -6,7 +6,7 @@
 //   import { Connection } from 'redis-wasm';
 //   const conn = await Connection.create({ url: 'ws://127.0.0.1:7379/', token, db });
 import { startChart } from './chart.js';
-import { lastSaved, startConnectionManager } from './connect.js';
+import { lastSaved, optionsOf, startConnectionManager } from './connect.js';
 import { startConsole } from './console.js';
 import { startKeyBrowser } from './keys.js';
 import { startPubSub } from './pubsub.js';
@@ -100,7 +100,7 @@ showPanel(location.hash.slice(1) || DEFAULT_PANEL);
 const saved = asked ? null : lastSaved();
 if (saved) {
   manager.fill(saved);
-  manager.connect({ url: saved.url, token: saved.token, db: saved.db ?? 0 }, saved.name);
+  manager.connect(optionsOf(saved), saved.name);
 } else {
   manager.connect({ url: asked ?? ownBridge, db: 0 }, asked ?? 'this page\'s bridge');
 }

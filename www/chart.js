@@ -49,6 +49,21 @@ export function startChart({ session, isShown }) {
   /** One point a tick over the span: `{ at, p50, p99, ops }`. */
   let points = [];
   let last = null;
+  /** The cache's counters at the last tick, for its hit rate since. */
+  let lastCache = null;
+  const cacheLegend = document.getElementById('cache-legend');
+  const cacheNow = document.getElementById('cache-now');
+
+  /** The client-side cache's hit rate since the last tick, and its size. */
+  function showCache() {
+    const stats = session.conn?.cacheStats?.() ?? null;
+    cacheLegend.hidden = stats === null;
+    if (stats === null) return;
+    const reads = lastCache ? stats.hits + stats.misses - lastCache.hits - lastCache.misses : 0;
+    const rate = reads > 0 ? `${Math.round(((stats.hits - lastCache.hits) * 100) / reads)} % hits · ` : '';
+    cacheNow.textContent = `${rate}${count(stats.entries)} entries · ${count(stats.invalidations)} invalidated`;
+    lastCache = stats;
+  }
 
   const make = (tag, attrs, text) => {
     const element = document.createElementNS(SVG, tag);
@@ -156,11 +171,12 @@ export function startChart({ session, isShown }) {
     now.p50.textContent = point.p50 === null ? '—' : `${point.p50.toFixed(2)} ms`;
     now.p99.textContent = point.p99 === null ? '—' : `${point.p99.toFixed(2)} ms`;
     now.ops.textContent = point.ops === null ? '—' : `${count(Math.round(point.ops))} cmd/s`;
+    showCache();
     if (isShown()) draw();
     setTimeout(tick, TICK_MS);
   }
   tick();
-  session.addEventListener('change', () => { trips = []; points = []; last = null; });
+  session.addEventListener('change', () => { trips = []; points = []; last = null; lastCache = null; });
 
   const burst = document.getElementById('burst');
   const burstResult = document.getElementById('burst-result');

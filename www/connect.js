@@ -29,6 +29,15 @@ export function lastSaved() {
   return readSaved().find((c) => c.name === name) ?? null;
 }
 
+/** The `Connection.create` options a saved connection stands for. */
+export const optionsOf = (saved) => ({
+  url: saved.url,
+  token: saved.token,
+  db: saved.db ?? 0,
+  protocol: saved.protocol ?? 2,
+  clientSideCache: saved.cache || undefined,
+});
+
 export function startConnectionManager({ session, defaultUrl, showPanel }) {
   const form = document.getElementById('conn-form');
   const fields = {
@@ -36,6 +45,8 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     url: document.getElementById('conn-url'),
     token: document.getElementById('conn-token'),
     db: document.getElementById('conn-db'),
+    protocol: document.getElementById('conn-protocol'),
+    cache: document.getElementById('conn-cache'),
     remember: document.getElementById('conn-remember'),
   };
   const problem = document.getElementById('conn-error');
@@ -45,20 +56,33 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
   const badge = document.getElementById('status');
   fields.url.value = defaultUrl;
 
-  /**
-   * What the form asks for, as `Connection.create` options. RESP3
-   * (`protocol: 3`) and client-side caching (`clientSideCache`) join here
-   * when the client supports them.
-   */
+  // The cache works over RESP3 only: ticking it picks RESP3.
+  fields.cache.addEventListener('change', () => {
+    if (fields.cache.checked) fields.protocol.value = '3';
+  });
+  fields.protocol.addEventListener('change', () => {
+    if (fields.protocol.value === '2') fields.cache.checked = false;
+  });
+
+  /** What the form asks for, as `Connection.create` options. */
   function optionsFromForm() {
     const db = Number(fields.db.value || 0);
-    return { url: fields.url.value.trim(), token: fields.token.value || undefined, db };
+    return {
+      url: fields.url.value.trim(),
+      token: fields.token.value || undefined,
+      db,
+      protocol: Number(fields.protocol.value),
+      clientSideCache: fields.cache.checked || undefined,
+    };
   }
+
 
   function fill(saved) {
     fields.name.value = saved.name;
     fields.url.value = saved.url;
     fields.db.value = String(saved.db ?? 0);
+    fields.protocol.value = String(saved.protocol ?? 2);
+    fields.cache.checked = Boolean(saved.cache);
     fields.token.value = saved.token ?? '';
     fields.remember.checked = saved.token !== undefined;
   }
@@ -103,7 +127,7 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     const options = optionsFromForm();
     if (!options.url) return;
     const name = fields.name.value.trim() || `${new URL(options.url, location.href).host}${options.db ? ` db ${options.db}` : ''}`;
-    const entry = { name, url: options.url, db: options.db };
+    const entry = { name, url: options.url, db: options.db, protocol: options.protocol, cache: Boolean(options.clientSideCache) };
     // The token is a secret: kept on this device only when asked to.
     if (fields.remember.checked && options.token) entry.token = options.token;
     writeSaved([...readSaved().filter((c) => c.name !== name), entry]);
@@ -120,12 +144,12 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
         title: `connect to ${saved.url}`,
         onclick: async () => {
           fill(saved);
-          if (await connect({ url: saved.url, token: saved.token, db: saved.db ?? 0 }, saved.name)) {
+          if (await connect(optionsOf(saved), saved.name)) {
             try { localStorage.setItem(LAST_KEY, saved.name); } catch { /* private mode */ }
           }
         },
       }),
-      h('span.saved-url', { textContent: `${saved.url} · db ${saved.db ?? 0}${saved.token ? ' · token remembered' : ''}` }),
+      h('span.saved-url', { textContent: `${saved.url} · db ${saved.db ?? 0} · RESP${saved.protocol ?? 2}${saved.cache ? ' · cache' : ''}${saved.token ? ' · token remembered' : ''}` }),
       h('button.small.saved-edit', { type: 'button', textContent: 'Edit', onclick: () => { fill(saved); fields.url.focus(); } }),
       h('button.small.remove.saved-remove', {
         type: 'button',

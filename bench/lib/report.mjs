@@ -6,6 +6,8 @@ export const UNITS = {
   itemsPerSec: 'items/s', MBps: 'MB/s', msgsPerSec: 'msgs/s', relayCpuMsPerMB: 'relay CPU ms/MB',
   relayCpuUsPerOp: 'relay CPU µs/op', relayCpuUsPerMsg: 'relay CPU µs/msg',
   decodeMBps: 'decode MB/s', decodeToJsMBps: 'decode → JS values MB/s', nsPerCommand: 'ns per command read + encoded',
+  p50Us: 'p50 µs (batches of 100)', p99Us: 'p99 µs (batches of 100)',
+  wasmBytesPerEntry: 'wasm memory bytes/entry', accountedBytesPerEntry: 'cache-counted bytes/entry',
 };
 /** Metrics where more is better (the chart draws these). */
 const THROUGHPUT = new Set(['opsPerSec', 'upMBps', 'downMBps', 'itemsPerSec', 'msgsPerSec', 'decodeMBps', 'decodeToJsMBps']);

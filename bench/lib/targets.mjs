@@ -37,6 +37,10 @@ export function targets(med, { items, nativeMBps }) {
     ['1 MB values', 'upMBps'], ['1 MB values', 'downMBps']]) {
     ratio(`wasm client ÷ bare browser WebSocket: ${w}, ${metric}`, med(w, S.wasmBridge, metric), med(w, S.bareBridge, metric), 0.8);
   }
+  // Client-side caching (issue 15): a hit under 5 µs, 50× a round trip.
+  ratio('5 µs ÷ cache hit p50', 5, med('GET of one key', S.wasmCache, 'p50Us'), 1);
+  ratio('round trip p50 ÷ cache hit p50', med('GET of one key', S.wasmBridge, 'p50Us'), med('GET of one key', S.wasmCache, 'p50Us'), 50);
+  ratio('90/10 read/write ops/s: cache ÷ no cache', med('90 % GET / 10 % SET', S.wasmCache, 'opsPerSec'), med('90 % GET / 10 % SET', S.wasmBridge, 'opsPerSec'), 1);
   // Our bridge against websockify, same client on both sides, every workload both ran.
   const pairs = [[S.wasmBridge, S.wasmWsk], [S.wsBridge, S.wsWsk]];
   const workloadNames = ['sequential SET/GET', 'pipeline 100', 'pipeline 1000', '1 MB values', '10 MB values', '50 connections',

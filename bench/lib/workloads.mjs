@@ -12,6 +12,7 @@ export const SYSTEMS = {
   wasmWsk: 'wasm client · websockify',
   bareBridge: 'bare browser WebSocket · bridge',
   wasmPage: 'wasm client · in page, no I/O',
+  wasmCache: 'wasm client, client-side cache · bridge',
   wsBridge: 'ws load gen · bridge',
   wsWsk: 'ws load gen · websockify',
 };
@@ -61,6 +62,20 @@ export function workloads(stack, size) {
     bareBridge: () => inPage('seq', urls.bridge, size.seq, true),
     wsBridge: perOp('bridge', size.seq, () => wsraw.seq(urls.bridge, size.seq)),
     wsWsk: perOp('websockify', size.seq, () => wsraw.seq(urls.websockify, size.seq)),
+  });
+
+  // Client-side caching: the same awaited GETs served from the cache
+  // against round trips, a 90/10 read/write mix, and what entries cost.
+  add('GET of one key', {
+    wasmCache: () => inPage('cachedGet', urls.bridge, size.seq * 10, true),
+    wasmBridge: () => inPage('cachedGet', urls.bridge, size.seq, false),
+  });
+  add('90 % GET / 10 % SET', {
+    wasmCache: () => inPage('readWrite', urls.bridge, size.seq, true),
+    wasmBridge: () => inPage('readWrite', urls.bridge, size.seq, false),
+  });
+  add('10,000 cached entries', {
+    wasmCache: () => inPage('cacheMemory', urls.bridge, 10_000),
   });
 
   for (const depth of [100, 1000]) {

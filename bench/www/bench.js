@@ -199,6 +199,61 @@ async function receive(messages) {
 }
 
 /**
+ * `n` awaited operations in batches of 100: the page clock ticks in 5 µs at
+ * best, so each batch is timed and its mean is one latency sample.
+ */
+async function batched(n, op) {
+  for (let i = 0; i < 200; i++) await op(i);
+  const samples = [];
+  const start = performance.now();
+  for (let done = 0; done < n; ) {
+    const t0 = performance.now();
+    for (let i = 0; i < 100; i++, done++) await op(done);
+    samples.push(((performance.now() - t0) / 100) * 1000);
+  }
+  const elapsed = performance.now() - start;
+  return { opsPerSec: (n * 1000) / elapsed, p50Us: quantile(samples, 0.5), p99Us: quantile(samples, 0.99) };
+}
+
+/** GETs of one key, each awaited, with the client-side cache on (hits) or off (round trips). */
+function cachedGet(url, n, cache) {
+  return withClient(false, { url, clientSideCache: cache }, async (conn) => {
+    await conn.set('bench:cached', 'xxx');
+    return batched(n, () => conn.get('bench:cached'));
+  });
+}
+
+/** 90 % GET, 10 % SET over 100 keys, each awaited, with the cache on or off. */
+function readWrite(url, n, cache) {
+  const keys = Array.from({ length: 100 }, (_, i) => `bench:rw:${i}`);
+  let state = 1;
+  // The high bits: the low bits of this generator repeat with short periods.
+  const next = () => Math.floor((state = (state * 1103515245 + 12345) % 2147483648) / 65536);
+  return withClient(false, { url, clientSideCache: cache }, async (conn) => {
+    await conn.mset(Object.fromEntries(keys.map((k) => [k, 'xxx'])));
+    return batched(n, () => (next() % 10 ? conn.get(keys[next() % 100]) : conn.set(keys[next() % 100], 'yyy')));
+  });
+}
+
+/** What 10,000 cached GETs of 32-byte values cost: wasm memory grown, and the cache's own count. */
+function cacheMemory(url, entries) {
+  return withClient(false, { url, clientSideCache: { maxEntries: 2 * entries } }, async (conn) => {
+    const keys = Array.from({ length: entries }, (_, i) => `bench:mem:${String(i).padStart(6, '0')}`);
+    for (let i = 0; i < entries; i += 1000) {
+      await conn.mset(Object.fromEntries(keys.slice(i, i + 1000).map((k) => [k, 'v'.repeat(32)])));
+    }
+    const { default: init } = await import('./pkg/redis_wasm.js');
+    const memory = (await init()).memory;
+    const before = memory.buffer.byteLength;
+    for (let i = 0; i < entries; i += 1000) await Promise.all(keys.slice(i, i + 1000).map((k) => conn.get(k)));
+    const grown = memory.buffer.byteLength - before;
+    const stats = conn.cacheStats();
+    if (stats.entries !== entries) throw new Error(`cached ${stats.entries} of ${entries}`);
+    return { wasmBytesPerEntry: grown / entries, accountedBytesPerEntry: stats.bytes / entries };
+  });
+}
+
+/**
  * The micro-benchmarks (the client built with its `bench` feature, see
  * client-wasm/src/js/micro.rs): decoding 1 MiB of replies inside wasm,
  * `rounds` times, into frames and into JS values; and `calls` commands
@@ -223,5 +278,5 @@ async function micro(rounds, calls) {
   return { decodeMBps: (mb * 1000) / decodeMs, decodeToJsMBps: (mb * 1000) / toJsMs, nsPerCommand: (commandMs * 1e6) / calls };
 }
 
-window.bench = { micro, seq, pipeline, bigValue, collection, subscribe, receive, isolated: () => self.crossOriginIsolated };
+window.bench = { micro, seq, pipeline, bigValue, collection, subscribe, receive, cachedGet, readWrite, cacheMemory, isolated: () => self.crossOriginIsolated };
 window.benchReady = true;

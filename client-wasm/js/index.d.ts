@@ -147,12 +147,52 @@ export interface ConnectionOptions<N = string> {
    * `true` is `{ commands: 1000, bytes: 1048576 }`.
    */
   offlineQueue?: boolean | { commands?: number; bytes?: number };
-  /** 3 sends `HELLO 3` in the handshake (RESP3); default 2. */
+  /** 3 sends `HELLO 3` in the handshake (RESP3); default 2 (3 with `clientSideCache`). */
   protocol?: 2 | 3;
+  /**
+   * Client-side caching (RESP3): replies of read-only commands with keys are
+   * kept in the page and served without a round trip until Redis says a key
+   * changed. `true` takes the defaults. One cache per `Pool`.
+   */
+  clientSideCache?: boolean | ClientSideCacheOptions<N>;
   /** Sent as `CLIENT SETNAME` in every handshake. */
   clientName?: string | null;
   /** The WebSocket class to use (the `ws` package on Node 20); default the global `WebSocket`. */
   WebSocket?: unknown;
+}
+
+/** The options of `clientSideCache`. */
+export interface ClientSideCacheOptions<N = string> {
+  /** At most this many entries (default 10 000); the least recently used go first. */
+  maxEntries?: number;
+  /** At most about this many bytes of replies, keys and commands (default 32 MiB). */
+  maxBytes?: number;
+  /** The longest an entry lives in ms, whatever its key's TTL (default 0: no limit). */
+  ttl?: number;
+  /**
+   * `'default'`: Redis remembers every key read; `'optin'`: only the cached
+   * reads (`CLIENT CACHING YES` before each); `'broadcast'`: every change under
+   * `prefixes`, read or not (only keys under them are cached).
+   */
+  mode?: 'default' | 'optin' | 'broadcast';
+  /** Key prefixes of `'broadcast'` (default: every key). */
+  prefixes?: N[];
+  /** `NOLOOP`: Redis does not tell this client of its own writes (it drops their keys itself). */
+  noloop?: boolean;
+  /** Only these commands are cached (such as `['GET', 'HGETALL']`); default every deterministic read-only command with keys. */
+  commands?: string[];
+}
+
+/** What `cacheStats()` counts. */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** Entries dropped because a key changed (Redis's invalidations, our own writes, flushes). */
+  invalidations: number;
+  /** Entries dropped for room or past their TTL. */
+  evictions: number;
+  bytes: number;
+  entries: number;
 }
 
 /** The options of `Pool.create`: those of a connection, and how many. */
@@ -302,6 +342,8 @@ export interface ClientEvents {
   close: { connection: number; code: number; reason: string };
   /** No more attempts (closed, `maxRetries`, a refused handshake); for a pool, once all ended. */
   end: { connection: number };
+  /** Redis said these keys changed (`null`: all, a flush); their cached replies are gone. */
+  invalidate: { connection: number; keys: unknown[] | null };
 }
 
 /** What `Connection` and `Pool` both offer besides the command methods. */
@@ -322,6 +364,10 @@ interface Client<N> {
   zscan(key: N, match?: N | null): Cursor<[N, number], Map<N, number>>;
   /** Close (every connection); commands in flight reject with `ConnectionLostError`. */
   close(): void;
+  /** The client-side cache's counters, or `null` without `clientSideCache`. */
+  cacheStats(): CacheStats | null;
+  /** Drops every cached reply. */
+  clearCache(): void;
   /**
    * A view whose command methods (and `call`) reject with `signal.reason`
    * when `signal` aborts: not sent if still queued, else its reply is dropped.
@@ -379,6 +425,60 @@ export declare class Pool<N = string> {
   readonly connectionsConnected: number;
 }
 export interface Pool<N = string> extends Commands<N>, RedisCommands<N>, Client<N> {}
+
+/** The options of `SharedConnection.create`: those of a connection that can cross to a worker. */
+export type SharedConnectionOptions<N = string> = Omit<ConnectionOptions<N>, 'WebSocket' | 'encoder'> & { encoder?: UTF8Encoder | BytesEncoder };
+
+/**
+ * One connection per origin and bridge URL, shared by every tab through a
+ * SharedWorker: the same command methods and `call()` as a `Connection`.
+ * Transactions leave as one batch and blocking commands run on a connection
+ * leased for them; pub/sub channels are counted across tabs. SELECT, AUTH,
+ * HELLO, CLIENT SETNAME, WATCH and SUBSCRIBE through `call()` reject
+ * (they would change what every tab shares). No cursors or scripts here:
+ * use `call('SCAN', ...)`, `call('EVALSHA', ...)`.
+ */
+export declare class SharedConnection<N = string> {
+  private constructor();
+  static create(options: SharedConnectionOptions<string>): Promise<SharedConnection<string>>;
+  static create(options: SharedConnectionOptions<Uint8Array> & { encoder: BytesEncoder }): Promise<SharedConnection<Uint8Array>>;
+  /** A transaction whose commands leave together at `exec()`. */
+  multi(watch?: Many<N> | null): Promise<SharedTransaction<N>>;
+  /** This tab's pub/sub: each message once per subscribed tab. */
+  startSubscribe(): Promise<SharedSubscription<N>>;
+  /** The shared cache's counters (asked of the worker), or `null`. */
+  cacheStats(): Promise<CacheStats | null>;
+  /** The shared connection's lifecycle events, as a `Connection`'s. */
+  readonly events: EventTarget;
+  readonly isConnected: boolean;
+  addEventListener<K extends keyof ClientEvents>(type: K, listener: (event: CustomEvent<ClientEvents[K]>) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  /** A view whose commands reject when `signal` aborts (the worker still sends them). */
+  withSignal(signal: AbortSignal): this;
+  /** This tab leaves: its requests reject with `ConnectionLostError`; the last tab's leaving closes the sockets. */
+  close(): void;
+}
+export interface SharedConnection<N = string> extends Commands<N>, RedisCommands<N> {}
+
+/** A `SharedConnection`'s transaction: commands queue in the tab and leave together. */
+export declare class SharedTransaction<N = string> {
+  private constructor();
+  exec(): Promise<void>;
+  discard(): Promise<void>;
+}
+export interface SharedTransaction<N = string> extends Commands<N>, RedisCommands<N> {}
+
+/** A tab's subscriptions on a `SharedConnection`. */
+export declare class SharedSubscription<N = string> implements AsyncIterable<PubSubReply<N>> {
+  private constructor();
+  subscribe(channels: Many<N>): Promise<void>;
+  psubscribe(patterns: Many<N>): Promise<void>;
+  unsubscribe(channels?: Many<N>): Promise<void>;
+  punsubscribe(patterns?: Many<N>): Promise<void>;
+  nextPublished(): Promise<PubSubReply<N>>;
+  [Symbol.asyncIterator](): AsyncIterator<PubSubReply<N>>;
+}
 
 /**
  * A transaction from `multi()`. Each command is queued at once and its

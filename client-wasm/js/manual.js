@@ -7,6 +7,7 @@
 import initWasm, * as wasm from './redis_wasm.js';
 
 export { Connection, Pool, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
+export { SharedConnection } from './shared.js';
 
 // The classes made inside the wasm exist only once it is initialised: these
 // bindings are filled then (ES exports are live, so importers see them).

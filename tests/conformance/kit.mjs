@@ -23,7 +23,7 @@ export function plain(value) {
 export function makeKit(m, hostOptions) {
   const opened = [];
   const connect = async (options = {}) => {
-    const conn = await m.Connection.create({ ...hostOptions, ...options });
+    const conn = await m.Connection.create({ ...hostOptions, ...kit.defaults, ...options });
     opened.push(conn);
     return conn;
   };
@@ -49,5 +49,7 @@ export function makeKit(m, hostOptions) {
   };
   let counter = 0;
   const key = (name) => `api:${name}:${++counter}:${Math.random().toString(36).slice(2)}`;
-  return { m, connect, closeAll, eq, ok, rejects, key };
+  // `defaults`: options every `connect()` of a suite adds (its RESP3 runs).
+  const kit = { m, connect, closeAll, eq, ok, rejects, key, defaults: {} };
+  return kit;
 }

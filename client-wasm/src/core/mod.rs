@@ -9,6 +9,7 @@
 //! and values across the wasm boundary.
 
 pub mod backoff;
+pub mod cache;
 pub mod cmd;
 pub mod command;
 pub mod command_info;
@@ -22,6 +23,8 @@ pub mod session;
 pub mod table;
 pub mod uri;
 
+#[cfg(test)]
+mod cache_tests;
 #[cfg(test)]
 mod tests;
 

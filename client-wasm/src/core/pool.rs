@@ -23,11 +23,12 @@ use std::collections::{HashMap, VecDeque};
 use resp::{Bytes, Frame};
 
 use super::backoff::Rng;
+use super::cache::{self, Cache, CacheConfig, Lookup, TrackingMode};
 use super::cmd::{Cmd, Role};
 use super::command::ReplyKind;
 use super::pipeline::{Delivery, Outcome, Shape};
 use super::session::{
-    Cx, Lease, LeaseKind, Output, Remembered, RequestId, Session, Settings, Tag, TxId,
+    Cx, Event, Lease, LeaseKind, Output, Remembered, RequestId, Session, Settings, Tag, TxId,
 };
 use super::ClientError;
 
@@ -50,7 +51,19 @@ pub struct Config {
     pub remembered: Remembered,
     pub command_timeout_ms: Option<f64>,
     pub offline_queue: Option<QueueLimits>,
+    /// Client-side caching (RESP3 only: invalidations share the socket).
+    pub cache: Option<CacheConfig>,
 }
+
+/// A cached socket that heard nothing for this long is sent a `PING`, and
+/// is given up when that `PING` is not answered in as long: a silently dead
+/// link cannot serve stale hits for longer.
+pub const HEALTH_CHECK_MS: f64 = 15_000.0;
+
+/// Hits resolve as microtasks, and a page awaiting hit after hit never lets
+/// the socket's messages (its invalidations) in: past this long without
+/// socket input, a cached read goes to Redis, whose reply comes after them.
+pub const MAX_HIT_RUN_MS: f64 = 10.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -86,6 +99,9 @@ struct Record {
     /// Sent instead when the reply is NOSCRIPT (a script's EVAL).
     fallback: Option<Cmd>,
     remember: Option<Remember>,
+    /// The keys a write changes (`None` inside: all, a flush), dropped from
+    /// the cache again when it is answered.
+    wrote: Option<Option<Vec<Vec<u8>>>>,
 }
 
 struct Tx {
@@ -110,16 +126,23 @@ pub struct Pool {
     offline_bytes: usize,
     /// Request deadlines in issue order (one timeout for all: so in order).
     timeouts: VecDeque<(f64, RequestId)>,
+    cache: Option<Cache>,
+    /// When hits began to be served since the sockets last gave input.
+    hits_since: Option<f64>,
     out: Vec<Output>,
 }
 
 impl Pool {
     /// A client of `size` sessions (a `Connection` is one in `Single` mode);
     /// `seed` drives the reconnect jitter.
-    pub fn new(config: Config, size: usize, mode: Mode, seed: u64) -> Pool {
+    pub fn new(mut config: Config, size: usize, mode: Mode, seed: u64) -> Pool {
+        if let Some(cache) = &config.cache {
+            config.remembered.tracking = Some(cache.tracking_line());
+        }
         let sessions = (0..size.max(1))
             .map(|i| Session::new(i, config.remembered.clone()))
             .collect();
+        let cache = config.cache.clone().map(Cache::new);
         Pool {
             mode,
             config,
@@ -132,6 +155,8 @@ impl Pool {
             offline: VecDeque::new(),
             offline_bytes: 0,
             timeouts: VecDeque::new(),
+            cache,
+            hits_since: None,
             out: Vec::new(),
         }
     }
@@ -182,7 +207,9 @@ impl Pool {
 
     pub fn on_bytes(&mut self, session: usize, generation: u32, data: &[u8], now: f64) {
         if session < self.sessions.len() {
+            self.hits_since = None;
             let (s, mut cx) = self.at(session, now);
+            s.heard(generation, now);
             let delivered = s.on_bytes(generation, data, &mut cx);
             self.after(session, delivered, now);
         }
@@ -197,7 +224,9 @@ impl Pool {
 
     pub fn on_received(&mut self, session: usize, now: f64) {
         if session < self.sessions.len() {
+            self.hits_since = None;
             let (s, mut cx) = self.at(session, now);
+            s.heard_now(now);
             let delivered = s.received(&mut cx);
             self.after(session, delivered, now);
         }
@@ -224,6 +253,9 @@ impl Pool {
             let (s, mut cx) = self.at(i, now);
             let delivered = s.on_tick(&mut cx);
             self.after(i, delivered, now);
+        }
+        if self.cache.is_some() {
+            self.check_health(now);
         }
         while let Some(&(deadline, id)) = self.timeouts.front() {
             if deadline > now {
@@ -256,10 +288,16 @@ impl Pool {
             self.timeouts.pop_front();
         }
         let timeout = self.timeouts.front().map(|&(d, _)| d);
+        let health = self
+            .sessions
+            .iter()
+            .filter_map(|s| s.health_due(HEALTH_CHECK_MS))
+            .filter(|_| self.cache.is_some());
         self.sessions
             .iter()
             .filter_map(Session::deadline)
             .chain(timeout)
+            .chain(health)
             .reduce(f64::min)
     }
 
@@ -307,8 +345,28 @@ impl Pool {
             _ => {}
         }
         let target = self.choose(&cmd)?;
+        let may_hit = self
+            .hits_since
+            .is_none_or(|since| now - since <= MAX_HIT_RUN_MS);
+        let fills = match (&mut self.cache, target) {
+            (Some(cache), Some(_)) if fallback.is_none() => {
+                match cache.lookup(&cmd, now, may_hit) {
+                    Lookup::Hit(frame) => {
+                        self.hits_since.get_or_insert(now);
+                        let id = self.next_id;
+                        self.next_id += 1;
+                        self.out.push(Output::Completion(id, Outcome::Reply(frame)));
+                        return Ok(id);
+                    }
+                    Lookup::Miss => true,
+                    Lookup::Skip => false,
+                }
+            }
+            _ => false,
+        };
         let id = self.new_request(&cmd, fallback);
         match target {
+            Some(session) if fills => self.send_fill(session, id, cmd),
             Some(session) => self.send(session, Tag::User(id), cmd),
             None => {
                 if let Err(why) = self.enqueue(id, cmd) {
@@ -348,9 +406,77 @@ impl Pool {
                 gone: false,
                 fallback,
                 remember: remembered(cmd),
+                wrote: self.cache.as_ref().and_then(|_| written(cmd)),
             },
         );
         id
+    }
+
+    /// Sends a cacheable read with what the cache needs around it: `CLIENT
+    /// CACHING YES` before it (opt-in mode) and its keys' `PTTL`s after.
+    fn send_fill(&mut self, session: usize, id: RequestId, cmd: Cmd) {
+        let Some(cache) = &mut self.cache else {
+            return self.send(session, Tag::User(id), cmd);
+        };
+        cache.fill(id, &cmd);
+        let opt_in = cache.config().mode == TrackingMode::OptIn;
+        let ttls: Vec<Cmd> = cmd
+            .keys()
+            .into_iter()
+            .map(|key| Cmd::new([&b"PTTL"[..], key], None, ReplyKind::Plain))
+            .collect();
+        if opt_in {
+            self.send(
+                session,
+                Tag::Cache(id),
+                plain(&["CLIENT", "CACHING", "YES"]),
+            );
+        }
+        self.send(session, Tag::User(id), cmd);
+        for ttl in ttls {
+            self.send(session, Tag::Cache(id), ttl);
+        }
+    }
+
+    /// What one of our own commands changes, dropped from the cache as it
+    /// is sent (and again when answered, for reads on other sockets).
+    fn forget_written(&mut self, cmd: &Cmd) {
+        let Some(cache) = &mut self.cache else { return };
+        match cmd.role() {
+            Role::Select | Role::Auth | Role::Hello => {
+                cache.clear();
+            }
+            _ => match written(cmd) {
+                Some(None) => cache.flushed(),
+                Some(Some(keys)) => {
+                    cache.invalidate(&keys);
+                }
+                None => {}
+            },
+        }
+    }
+
+    /// Idle cached sockets get a `PING`; one that leaves it unanswered is
+    /// given up (which clears the cache).
+    fn check_health(&mut self, now: f64) {
+        for i in 0..self.sessions.len() {
+            let s = &mut self.sessions[i];
+            match s.health_due(HEALTH_CHECK_MS) {
+                Some(due) if due <= now && s.health_pending() => {
+                    let (s, mut cx) = self.at(i, now);
+                    let why = ClientError::ConnectionLost(format!(
+                        "no reply from Redis for {HEALTH_CHECK_MS} ms (health check)"
+                    ));
+                    let delivered = s.give_up(why, &mut cx);
+                    self.after(i, delivered, now);
+                }
+                Some(due) if due <= now => {
+                    s.health_sent(now);
+                    self.send(i, Tag::Health, plain(&["PING"]));
+                }
+                _ => {}
+            }
+        }
     }
 
     /// The session for `cmd`: `Ok(None)` to wait in the offline queue.
@@ -414,10 +540,16 @@ impl Pool {
 
     /// Queues `cmd` on session `i`, with what its role does to the session.
     fn send(&mut self, i: usize, tag: Tag, cmd: Cmd) {
+        self.forget_written(&cmd);
+        let fills = match (tag, &self.cache) {
+            (Tag::User(id), Some(cache)) => cache.is_filling(id),
+            _ => false,
+        };
         let s = &mut self.sessions[i];
         let mut shape = Shape {
             replies: 1,
-            streams: cmd.reply().streams(),
+            // A read for the cache is kept whole.
+            streams: cmd.reply().streams() && !fills,
             confirms: None,
         };
         let in_tx = matches!(tag, Tag::TxQueued(..));
@@ -514,6 +646,9 @@ impl Pool {
                 self.requests.remove(&id);
             }
             Place::Session(i) => {
+                if let Some(cache) = &mut self.cache {
+                    cache.forget(id);
+                }
                 let s = &mut self.sessions[i];
                 if s.pipeline.unsend(Tag::User(id)).is_some() {
                     if record.blocking {
@@ -530,21 +665,25 @@ impl Pool {
     }
 
     /// Handles what a session delivered, then what its state now implies.
-    fn after(&mut self, i: usize, delivered: Vec<Delivery<Tag>>, _now: f64) {
+    fn after(&mut self, i: usize, delivered: Vec<Delivery<Tag>>, now: f64) {
         for delivery in delivered {
             match delivery {
-                Delivery::Push(frame) => self.out.push(Output::Push { session: i, frame }),
+                Delivery::Push(frame) => self.pushed(i, frame),
                 Delivery::Dropped(Tag::User(id)) => {
                     if self.requests.remove(&id).is_some_and(|r| r.blocking) {
                         self.sessions[i].blocking = self.sessions[i].blocking.saturating_sub(1);
                     }
                 }
                 Delivery::Dropped(_) => {}
-                Delivery::Reply(tag, outcome) => self.outcome(i, tag, outcome),
+                Delivery::Reply(tag, outcome) => self.outcome(i, tag, outcome, now),
             }
         }
         let s = &self.sessions[i];
         if !s.is_ready() {
+            // Redis tracks keys per connection: a lost one tells us nothing more.
+            if let Some(cache) = &mut self.cache {
+                cache.clear();
+            }
             let lost: Vec<TxId> = self
                 .txs
                 .iter()
@@ -566,14 +705,38 @@ impl Pool {
         }
     }
 
-    fn outcome(&mut self, i: usize, tag: Tag, outcome: Outcome) {
+    /// Out-of-band data: an invalidation is the cache's (before any later
+    /// reply of this socket resolves), the rest the host's.
+    fn pushed(&mut self, session: usize, frame: Frame) {
+        let Some(cache) = &mut self.cache else {
+            return self.out.push(Output::Push { session, frame });
+        };
+        let Some(keys) = cache::invalidation(&frame) else {
+            return self.out.push(Output::Push { session, frame });
+        };
+        match &keys {
+            None => cache.flushed(),
+            Some(keys) => {
+                cache.invalidate(keys);
+            }
+        }
+        self.out
+            .push(Output::Event(Event::Invalidate { session, keys }));
+    }
+
+    fn outcome(&mut self, i: usize, tag: Tag, outcome: Outcome, now: f64) {
         if let Outcome::Failed(why) = outcome {
             self.fail_tag(tag, why);
             return;
         }
         match tag {
-            Tag::User(id) => self.user_outcome(i, id, outcome),
-            Tag::Handshake => {}
+            Tag::User(id) => self.user_outcome(i, id, outcome, now),
+            Tag::Handshake | Tag::Health => {}
+            Tag::Cache(id) => {
+                if let (Some(cache), Outcome::Reply(frame)) = (&mut self.cache, &outcome) {
+                    cache.ttl_replied(id, frame, now);
+                }
+            }
             Tag::TxQueued(tx, id) => {
                 if let (Some(tx), Outcome::Reply(frame)) = (self.txs.get_mut(&tx), outcome) {
                     if frame.is_error() {
@@ -604,7 +767,7 @@ impl Pool {
         }
     }
 
-    fn user_outcome(&mut self, i: usize, id: RequestId, outcome: Outcome) {
+    fn user_outcome(&mut self, i: usize, id: RequestId, outcome: Outcome, now: f64) {
         let Some(record) = self.requests.get_mut(&id) else {
             return;
         };
@@ -621,6 +784,9 @@ impl Pool {
         let Outcome::Reply(frame) = &outcome else {
             return self.complete(id, outcome);
         };
+        if let Some(cache) = &mut self.cache {
+            cache.replied(id, frame, now);
+        }
         if is_noscript(frame) {
             if let Some(eval) = record.fallback.take() {
                 let sent = match self.choose(&eval) {
@@ -646,9 +812,22 @@ impl Pool {
 
     /// Emits a request's last outcome, once.
     fn complete(&mut self, id: RequestId, outcome: Outcome) {
-        if self.requests.remove(&id).is_some() {
-            self.out.push(Output::Completion(id, outcome));
+        let Some(record) = self.requests.remove(&id) else {
+            return;
+        };
+        if let Some(cache) = &mut self.cache {
+            if matches!(outcome, Outcome::Failed(_)) {
+                cache.forget(id);
+            }
+            match record.wrote {
+                Some(None) => cache.flushed(),
+                Some(Some(keys)) => {
+                    cache.invalidate(&keys);
+                }
+                None => {}
+            }
         }
+        self.out.push(Output::Completion(id, outcome));
     }
 
     fn fail_tag(&mut self, tag: Tag, why: ClientError) {
@@ -657,7 +836,12 @@ impl Pool {
             Tag::TxWatch(tx) | Tag::TxMulti(tx) | Tag::TxExec(tx) | Tag::TxDiscard(tx) => {
                 self.tx_failed(tx, why)
             }
-            Tag::Handshake => {}
+            Tag::Cache(id) => {
+                if let Some(cache) = &mut self.cache {
+                    cache.forget(id);
+                }
+            }
+            Tag::Handshake | Tag::Health => {}
         }
     }
 
@@ -914,6 +1098,32 @@ impl Pool {
     pub fn offline_len(&self) -> usize {
         self.offline.len()
     }
+
+    /// The client-side cache's counters, when it has one.
+    pub fn cache_stats(&self) -> Option<cache::Stats> {
+        self.cache.as_ref().map(Cache::stats)
+    }
+
+    /// Drops every cached entry (counted as invalidations).
+    pub fn clear_cache(&mut self) {
+        if let Some(cache) = &mut self.cache {
+            cache.flushed();
+        }
+    }
+}
+
+/// The keys a write command changes (`Some(None)`: every key, a flush).
+fn written(cmd: &Cmd) -> Option<Option<Vec<Vec<u8>>>> {
+    let info = cmd.info()?;
+    if matches!(info.name, "FLUSHALL" | "FLUSHDB" | "SWAPDB") {
+        return Some(None);
+    }
+    let script = matches!(info.name, "EVAL" | "EVALSHA" | "FCALL");
+    if !script && !info.flags.contains(super::command_info::Flags::WRITE) {
+        return None;
+    }
+    let keys: Vec<Vec<u8>> = cmd.keys().into_iter().map(<[u8]>::to_vec).collect();
+    (!keys.is_empty()).then_some(Some(keys))
 }
 
 fn plain(words: &[&str]) -> Cmd {

@@ -37,6 +37,11 @@ pub enum Tag {
     TxQueued(TxId, RequestId),
     TxExec(TxId),
     TxDiscard(TxId),
+    /// A read's helpers for the client-side cache (`CLIENT CACHING YES`
+    /// before it, `PTTL`s after it).
+    Cache(RequestId),
+    /// The idle check of a cached socket (a `PING`).
+    Health,
 }
 
 /// Who holds a session for itself. `owner` tells leases of different
@@ -106,6 +111,12 @@ pub enum Event {
         code: u16,
         reason: String,
     },
+    /// Redis said these keys changed (`None`: all of them, a flush); their
+    /// cached replies are gone.
+    Invalidate {
+        session: usize,
+        keys: Option<Vec<resp::Bytes>>,
+    },
     /// No more attempts: the session is over (`cause` unless closed by the user).
     End {
         session: usize,
@@ -142,6 +153,8 @@ pub struct Remembered {
     pub password: Option<Vec<u8>>,
     pub db: Option<Vec<u8>>,
     pub name: Option<Vec<u8>>,
+    /// The `CLIENT TRACKING` line of client-side caching.
+    pub tracking: Option<Vec<Vec<u8>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -170,6 +183,10 @@ pub struct Session {
     first_deadline: Option<f64>,
     handshake: Vec<String>,
     last_error: Option<ClientError>,
+    /// When the current socket last gave bytes, and when the idle check's
+    /// `PING` went out (client-side caching only).
+    last_heard: f64,
+    health_sent: Option<f64>,
 }
 
 impl Session {
@@ -188,6 +205,8 @@ impl Session {
             first_deadline: None,
             handshake: Vec::new(),
             last_error: None,
+            last_heard: 0.0,
+            health_sent: None,
         }
     }
 
@@ -243,6 +262,40 @@ impl Session {
         } else {
             tracked.retain(|t| !names.contains(&t.as_slice()));
         }
+    }
+
+    /// Bytes came from transport `generation` at `now`.
+    pub fn heard(&mut self, generation: u32, now: f64) {
+        if self.is_current(generation) {
+            self.heard_now(now);
+        }
+    }
+
+    pub fn heard_now(&mut self, now: f64) {
+        self.last_heard = now;
+        self.health_sent = None;
+    }
+
+    /// When the idle check of a ready socket is due (a blocking call
+    /// keeps Redis from answering, so none then).
+    pub fn health_due(&self, idle_ms: f64) -> Option<f64> {
+        if !self.is_ready() || self.blocking > 0 {
+            return None;
+        }
+        Some(self.health_sent.unwrap_or(self.last_heard) + idle_ms)
+    }
+
+    pub fn health_pending(&self) -> bool {
+        self.health_sent.is_some()
+    }
+
+    pub fn health_sent(&mut self, now: f64) {
+        self.health_sent = Some(now);
+    }
+
+    /// Gives up on the current socket, as a broken stream does.
+    pub fn give_up(&mut self, why: ClientError, cx: &mut Cx) -> Vec<Delivery<Tag>> {
+        self.fail(why, 4000, "health check failed", cx)
     }
 
     /// Starts the first attempt.
@@ -325,6 +378,9 @@ impl Session {
         if let Some(name) = &r.name {
             cmds.push(line(vec![b"CLIENT", b"SETNAME", name]));
         }
+        if let Some(tracking) = &r.tracking {
+            cmds.push(Cmd::new(tracking, None, ReplyKind::Plain));
+        }
         for kind in Channels::ALL {
             let names = &self.channels[kind as usize];
             if !names.is_empty() {
@@ -341,8 +397,10 @@ impl Session {
         cmds
     }
 
-    fn ready(&mut self, out: &mut Vec<Output>) {
+    fn ready(&mut self, now: f64, out: &mut Vec<Output>) {
         self.state = State::Ready;
+        self.last_heard = now;
+        self.health_sent = None;
         self.attempt = 0;
         self.first_deadline = None;
         self.last_error = None;
@@ -383,7 +441,7 @@ impl Session {
         } else if let Some(why) = failed {
             rest.extend(self.fail(why, 1000, "handshake failed", cx));
         } else if matches!(self.state, State::Handshake { .. }) && self.handshake.is_empty() {
-            self.ready(cx.out);
+            self.ready(cx.now, cx.out);
         }
         rest
     }

@@ -13,19 +13,19 @@ use super::pool::{Config, Mode, Pool, QueueLimits};
 use super::session::{Event, Output, Remembered, RequestId, Settings};
 use super::{script, ClientError};
 
-struct Wire {
-    pool: Pool,
-    now: f64,
-    generations: Vec<u32>,
-    dials: usize,
-    completions: Vec<(RequestId, Outcome)>,
-    events: Vec<Event>,
-    pushes: Vec<(usize, Frame)>,
-    closes: Vec<usize>,
-    outbox: Vec<Vec<u8>>,
+pub(super) struct Wire {
+    pub(super) pool: Pool,
+    pub(super) now: f64,
+    pub(super) generations: Vec<u32>,
+    pub(super) dials: usize,
+    pub(super) completions: Vec<(RequestId, Outcome)>,
+    pub(super) events: Vec<Event>,
+    pub(super) pushes: Vec<(usize, Frame)>,
+    pub(super) closes: Vec<usize>,
+    pub(super) outbox: Vec<Vec<u8>>,
 }
 
-fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     Settings {
         auto_reconnect: true,
         reconnect_cap_ms: 2000.0,
@@ -34,45 +34,46 @@ fn settings() -> Settings {
     }
 }
 
-fn config() -> Config {
+pub(super) fn config() -> Config {
     Config {
         settings: settings(),
         remembered: Remembered::default(),
         command_timeout_ms: None,
         offline_queue: None,
+        cache: None,
     }
 }
 
-fn cmd(args: &[&str]) -> Cmd {
+pub(super) fn cmd(args: &[&str]) -> Cmd {
     Cmd::lookup(args, ReplyKind::Plain)
 }
 
-fn streamed(args: &[&str]) -> Cmd {
+pub(super) fn streamed(args: &[&str]) -> Cmd {
     Cmd::lookup(args, ReplyKind::List)
 }
 
-fn bulk(s: &str) -> Frame {
+pub(super) fn bulk(s: &str) -> Frame {
     Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
 }
 
-fn simple(s: &str) -> Frame {
+pub(super) fn simple(s: &str) -> Frame {
     Frame::Simple(Bytes::copy_from_slice(s.as_bytes()))
 }
 
-fn error(s: &str) -> Frame {
+pub(super) fn error(s: &str) -> Frame {
     Frame::Error(Bytes::copy_from_slice(s.as_bytes()))
 }
 
-fn array(items: &[Frame]) -> Frame {
+pub(super) fn array(items: &[Frame]) -> Frame {
     Frame::Array(items.to_vec())
 }
 
-fn reply(frame: Frame) -> Outcome {
+pub(super) fn reply(frame: Frame) -> Outcome {
     Outcome::Reply(frame)
 }
 
 /// RESP for a list of commands, as the client writes them.
-fn resp(lines: &[&[&str]]) -> String {
+pub(super) fn resp(lines: &[&[&str]]) -> String {
     let mut out = Vec::new();
     for line in lines {
         resp::encode_command(&mut out, line.iter());
@@ -81,7 +82,7 @@ fn resp(lines: &[&[&str]]) -> String {
 }
 
 impl Wire {
-    fn new(config: Config, size: usize, mode: Mode) -> Wire {
+    pub(super) fn new(config: Config, size: usize, mode: Mode) -> Wire {
         let mut wire = Wire {
             pool: Pool::new(config, size, mode, 42),
             now: 1000.0,
@@ -99,7 +100,7 @@ impl Wire {
     }
 
     /// A client whose sessions are open and ready.
-    fn ready(size: usize, mode: Mode) -> Wire {
+    pub(super) fn ready(size: usize, mode: Mode) -> Wire {
         let mut wire = Wire::new(config(), size, mode);
         for i in 0..size {
             wire.handshake(i);
@@ -110,7 +111,7 @@ impl Wire {
 
     /// Opens session `i` and answers the handshake's PING (nothing else to
     /// replay).
-    fn handshake(&mut self, i: usize) {
+    pub(super) fn handshake(&mut self, i: usize) {
         self.open(i);
         assert!(
             !self.pool.is_connected(i),
@@ -121,7 +122,7 @@ impl Wire {
         assert!(self.pool.is_connected(i));
     }
 
-    fn collect(&mut self) {
+    pub(super) fn collect(&mut self) {
         for output in self.pool.take_outputs() {
             match output {
                 Output::Dial {
@@ -139,55 +140,55 @@ impl Wire {
         }
     }
 
-    fn open(&mut self, i: usize) {
+    pub(super) fn open(&mut self, i: usize) {
         self.pool.on_open(i, self.generations[i], self.now);
         self.collect();
     }
 
-    fn send(&mut self, c: Cmd) -> RequestId {
+    pub(super) fn send(&mut self, c: Cmd) -> RequestId {
         let id = self.pool.request(c, self.now).expect("accepted");
         self.collect();
         id
     }
 
-    fn refused(&mut self, c: Cmd) -> ClientError {
+    pub(super) fn refused(&mut self, c: Cmd) -> ClientError {
         let err = self.pool.request(c, self.now).expect_err("refused");
         self.collect();
         err
     }
 
     /// What session `i` writes to its socket now.
-    fn sent(&mut self, i: usize) -> String {
+    pub(super) fn sent(&mut self, i: usize) -> String {
         let outbox = &mut self.outbox;
         self.pool
             .transmit(|session, bytes| outbox[session].extend_from_slice(bytes));
         String::from_utf8(std::mem::take(&mut self.outbox[i])).unwrap()
     }
 
-    fn answer(&mut self, i: usize, frames: &[Frame]) {
+    pub(super) fn answer(&mut self, i: usize, frames: &[Frame]) {
         let mut wire = Vec::new();
         frames.iter().for_each(|f| resp::encode(f, &mut wire));
         self.answer_bytes(i, &wire);
     }
 
-    fn answer_bytes(&mut self, i: usize, bytes: &[u8]) {
+    pub(super) fn answer_bytes(&mut self, i: usize, bytes: &[u8]) {
         self.pool.on_bytes(i, self.generations[i], bytes, self.now);
         self.collect();
     }
 
-    fn drop_socket(&mut self, i: usize) {
+    pub(super) fn drop_socket(&mut self, i: usize) {
         self.pool
             .on_closed(i, self.generations[i], 1006, "", self.now);
         self.collect();
     }
 
-    fn advance(&mut self, ms: f64) {
+    pub(super) fn advance(&mut self, ms: f64) {
         self.now += ms;
         self.pool.on_tick(self.now);
         self.collect();
     }
 
-    fn outcome(&mut self, id: RequestId) -> Outcome {
+    pub(super) fn outcome(&mut self, id: RequestId) -> Outcome {
         let at = self
             .completions
             .iter()
@@ -196,14 +197,14 @@ impl Wire {
         self.completions.remove(at).1
     }
 
-    fn pending(&self, id: RequestId) -> bool {
+    pub(super) fn pending(&self, id: RequestId) -> bool {
         !self
             .completions
             .iter()
             .any(|(done, o)| *done == id && o.is_last())
     }
 
-    fn failed(&mut self, id: RequestId) -> ClientError {
+    pub(super) fn failed(&mut self, id: RequestId) -> ClientError {
         match self.outcome(id) {
             Outcome::Failed(why) => why,
             other => panic!("request {id} did not fail: {other:?}"),
@@ -354,6 +355,7 @@ fn the_handshake_replays_the_options_and_its_replies_are_its_own() {
         password: Some(b"secret".to_vec()),
         db: Some(b"2".to_vec()),
         name: Some(b"tab".to_vec()),
+        tracking: None,
     };
     let mut wire = Wire::new(config, 1, Mode::Single);
     wire.open(0);

@@ -313,6 +313,18 @@ impl ClientInner {
                 set("reason", &reason.as_str().into());
                 ("close", *session)
             }
+            Event::Invalidate { session, keys } => {
+                let keys = match keys {
+                    None => JsValue::NULL,
+                    Some(keys) => keys
+                        .iter()
+                        .map(|key| self.encoder.decode(key).unwrap_or(JsValue::NULL))
+                        .collect::<js_sys::Array>()
+                        .into(),
+                };
+                set("keys", &keys);
+                ("invalidate", *session)
+            }
             Event::End { session, .. } => ("end", *session),
         };
         set("connection", &(session as u32).into());
@@ -355,6 +367,16 @@ impl ClientInner {
         }
     }
 
+    /// A RESP3 attribute map sent ahead of a reply: an `attributes` event
+    /// `{ command, attributes: Map }`, and the reply resolves as without it.
+    fn attributes(&self, command: &str, attributes: Vec<(Frame, Frame)>) {
+        let map = convert::plain(Frame::Map(attributes), &self.encoder).unwrap_or(JsValue::NULL);
+        let detail = Object::new();
+        let _ = Reflect::set(&detail, &"command".into(), &command.into());
+        let _ = Reflect::set(&detail, &"attributes".into(), &map);
+        self.dispatch("attributes", &detail);
+    }
+
     /// Every session is over: let go of the timer and of the client itself.
     fn ended(&self) {
         if self.ended.replace(true) {
@@ -375,6 +397,25 @@ impl ClientInner {
     pub fn close(self: &Rc<Self>) {
         self.pool.borrow_mut().close();
         self.drive();
+    }
+
+    /// See `cacheStats()`.
+    pub fn cache_stats(&self) -> JsValue {
+        let Some(stats) = self.pool.borrow().cache_stats() else {
+            return JsValue::NULL;
+        };
+        let object = Object::new();
+        for (name, value) in [
+            ("hits", stats.hits as f64),
+            ("misses", stats.misses as f64),
+            ("invalidations", stats.invalidations as f64),
+            ("evictions", stats.evictions as f64),
+            ("bytes", stats.bytes as f64),
+            ("entries", stats.entries as f64),
+        ] {
+            let _ = Reflect::set(&object, &name.into(), &value.into());
+        }
+        object.into()
     }
 
     /// The subscription state of `session`, created on first use (a
@@ -544,8 +585,8 @@ impl ClientInner {
             return;
         };
         match outcome {
-            Outcome::Start { len, .. } => {
-                let started = Stream::new(*reply, len);
+            Outcome::Start { len, kind } => {
+                let started = Stream::new(*reply, len, kind == resp::AggregateKind::Map);
                 let _ = resolve.call1(&JsValue::NULL, started.container());
                 *stream = Some(started);
             }
@@ -573,6 +614,13 @@ impl ClientInner {
         stream: Option<Stream>,
         outcome: Outcome,
     ) {
+        let outcome = match outcome {
+            Outcome::Reply(Frame::Attributed { attributes, frame }) => {
+                self.attributes(command, attributes);
+                Outcome::Reply(*frame)
+            }
+            other => other,
+        };
         match (outcome, stream) {
             (Outcome::End, Some(stream)) => stream.end(),
             (Outcome::Failed(why), Some(stream)) => stream.fail(&JsValue::from(why)),

@@ -204,13 +204,12 @@ pub fn reply(
         (K::Boolean, Frame::Integer(value)) => Ok(JsValue::from_bool(value != 0)),
         (K::Float | K::FloatOrNull, frame) => float(frame),
         (K::Plain, frame) => plain(frame, encoder),
-        (K::List | K::Set | K::Dict | K::ZRange, frame) => {
-            Stream::whole(kind, items(frame)?, encoder)
-        }
+        (K::List | K::Set, frame) => Stream::whole(kind, items(frame)?, encoder),
+        (K::Dict | K::ZRange, frame) => Stream::whole(kind, flat_pairs(items(frame)?), encoder),
         (K::AsList, frame) => list(items(frame)?, encoder),
         (K::AsSet, frame) => set(items(frame)?, encoder),
         (K::AsDict | K::ZRangeAsDict, frame) => {
-            let items = items(frame)?;
+            let items = flat_pairs(items(frame)?);
             let scores = kind == K::ZRangeAsDict;
             if !scores {
                 if let Some(map) = text_map(&items, encoder) {
@@ -284,6 +283,25 @@ pub fn scan_items(found: Vec<Frame>, kind: ScanKind, encoder: &Encoder) -> Resul
 fn pairs(items: Vec<Frame>) -> impl Iterator<Item = (Frame, Frame)> {
     let mut items = items.into_iter();
     std::iter::from_fn(move || Some((items.next()?, items.next()?)))
+}
+
+/// Pairs as RESP2 sends them, flat: RESP3 answers them as two-element
+/// arrays (`ZRANGE ... WITHSCORES`, `ZPOPMIN` with a count).
+pub fn flat_pairs(items: Vec<Frame>) -> Vec<Frame> {
+    if items.is_empty() || !items.iter().all(is_pair) {
+        return items;
+    }
+    items
+        .into_iter()
+        .flat_map(|item| match item {
+            Frame::Array(pair) => pair,
+            other => vec![other],
+        })
+        .collect()
+}
+
+pub fn is_pair(frame: &Frame) -> bool {
+    matches!(frame, Frame::Array(pair) if pair.len() == 2)
 }
 
 /// The value half of a pair: a score as a `number`, else decoded plainly.

@@ -9,6 +9,7 @@ use super::convert::ArgReader;
 use super::encoder::Encoder;
 use super::errors::type_error;
 use crate::core::backoff::FIRST_DELAY_MS;
+use crate::core::cache::{CacheConfig, TrackingMode};
 use crate::core::pool::{Config, QueueLimits, DEFAULT_OFFLINE_QUEUE};
 use crate::core::session::{Remembered, Settings};
 use crate::core::uri::{parse_uri, token_protocol};
@@ -50,10 +51,16 @@ pub fn read(options: &JsValue, who: &str) -> Result<ClientOptions, JsValue> {
         true => None,
         false => Some(reader.text(&name, &|| format!("{who}: options.clientName"))?),
     };
-    let protocol = match get("protocol")?.as_f64() {
-        None | Some(2.0) => None,
-        Some(3.0) => Some(b"3".to_vec()),
-        Some(_) => {
+    let cache = cache_options(&get("clientSideCache")?, &reader, who)?;
+    let protocol = match (get("protocol")?.as_f64(), &cache) {
+        (Some(2.0), Some(_)) => {
+            return Err(type_error(&format!(
+            "{who}: options.clientSideCache needs protocol 3: invalidations arrive as RESP3 pushes"
+        )))
+        }
+        (None, Some(_)) | (Some(3.0), _) => Some(b"3".to_vec()),
+        (None | Some(2.0), None) => None,
+        (Some(_), _) => {
             return Err(type_error(&format!(
                 "{who}: options.protocol must be 2 or 3"
             )))
@@ -152,11 +159,115 @@ pub fn read(options: &JsValue, who: &str) -> Result<ClientOptions, JsValue> {
                 password,
                 db,
                 name,
+                tracking: None,
             },
             command_timeout_ms: milliseconds("commandTimeout", None)?,
             offline_queue,
+            cache,
         },
     })
+}
+
+/// `clientSideCache: true | { maxEntries, maxBytes, ttl, mode, prefixes,
+/// noloop, commands }`.
+fn cache_options(
+    value: &JsValue,
+    reader: &ArgReader,
+    who: &str,
+) -> Result<Option<CacheConfig>, JsValue> {
+    let what = |name: &str| format!("{who}: options.clientSideCache.{name}");
+    let defaults = CacheConfig {
+        max_entries: CacheConfig::DEFAULT_MAX_ENTRIES,
+        max_bytes: CacheConfig::DEFAULT_MAX_BYTES,
+        ttl_ms: None,
+        mode: TrackingMode::Default,
+        prefixes: Vec::new(),
+        noloop: false,
+        commands: None,
+    };
+    match value.as_bool() {
+        Some(true) => return Ok(Some(defaults)),
+        Some(false) => return Ok(None),
+        None if value.is_undefined() || value.is_null() => return Ok(None),
+        None if !value.is_object() => {
+            return Err(type_error(&format!(
+                "{who}: options.clientSideCache must be true or an object"
+            )))
+        }
+        None => {}
+    }
+    let get = |name: &str| Reflect::get(value, &name.into());
+    let count = |name: &str, default: usize| -> Result<usize, JsValue> {
+        let v = get(name)?;
+        match v.as_f64() {
+            None if v.is_undefined() => Ok(default),
+            Some(n) if n >= 1.0 && n.fract() == 0.0 => Ok(n as usize),
+            _ => Err(type_error(&format!(
+                "{} must be a positive whole number",
+                what(name)
+            ))),
+        }
+    };
+    let ttl = get("ttl")?;
+    let ttl_ms = match ttl.as_f64() {
+        None if ttl.is_undefined() => None,
+        Some(0.0) => None,
+        Some(ms) if ms > 0.0 && ms.is_finite() => Some(ms),
+        _ => {
+            return Err(type_error(&format!(
+                "{} must be a number of milliseconds (0: no limit)",
+                what("ttl")
+            )))
+        }
+    };
+    let mode = match get("mode")?.as_string().as_deref() {
+        None | Some("default") => TrackingMode::Default,
+        Some("optin") => TrackingMode::OptIn,
+        Some("broadcast") => TrackingMode::Broadcast,
+        Some(_) => {
+            return Err(type_error(&format!(
+                "{} must be 'default', 'optin' or 'broadcast'",
+                what("mode")
+            )))
+        }
+    };
+    let listed = |name: &str| -> Result<Option<Vec<JsValue>>, JsValue> {
+        let v = get(name)?;
+        match v.is_undefined() {
+            true => Ok(None),
+            false if js_sys::Array::is_array(&v) => Ok(Some(js_sys::Array::from(&v).to_vec())),
+            false => Err(type_error(&format!("{} must be an array", what(name)))),
+        }
+    };
+    let prefixes = listed("prefixes")?
+        .unwrap_or_default()
+        .iter()
+        .map(|p| reader.native(p, &|| what("prefixes")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !prefixes.is_empty() && mode != TrackingMode::Broadcast {
+        return Err(type_error(&format!(
+            "{} are for mode 'broadcast'",
+            what("prefixes")
+        )));
+    }
+    let commands = listed("commands")?
+        .map(|names| {
+            names
+                .iter()
+                .map(|n| n.as_string().map(|n| n.to_uppercase().replace(' ', "|")))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| type_error(&format!("{} must be command names", what("commands"))))
+        })
+        .transpose()?;
+    Ok(Some(CacheConfig {
+        max_entries: count("maxEntries", defaults.max_entries)?,
+        max_bytes: count("maxBytes", defaults.max_bytes)?,
+        ttl_ms,
+        mode,
+        prefixes,
+        noloop: get("noloop")?.as_bool().unwrap_or(false),
+        commands,
+    }))
 }
 
 /// The options a `ws://` URI spells (`fromUri`), over `extra`.

@@ -5,7 +5,7 @@ use js_sys::Array;
 use resp::Frame;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{pair_value, plain};
+use super::convert::{is_pair, pair_value, plain};
 use super::encoder::Encoder;
 use super::interned::interned;
 use crate::core::ReplyKind;
@@ -36,11 +36,15 @@ pub struct Stream {
     container: MultiBulkReply,
     kind: ReplyKind,
     key: Option<JsValue>,
+    /// The announced child count, and whether pushing has begun.
+    len: usize,
+    started: bool,
 }
 
 impl Stream {
-    /// The empty container for a reply of `kind` with `len` children.
-    pub fn new(kind: ReplyKind, len: usize) -> Stream {
+    /// The empty container for a reply of `kind` with `len` children
+    /// (`len` pairs when `counts_pairs`: a RESP3 map).
+    pub fn new(kind: ReplyKind, len: usize, counts_pairs: bool) -> Stream {
         let class = match kind {
             ReplyKind::Set => "SetReply",
             ReplyKind::Dict => "DictReply",
@@ -48,7 +52,7 @@ impl Stream {
             _ => "ListReply",
         };
         let length = match kind {
-            ReplyKind::Dict | ReplyKind::ZRange => len / 2,
+            ReplyKind::Dict | ReplyKind::ZRange if !counts_pairs => len / 2,
             _ => len,
         };
         let container = reply_object(class, &JsValue::from(length as f64), &JsValue::UNDEFINED);
@@ -56,6 +60,8 @@ impl Stream {
             container: container.unchecked_into(),
             kind,
             key: None,
+            len,
+            started: false,
         }
     }
 
@@ -66,8 +72,31 @@ impl Stream {
     /// Adds one child; pairs are pushed once their second half arrives.
     pub fn push(&mut self, frame: Frame, encoder: &Encoder) -> Result<(), JsValue> {
         let paired = matches!(self.kind, ReplyKind::Dict | ReplyKind::ZRange);
+        let first = !std::mem::replace(&mut self.started, true);
         if !paired {
             self.container.push(&plain(frame, encoder)?);
+            return Ok(());
+        }
+        if self.key.is_none() && is_pair(&frame) {
+            // RESP3 sends each pair as an array: the count was of pairs.
+            if first {
+                let _ = js_sys::Reflect::set(
+                    &self.container,
+                    &"length".into(),
+                    &(self.len as f64).into(),
+                );
+            }
+            let Frame::Array(pair) = frame else {
+                return Ok(());
+            };
+            let mut pair = pair.into_iter();
+            let key = plain(pair.next().unwrap_or(Frame::Null), encoder)?;
+            let value = pair_value(
+                pair.next().unwrap_or(Frame::Null),
+                self.kind == ReplyKind::ZRange,
+                encoder,
+            )?;
+            self.container.push(&Array::of2(&key, &value));
             return Ok(());
         }
         match self.key.take() {
@@ -94,7 +123,7 @@ impl Stream {
         items: Vec<Frame>,
         encoder: &Encoder,
     ) -> Result<JsValue, JsValue> {
-        let mut stream = Stream::new(kind, items.len());
+        let mut stream = Stream::new(kind, items.len(), false);
         for item in items {
             stream.push(item, encoder)?;
         }

@@ -15,7 +15,7 @@ use web_sys::AbortSignal;
 use super::client::ClientInner;
 use super::convert::ArgReader;
 use super::errors::type_error;
-use crate::core::cmd::Cmd;
+use crate::core::cmd::{Cmd, Role};
 use crate::core::session::TxId;
 use crate::core::{table, ReplyKind};
 
@@ -31,6 +31,37 @@ extern "C" {
 #[wasm_bindgen(js_name = __installMethods)]
 pub fn install_methods(classes: JsValue) {
     REPLY_KINDS.with(|kinds| install_all(&classes, kinds));
+}
+
+/// Gives an instance of a class of JS (a `SharedConnection`'s tab side) the
+/// command methods, which build lines with `options` (`{ encoder, strict }`).
+#[wasm_bindgen(js_name = __adopt)]
+pub fn adopt_instance(instance: JsValue, options: JsValue) -> JsValue {
+    REPLY_KINDS.with(|kinds| adopt(&instance, &options, kinds))
+}
+
+/// Where a `SharedConnection`'s worker sends a built line: `null` on the
+/// socket every tab shares, `"lease"` on a connection of its own (it may
+/// block it), or why it cannot be sent for one tab (it would change the
+/// shared connection's state under the other tabs).
+#[wasm_bindgen(js_name = __sharedRole)]
+pub fn shared_role(cmd: i32, kind: u8, line: &Array) -> Result<JsValue, JsValue> {
+    let cmd = command(cmd, kind, line)?;
+    let name = cmd.name();
+    let why = match cmd.role() {
+        Role::Blocking => return Ok("lease".into()),
+        Role::Select | Role::Auth | Role::Hello | Role::SetName => format!(
+            "{name} on a SharedConnection would change the connection every tab shares: give db, password and clientName in the options"
+        ),
+        Role::Subscribe(_) | Role::Unsubscribe(_) => {
+            format!("{name} on a SharedConnection: use startSubscribe()")
+        }
+        _ if matches!(name.as_str(), "WATCH" | "UNWATCH") => {
+            format!("{name} on a SharedConnection: use multi(watch)")
+        }
+        _ => return Ok(JsValue::NULL),
+    };
+    Ok(why.into())
 }
 
 #[wasm_bindgen(module = "/js/commands.js")]
@@ -160,6 +191,24 @@ macro_rules! sending_methods {
             ) -> Result<$crate::js::script::Script, wasm_bindgen::JsValue> {
                 $crate::js::script::Script::register($crate::js::target::Target::via(self), script)
                     .await
+            }
+
+            /// The client-side cache's counters `{ hits, misses,
+            /// invalidations, evictions, bytes, entries }`, or `null`
+            /// without `clientSideCache`.
+            #[wasm_bindgen(js_name = cacheStats)]
+            pub fn cache_stats(&self) -> wasm_bindgen::JsValue {
+                $crate::js::target::Target::via(self).client().cache_stats()
+            }
+
+            /// Drops every cached reply.
+            #[wasm_bindgen(js_name = clearCache)]
+            pub fn clear_cache(&self) {
+                $crate::js::target::Target::via(self)
+                    .client()
+                    .pool
+                    .borrow_mut()
+                    .clear_cache();
             }
 
             /// Iterate the keys matching `match` (all keys by default).
