@@ -102,12 +102,12 @@ function checkCommands(result) {
   assert.deepEqual(result.bytes, [0, 255, 128]);
 }
 
-test('npm pack: the tarball holds the entry, its types, the glue and the wasm, and nothing else', async () => {
+test('npm pack: the tarball holds the entries, their types, the glue, the wasm and the shared worker, and nothing else', async () => {
   const { stdout } = await run('tar', ['tzf', tarball]);
   const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
   // (npm adds a README.md by itself when there is one.)
   assert.deepEqual(files.filter((f) => !f.startsWith('snippets/') && f !== 'README.md'),
-    ['LICENSE', 'index.d.ts', 'index.js', 'manual.js', 'methods.d.ts', 'node.js', 'package.json', 'redis_wasm.js', 'redis_wasm_bg.wasm']);
+    ['LICENSE', 'index.d.ts', 'index.js', 'manual.js', 'methods.d.ts', 'node.js', 'package.json', 'redis_wasm.js', 'redis_wasm_bg.wasm', 'shared-worker.js', 'shared.js']);
   assert.ok(files.some((f) => /^snippets\/.+\/js\/classes\.js$/.test(f)), 'the classes.js snippet');
   const manifest = JSON.parse(readFileSync(join(app, 'node_modules/redis-wasm/package.json'), 'utf8'));
   assert.equal(manifest.name, 'redis-wasm');

@@ -7,7 +7,17 @@
 import initWasm, * as wasm from './redis_wasm.js';
 
 export { Connection, Pool, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
-export { SharedConnection } from './shared.js';
+
+/**
+ * `SharedConnection` (shared.js, with the SharedWorker it starts): loaded
+ * when first used, so pages that do not use it do not download it.
+ */
+export const SharedConnection = {
+  async create(options) {
+    const shared = await import('./shared.js');
+    return shared.SharedConnection.create(options);
+  },
+};
 
 // The classes made inside the wasm exist only once it is initialised: these
 // bindings are filled then (ES exports are live, so importers see them).
