@@ -1,7 +1,7 @@
 // The npm package as users get it: `npm pack` of client-wasm/pkg, installed
 // from the tarball into a fresh project, then
 //  - loaded with no bundler from a static server (an import map for the bare
-//    name) and from the output of `vite build`, both running commands
+//    name) and from the output of `vite build`, esbuild, Rollup and webpack 5, all running commands
 //    through the real bridge to a real redis-server in headless Chromium;
 //  - imported by its name from Node 22 and 24, Deno and Bun (each through
 //    its own condition of the package's exports), connecting with a bridge
@@ -145,6 +145,59 @@ test('vite build: the bundle carries the .wasm as an asset and runs with no init
   const { result, requested } = await load('/dist/index.html');
   checkCommands(result);
   assert.ok(requested.includes(`/dist/assets/${wasm}`), 'the page loaded the bundled .wasm');
+  assert.ok(!requested.some((p) => p.includes('node_modules')), 'nothing came from node_modules');
+});
+
+/** A page of the app's `dir` that loads `script` as a module, for a bundler's output. */
+function pageFor(dir, script) {
+  writeFileSync(join(app, dir, 'index.html'), `<!doctype html><meta charset="utf-8"><script type="module" src="./${script}"></script>`);
+}
+
+test('esbuild: the bundle runs with the .wasm copied beside it (esbuild leaves new URL(…, import.meta.url) alone)', async () => {
+  const esbuild = await import(join(TESTS, 'node_modules/esbuild/lib/main.js'));
+  await esbuild.build({
+    absWorkingDir: app, entryPoints: ['main.js'], bundle: true, format: 'esm', platform: 'browser', target: 'esnext',
+    outdir: 'dist-esbuild', logLevel: 'error',
+  });
+  const bundle = readFileSync(join(app, 'dist-esbuild/main.js'), 'utf8');
+  assert.ok(!bundle.includes('node:fs'), 'the browser bundle took the browser entry');
+  cpSync(join(app, 'node_modules/redis-wasm/redis_wasm_bg.wasm'), join(app, 'dist-esbuild/redis_wasm_bg.wasm'));
+  pageFor('dist-esbuild', 'main.js');
+  const { result, requested } = await load('/dist-esbuild/index.html');
+  checkCommands(result);
+  assert.ok(requested.includes('/dist-esbuild/redis_wasm_bg.wasm'), 'the .wasm beside the bundle');
+  assert.ok(!requested.some((p) => p.includes('node_modules')), 'nothing came from node_modules');
+});
+
+test('Rollup: the bundle runs with the .wasm copied beside it (Rollup leaves new URL(…, import.meta.url) alone)', async () => {
+  const { rollup } = await import(join(TESTS, 'node_modules/rollup/dist/es/rollup.js'));
+  const { nodeResolve } = await import(join(TESTS, 'node_modules/@rollup/plugin-node-resolve/dist/es/index.js'));
+  const bundle = await rollup({ input: join(app, 'main.js'), plugins: [nodeResolve({ browser: true, rootDir: app })], logLevel: 'silent' });
+  await bundle.write({ dir: join(app, 'dist-rollup'), format: 'es', inlineDynamicImports: true });
+  await bundle.close();
+  assert.ok(!readFileSync(join(app, 'dist-rollup/main.js'), 'utf8').includes('node:fs'), 'the browser bundle took the browser entry');
+  cpSync(join(app, 'node_modules/redis-wasm/redis_wasm_bg.wasm'), join(app, 'dist-rollup/redis_wasm_bg.wasm'));
+  pageFor('dist-rollup', 'main.js');
+  const { result, requested } = await load('/dist-rollup/index.html');
+  checkCommands(result);
+  assert.ok(requested.includes('/dist-rollup/redis_wasm_bg.wasm'), 'the .wasm beside the bundle');
+  assert.ok(!requested.some((p) => p.includes('node_modules')), 'nothing came from node_modules');
+});
+
+test('webpack 5: the bundle carries the .wasm as an asset and runs with no init call', async () => {
+  const { default: webpack } = await import(join(TESTS, 'node_modules/webpack/lib/index.js'));
+  const out = join(app, 'dist-webpack');
+  const stats = await new Promise((done, fail) => webpack({
+    mode: 'production', context: app, entry: './main.js', target: 'web',
+    output: { path: out, module: true, filename: 'main.mjs' }, experiments: { outputModule: true },
+  }, (err, result) => (err ? fail(err) : done(result))));
+  assert.equal(stats.hasErrors(), false, stats.toString('errors-only'));
+  const wasm = readdirSync(out).filter((f) => f.endsWith('.wasm'));
+  assert.ok(wasm.some((f) => readFileSync(join(out, f)).equals(readFileSync(join(PKG_DIR, 'redis_wasm_bg.wasm')))), `the .wasm among ${wasm}`);
+  pageFor('dist-webpack', 'main.mjs');
+  const { result, requested } = await load('/dist-webpack/index.html');
+  checkCommands(result);
+  assert.ok(requested.some((p) => p.startsWith('/dist-webpack/') && p.endsWith('.wasm')), 'the page loaded the emitted .wasm');
   assert.ok(!requested.some((p) => p.includes('node_modules')), 'nothing came from node_modules');
 });
 
