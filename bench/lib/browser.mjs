@@ -102,7 +102,8 @@ function connect(endpoint) {
 /**
  * A new tab at `url`: `evaluate(fn, arg)` runs `fn(arg)` in the page and
  * resolves to its (awaited, JSON-able) result, as Playwright's does;
- * `send(method, params)` is any protocol call in the tab (Profiler.*).
+ * `send(method, params)` is any protocol call in the tab (Profiler.*);
+ * `close()` closes the tab.
  */
 async function openPage(cdp, url) {
   const { targetId } = await cdp.send('Target.createTarget', { url });
@@ -115,5 +116,5 @@ async function openPage(cdp, url) {
     if (exceptionDetails) throw new Error(exceptionDetails.exception?.description ?? exceptionDetails.text);
     return result.value;
   };
-  return { evaluate, send };
+  return { evaluate, send, close: () => cdp.send('Target.closeTarget', { targetId }) };
 }

@@ -136,6 +136,18 @@ export async function startStack() {
           await stop(fresh.proc);
         }
       },
+      /**
+       * Runs `measure(page)` in a bench page of its own, closed after: a
+       * new wasm instance, whose memory no earlier workload has grown.
+       */
+      async withFreshPage(measure) {
+        const fresh = await openBenchPage(chromium, site.origin);
+        try {
+          return await measure(fresh);
+        } finally {
+          await fresh.close();
+        }
+      },
       page,
       stop: stopAll,
     };
