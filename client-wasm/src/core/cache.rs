@@ -130,10 +130,23 @@ struct Fill {
 /// What a lookup found.
 pub enum Lookup {
     Hit(Frame),
-    /// Cacheable: send it as [`Cache::fill`] says.
-    Miss,
+    /// Cacheable: read it from Redis and hand this to [`Cache::fill`].
+    Miss(Read),
     /// Not a command the cache keeps.
     Skip,
+}
+
+/// A cacheable command's cache key and keys, worked out once by the lookup.
+pub struct Read {
+    line: Box<[u8]>,
+    keys: Vec<Box<[u8]>>,
+}
+
+impl Read {
+    /// The keys whose `PTTL`s follow the read.
+    pub fn keys(&self) -> &[Box<[u8]>] {
+        &self.keys
+    }
 }
 
 pub struct Cache {
@@ -175,11 +188,11 @@ impl Cache {
         }
     }
 
-    /// Whether `cmd`'s reply may be kept: a read-only, non-blocking command
-    /// with keys and a deterministic reply (or one of `commands`), whose
-    /// keys Redis will tell us about in this mode.
-    pub fn cacheable(&self, cmd: &Cmd) -> bool {
-        let Some(info) = cmd.info() else { return false };
+    /// `cmd`'s keys when its reply may be kept: a read-only, non-blocking
+    /// command with keys and a deterministic reply (or one of `commands`),
+    /// whose keys Redis will tell us about in this mode.
+    fn cacheable_keys<'a>(&self, cmd: &'a Cmd) -> Option<Vec<&'a [u8]>> {
+        let info = cmd.info()?;
         let allowed = match &self.config.commands {
             Some(names) => names.iter().any(|n| n == info.name),
             None => {
@@ -190,58 +203,55 @@ impl Cache {
             }
         };
         if !allowed || info.flags.contains(Flags::WRITE) {
-            return false;
+            return None;
         }
         let keys = cmd.keys();
-        !keys.is_empty()
-            && keys.len() <= MAX_KEYS
-            && (self.config.mode != TrackingMode::Broadcast
-                || self.config.prefixes.is_empty()
-                || keys
-                    .iter()
-                    .all(|k| self.config.prefixes.iter().any(|p| k.starts_with(p))))
+        let tracked = self.config.mode != TrackingMode::Broadcast
+            || self.config.prefixes.is_empty()
+            || keys
+                .iter()
+                .all(|k| self.config.prefixes.iter().any(|p| k.starts_with(p)));
+        (!keys.is_empty() && keys.len() <= MAX_KEYS && tracked).then_some(keys)
     }
 
     /// The reply cached for `cmd`, if fresh and `may_hit`.
     pub fn lookup(&mut self, cmd: &Cmd, now: f64, may_hit: bool) -> Lookup {
-        if !self.cacheable(cmd) {
+        let Some(keys) = self.cacheable_keys(cmd) else {
             return Lookup::Skip;
-        }
-        if !may_hit {
-            self.stats.misses += 1;
-            return Lookup::Miss;
-        }
+        };
         let line = line_of(cmd);
-        let Some(&id) = self.lines.get(&*line) else {
-            self.stats.misses += 1;
-            return Lookup::Miss;
-        };
-        if self.entries.get(&id).is_some_and(|e| e.expires <= now) {
-            self.remove(id);
-            self.stats.evictions += 1;
-            self.stats.misses += 1;
-            return Lookup::Miss;
+        let found = self.lines.get(&*line).copied().filter(|_| may_hit);
+        if let Some(id) = found {
+            if let Some(frame) = self.touch(id, now) {
+                self.stats.hits += 1;
+                return Lookup::Hit(frame);
+            }
+            if self.remove(id) {
+                self.stats.evictions += 1;
+            }
         }
-        self.clock += 1;
-        let clock = self.clock;
-        let Some(entry) = self.entries.get_mut(&id) else {
-            return Lookup::Miss;
-        };
-        self.order.remove(&entry.used);
-        entry.used = clock;
-        self.order.insert(clock, id);
-        self.stats.hits += 1;
-        Lookup::Hit(entry.frame.clone())
+        self.stats.misses += 1;
+        let keys = keys.into_iter().map(Box::from).collect();
+        Lookup::Miss(Read { line, keys })
     }
 
-    /// Request `id` reads `cmd` for the cache; the `PTTL`s of
-    /// [`Cache::ttl_lines`] follow it.
-    pub fn fill(&mut self, id: RequestId, cmd: &Cmd) {
-        let keys: Vec<Box<[u8]>> = cmd.keys().into_iter().map(Box::from).collect();
+    /// Entry `id`'s reply, marked used now, if it has not expired.
+    fn touch(&mut self, id: u64, now: f64) -> Option<Frame> {
+        let entry = self.entries.get_mut(&id).filter(|e| e.expires > now)?;
+        self.clock += 1;
+        self.order.remove(&entry.used);
+        entry.used = self.clock;
+        self.order.insert(self.clock, id);
+        Some(entry.frame.clone())
+    }
+
+    /// Request `id` is the read a lookup missed; a `PTTL` of each of its
+    /// keys follows it.
+    pub fn fill(&mut self, id: RequestId, Read { line, keys }: Read) {
         self.fills.insert(
             id,
             Fill {
-                line: line_of(cmd),
+                line,
                 ttls_due: keys.len(),
                 keys,
                 frame: None,

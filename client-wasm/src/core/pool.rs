@@ -23,7 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use resp::{Bytes, Frame};
 
 use super::backoff::Rng;
-use super::cache::{self, Cache, CacheConfig, Lookup, TrackingMode};
+use super::cache::{self, Cache, CacheConfig, Lookup, Read, TrackingMode};
 use super::cmd::{Cmd, Role};
 use super::command::ReplyKind;
 use super::pipeline::{Delivery, Outcome, Shape};
@@ -348,7 +348,7 @@ impl Pool {
         let may_hit = self
             .hits_since
             .is_none_or(|since| now - since <= MAX_HIT_RUN_MS);
-        let fills = match (&mut self.cache, target) {
+        let read = match (&mut self.cache, target) {
             (Some(cache), Some(_)) if fallback.is_none() => {
                 match cache.lookup(&cmd, now, may_hit) {
                     Lookup::Hit(frame) => {
@@ -358,16 +358,18 @@ impl Pool {
                         self.out.push(Output::Completion(id, Outcome::Reply(frame)));
                         return Ok(id);
                     }
-                    Lookup::Miss => true,
-                    Lookup::Skip => false,
+                    Lookup::Miss(read) => Some(read),
+                    Lookup::Skip => None,
                 }
             }
-            _ => false,
+            _ => None,
         };
         let id = self.new_request(&cmd, fallback);
         match target {
-            Some(session) if fills => self.send_fill(session, id, cmd),
-            Some(session) => self.send(session, Tag::User(id), cmd),
+            Some(session) => match read {
+                Some(read) => self.send_fill(session, id, cmd, read),
+                None => self.send(session, Tag::User(id), cmd),
+            },
             None => {
                 if let Err(why) = self.enqueue(id, cmd) {
                     self.requests.remove(&id);
@@ -414,17 +416,17 @@ impl Pool {
 
     /// Sends a cacheable read with what the cache needs around it: `CLIENT
     /// CACHING YES` before it (opt-in mode) and its keys' `PTTL`s after.
-    fn send_fill(&mut self, session: usize, id: RequestId, cmd: Cmd) {
+    fn send_fill(&mut self, session: usize, id: RequestId, cmd: Cmd, read: Read) {
         let Some(cache) = &mut self.cache else {
             return self.send(session, Tag::User(id), cmd);
         };
-        cache.fill(id, &cmd);
-        let opt_in = cache.config().mode == TrackingMode::OptIn;
-        let ttls: Vec<Cmd> = cmd
+        let ttls: Vec<Cmd> = read
             .keys()
-            .into_iter()
-            .map(|key| Cmd::new([&b"PTTL"[..], key], None, ReplyKind::Plain))
+            .iter()
+            .map(|key| Cmd::new([&b"PTTL"[..], &key[..]], None, ReplyKind::Plain))
             .collect();
+        cache.fill(id, read);
+        let opt_in = cache.config().mode == TrackingMode::OptIn;
         if opt_in {
             self.send(
                 session,
