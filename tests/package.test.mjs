@@ -153,20 +153,28 @@ function pageFor(dir, script) {
   writeFileSync(join(app, dir, 'index.html'), `<!doctype html><meta charset="utf-8"><script type="module" src="./${script}"></script>`);
 }
 
+/**
+ * The bundle `dir/main.js` of a bundler that leaves `new URL(…,
+ * import.meta.url)` alone took the browser entry, and runs in a page with
+ * the .wasm copied beside it.
+ */
+async function runsWithWasmBeside(dir) {
+  assert.ok(!readFileSync(join(app, dir, 'main.js'), 'utf8').includes('node:fs'), 'the browser bundle took the browser entry');
+  cpSync(join(app, 'node_modules/redis-wasm/redis_wasm_bg.wasm'), join(app, dir, 'redis_wasm_bg.wasm'));
+  pageFor(dir, 'main.js');
+  const { result, requested } = await load(`/${dir}/index.html`);
+  checkCommands(result);
+  assert.ok(requested.includes(`/${dir}/redis_wasm_bg.wasm`), 'the .wasm beside the bundle');
+  assert.ok(!requested.some((p) => p.includes('node_modules')), 'nothing came from node_modules');
+}
+
 test('esbuild: the bundle runs with the .wasm copied beside it (esbuild leaves new URL(…, import.meta.url) alone)', async () => {
   const esbuild = await import(join(TESTS, 'node_modules/esbuild/lib/main.js'));
   await esbuild.build({
     absWorkingDir: app, entryPoints: ['main.js'], bundle: true, format: 'esm', platform: 'browser', target: 'esnext',
     outdir: 'dist-esbuild', logLevel: 'error',
   });
-  const bundle = readFileSync(join(app, 'dist-esbuild/main.js'), 'utf8');
-  assert.ok(!bundle.includes('node:fs'), 'the browser bundle took the browser entry');
-  cpSync(join(app, 'node_modules/redis-wasm/redis_wasm_bg.wasm'), join(app, 'dist-esbuild/redis_wasm_bg.wasm'));
-  pageFor('dist-esbuild', 'main.js');
-  const { result, requested } = await load('/dist-esbuild/index.html');
-  checkCommands(result);
-  assert.ok(requested.includes('/dist-esbuild/redis_wasm_bg.wasm'), 'the .wasm beside the bundle');
-  assert.ok(!requested.some((p) => p.includes('node_modules')), 'nothing came from node_modules');
+  await runsWithWasmBeside('dist-esbuild');
 });
 
 test('Rollup: the bundle runs with the .wasm copied beside it (Rollup leaves new URL(…, import.meta.url) alone)', async () => {
@@ -175,13 +183,7 @@ test('Rollup: the bundle runs with the .wasm copied beside it (Rollup leaves new
   const bundle = await rollup({ input: join(app, 'main.js'), plugins: [nodeResolve({ browser: true, rootDir: app })], logLevel: 'silent' });
   await bundle.write({ dir: join(app, 'dist-rollup'), format: 'es', inlineDynamicImports: true });
   await bundle.close();
-  assert.ok(!readFileSync(join(app, 'dist-rollup/main.js'), 'utf8').includes('node:fs'), 'the browser bundle took the browser entry');
-  cpSync(join(app, 'node_modules/redis-wasm/redis_wasm_bg.wasm'), join(app, 'dist-rollup/redis_wasm_bg.wasm'));
-  pageFor('dist-rollup', 'main.js');
-  const { result, requested } = await load('/dist-rollup/index.html');
-  checkCommands(result);
-  assert.ok(requested.includes('/dist-rollup/redis_wasm_bg.wasm'), 'the .wasm beside the bundle');
-  assert.ok(!requested.some((p) => p.includes('node_modules')), 'nothing came from node_modules');
+  await runsWithWasmBeside('dist-rollup');
 });
 
 test('webpack 5: the bundle carries the .wasm as an asset and runs with no init call', async () => {
