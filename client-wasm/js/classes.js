@@ -33,10 +33,12 @@ export class ScriptKilledError extends RedisError {}
 export class NoRunningScriptError extends RedisError {}
 /** A blocking call timed out. */
 export class TimeoutError extends RedisError {}
+/** A cluster command whose keys are in more than one hash slot: nothing was sent. */
+export class CrossSlotError extends RedisError {}
 
 const errors = {
   RedisError, ErrorReply, TransactionError, NotConnectedError, ConnectionLostError,
-  NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError,
+  NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError, CrossSlotError,
 };
 
 export function makeError(kind, message, command) {

@@ -231,6 +231,8 @@ export declare class ScriptKilledError extends RedisError {}
 export declare class NoRunningScriptError extends RedisError {}
 /** A blocking pop timed out (`Timeout in blocking pop`), or `commandTimeout` / `connectTimeout` passed. */
 export declare class TimeoutError extends RedisError {}
+/** A `Cluster` command (or transaction) whose keys are in more than one hash slot: nothing was sent. */
+export declare class CrossSlotError extends RedisError {}
 
 // ---------------------------------------------------------------- replies
 
@@ -425,6 +427,31 @@ export declare class Pool<N = string> {
   readonly connectionsConnected: number;
 }
 export interface Pool<N = string> extends Commands<N>, RedisCommands<N>, Client<N> {}
+
+/** The options of `Cluster.create`: a cluster bridge's URL, and those of a pool (per node). */
+export interface ClusterOptions<N = string> extends Omit<PoolOptions<N>, 'db' | 'clientSideCache'> {
+  /** Sockets per node (default 1). */
+  poolsize?: number;
+  /** Where read-only commands go (default `'master'`); replica sockets send `READONLY`. */
+  readFrom?: 'master' | 'replica' | 'any';
+}
+
+/**
+ * Redis Cluster through a bridge started with `--redis-cluster`: each
+ * command goes to the node of its keys' hash slot; MOVED, ASK, TRYAGAIN and
+ * CLUSTERDOWN are followed (16 redirections at most); keys in two slots
+ * reject with `CrossSlotError` before anything is sent.
+ */
+export declare class Cluster<N = string> {
+  private constructor();
+  /** Opens the bridge's topology feed and every master's sockets; resolves once each master was ready. */
+  static create(options: ClusterOptions<string>): Promise<Cluster<string>>;
+  static create(options: ClusterOptions<Uint8Array> & { encoder: BytesEncoder }): Promise<Cluster<Uint8Array>>;
+  static create<N>(options: ClusterOptions<N> & { encoder: Encoder<N> }): Promise<Cluster<N>>;
+  /** The bridge's ids of the nodes this client has sockets for. */
+  readonly nodes: string[];
+}
+export interface Cluster<N = string> extends Commands<N>, RedisCommands<N>, Client<N> {}
 
 /** The options of `SharedConnection.create`: those of a connection that can cross to a worker. */
 export type SharedConnectionOptions<N = string> = Omit<ConnectionOptions<N>, 'WebSocket' | 'encoder'> & { encoder?: UTF8Encoder | BytesEncoder };

@@ -6,7 +6,7 @@
 // else. Both are safe to call again; the wasm is initialised once.
 import initWasm, * as wasm from './redis_wasm.js';
 
-export { Connection, Pool, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
+export { Connection, Pool, Cluster, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
 
 /**
  * `SharedConnection` (shared.js, with the SharedWorker it starts): loaded
@@ -22,7 +22,7 @@ export const SharedConnection = {
 // The classes made inside the wasm exist only once it is initialised: these
 // bindings are filled then (ES exports are live, so importers see them).
 export let RedisError, ErrorReply, TransactionError, NotConnectedError, ConnectionLostError,
-  NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError,
+  NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError, CrossSlotError,
   UTF8Encoder, BytesEncoder, ZScoreBoundary, ZAggregate,
   StatusReply, ListReply, SetReply, DictReply, ZRangeReply, ConfigPairReply, BlockingPopReply,
   PubSubReply, InfoReply, ClientListReply, EvalScriptReply;
@@ -31,10 +31,10 @@ let finished = false;
 function finish() {
   if (finished) return;
   finished = true;
-  wasm.__installMethods([wasm.Connection, wasm.Pool, wasm.Transaction]);
+  wasm.__installMethods([wasm.Connection, wasm.Pool, wasm.Cluster, wasm.Transaction]);
   ({
     RedisError, ErrorReply, TransactionError, NotConnectedError, ConnectionLostError,
-    NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError,
+    NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError, CrossSlotError,
     UTF8Encoder, BytesEncoder, ZScoreBoundary, ZAggregate,
     StatusReply, ListReply, SetReply, DictReply, ZRangeReply, ConfigPairReply, BlockingPopReply,
     PubSubReply, InfoReply, ClientListReply, EvalScriptReply,

@@ -22,6 +22,11 @@ pub enum ClientError {
     NoAvailableConnections(String),
     /// A transaction that did not run (watch conflict, EXECABORT, DISCARD).
     Transaction(String),
+    /// A cluster command whose keys are in more than one slot: nothing was
+    /// sent.
+    CrossSlot(String),
+    /// A cluster that would not serve the command (too many redirections).
+    Cluster(String),
     /// The command is not allowed here (a refused command, a connection in a
     /// transaction or in pub/sub): nothing was sent.
     Refused(String),
@@ -37,6 +42,8 @@ impl fmt::Display for ClientError {
             ClientError::Timeout(why)
             | ClientError::NoAvailableConnections(why)
             | ClientError::Transaction(why)
+            | ClientError::CrossSlot(why)
+            | ClientError::Cluster(why)
             | ClientError::Refused(why) => f.write_str(why),
         }
     }

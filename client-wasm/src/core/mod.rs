@@ -10,23 +10,29 @@
 
 pub mod backoff;
 pub mod cache;
+pub mod cluster;
 pub mod cmd;
 pub mod command;
 pub mod command_info;
 pub mod cursor;
 pub mod error;
+pub mod host;
 pub mod keys;
 pub mod pipeline;
 pub mod pool;
 pub mod script;
 pub mod session;
+pub mod slots;
 pub mod table;
 pub mod uri;
 
 #[cfg(test)]
 mod cache_tests;
 #[cfg(test)]
+mod cluster_tests;
+#[cfg(test)]
 mod tests;
 
 pub use command::ReplyKind;
 pub use error::ClientError;
+pub use host::Core;

@@ -185,6 +185,11 @@ impl Pool {
         std::mem::take(&mut self.out)
     }
 
+    /// Whether [`Pool::take_outputs`] has anything.
+    pub fn has_outputs(&self) -> bool {
+        !self.out.is_empty()
+    }
+
     /// Hands each session's queued bytes to `send(session, bytes)`.
     pub fn transmit(&mut self, mut send: impl FnMut(usize, &[u8])) {
         for session in &mut self.sessions {
@@ -311,7 +316,19 @@ impl Pool {
 
     /// Sends a command where the mode says; an error means nothing was sent.
     pub fn request(&mut self, cmd: Cmd, now: f64) -> Result<RequestId, ClientError> {
-        self.request_with(cmd, None, now)
+        self.request_with(cmd, None, false, now)
+    }
+
+    /// A command (and its script fallback) sent once, right after `ASKING`
+    /// on the same socket: a cluster's ASK redirect to a node importing
+    /// the slot.
+    pub fn request_asking(
+        &mut self,
+        cmd: Cmd,
+        fallback: Option<Cmd>,
+        now: f64,
+    ) -> Result<RequestId, ClientError> {
+        self.request_with(cmd, fallback, true, now)
     }
 
     /// A script's EVALSHA, with the EVAL sent once in its place on NOSCRIPT.
@@ -321,13 +338,14 @@ impl Pool {
         eval: Cmd,
         now: f64,
     ) -> Result<RequestId, ClientError> {
-        self.request_with(evalsha, Some(eval), now)
+        self.request_with(evalsha, Some(eval), false, now)
     }
 
     fn request_with(
         &mut self,
         cmd: Cmd,
         fallback: Option<Cmd>,
+        asking: bool,
         now: f64,
     ) -> Result<RequestId, ClientError> {
         let role = cmd.role();
@@ -345,11 +363,16 @@ impl Pool {
             _ => {}
         }
         let target = self.choose(&cmd)?;
+        if asking && target.is_none() {
+            return Err(ClientError::NotConnected(
+                "not connected (reconnecting)".into(),
+            ));
+        }
         let may_hit = self
             .hits_since
             .is_none_or(|since| now - since <= MAX_HIT_RUN_MS);
         let read = match (&mut self.cache, target) {
-            (Some(cache), Some(_)) if fallback.is_none() => {
+            (Some(cache), Some(_)) if fallback.is_none() && !asking => {
                 match cache.lookup(&cmd, now, may_hit) {
                     Lookup::Hit(frame) => {
                         self.hits_since.get_or_insert(now);
@@ -365,6 +388,9 @@ impl Pool {
             _ => None,
         };
         let id = self.new_request(&cmd, fallback);
+        if let (true, Some(session)) = (asking, target) {
+            self.send(session, Tag::Asking, plain(&["ASKING"]));
+        }
         match target {
             Some(session) => match read {
                 Some(read) => self.send_fill(session, id, cmd, read),
@@ -733,7 +759,7 @@ impl Pool {
         }
         match tag {
             Tag::User(id) => self.user_outcome(i, id, outcome, now),
-            Tag::Handshake | Tag::Health => {}
+            Tag::Handshake | Tag::Health | Tag::Asking => {}
             Tag::Cache(id) => {
                 if let (Some(cache), Outcome::Reply(frame)) = (&mut self.cache, &outcome) {
                     cache.ttl_replied(id, frame, now);
@@ -843,7 +869,7 @@ impl Pool {
                     cache.forget(id);
                 }
             }
-            Tag::Handshake | Tag::Health => {}
+            Tag::Handshake | Tag::Health | Tag::Asking => {}
         }
     }
 

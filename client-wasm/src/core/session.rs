@@ -42,6 +42,8 @@ pub enum Tag {
     Cache(RequestId),
     /// The idle check of a cached socket (a `PING`).
     Health,
+    /// The `ASKING` before a command a cluster node is importing.
+    Asking,
 }
 
 /// Who holds a session for itself. `owner` tells leases of different
@@ -155,6 +157,8 @@ pub struct Remembered {
     pub name: Option<Vec<u8>>,
     /// The `CLIENT TRACKING` line of client-side caching.
     pub tracking: Option<Vec<Vec<u8>>>,
+    /// `READONLY`: a cluster replica's socket serves reads.
+    pub readonly: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -380,6 +384,9 @@ impl Session {
         }
         if let Some(tracking) = &r.tracking {
             cmds.push(Cmd::new(tracking, None, ReplyKind::Plain));
+        }
+        if r.readonly {
+            cmds.push(line(vec![b"READONLY"]));
         }
         for kind in Channels::ALL {
             let names = &self.channels[kind as usize];

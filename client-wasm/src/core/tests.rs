@@ -356,6 +356,7 @@ fn the_handshake_replays_the_options_and_its_replies_are_its_own() {
         db: Some(b"2".to_vec()),
         name: Some(b"tab".to_vec()),
         tracking: None,
+        readonly: false,
     };
     let mut wire = Wire::new(config, 1, Mode::Single);
     wire.open(0);

@@ -1,6 +1,7 @@
 //! The host of the core: transports, timers, events, and the Promises.
 //!
-//! A [`ClientInner`] drives one [`Pool`] (a `Connection` is a pool of one):
+//! A [`ClientInner`] drives one [`Core`]: a pool (a `Connection` is a pool
+//! of one) or a cluster router over a pool per node:
 //! it feeds the core the transports' events and the clock, and carries out
 //! what the core answers — dial, close, settle a request, dispatch an
 //! event. The map from request id to [`Sink`] is the only place JS functions
@@ -34,6 +35,7 @@ use crate::core::cmd::Cmd;
 use crate::core::pipeline::Outcome;
 use crate::core::pool::{Config, Mode, Pool};
 use crate::core::session::{Event, Output, RequestId, TxId};
+use crate::core::Core;
 use crate::core::{ClientError, ReplyKind};
 
 #[wasm_bindgen]
@@ -93,7 +95,7 @@ pub struct ClientOptions {
 }
 
 pub struct ClientInner {
-    pub pool: RefCell<Pool>,
+    pub core: RefCell<Box<dyn Core>>,
     pub encoder: Encoder,
     pub strict: bool,
     /// `{ encoder, strict }` for the JS command builders.
@@ -119,19 +121,34 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
+/// A seed for a core's reconnect jitter.
+pub fn seed() -> u64 {
+    (js_sys::Math::random() * 2f64.powi(53)) as u64
+}
+
 impl ClientInner {
-    /// Opens `size` sessions and resolves once each was ready once; rejects
-    /// when one ends first (see `Session` for when that is).
+    /// Opens a pool of `size` sessions; resolves once each was ready once.
     pub async fn connect(
         options: ClientOptions,
         size: usize,
         mode: Mode,
     ) -> Result<Rc<ClientInner>, JsValue> {
-        let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
+        let core = Pool::new(options.config.clone(), size, mode, seed());
+        ClientInner::connect_core(options, Box::new(core), size).await
+    }
+
+    /// Starts `core` and resolves once sessions `0..ready` were each ready
+    /// once; rejects when one ends first (see `Session` for when that is).
+    pub async fn connect_core(
+        options: ClientOptions,
+        core: Box<dyn Core>,
+        ready: usize,
+    ) -> Result<Rc<ClientInner>, JsValue> {
+        let size = core.size();
         let inner = Rc::new_cyclic(|weak: &Weak<ClientInner>| {
             let (timer, flush) = (weak.clone(), weak.clone());
             ClientInner {
-                pool: RefCell::new(Pool::new(options.config, size, mode, seed)),
+                core: RefCell::new(core),
                 encoder: options.encoder,
                 strict: options.strict,
                 builders: options.builders,
@@ -143,12 +160,12 @@ impl ClientInner {
                 events: EventTarget::new().expect("EventTarget exists"),
                 subscriptions: RefCell::new(vec![None; size]),
                 opening: RefCell::new(None),
-                ready_once: RefCell::new(vec![false; size]),
+                ready_once: RefCell::new(vec![false; ready]),
                 timer: RefCell::new(None),
                 on_timer: Closure::new(move || {
                     if let Some(inner) = timer.upgrade() {
                         inner.timer.borrow_mut().take();
-                        inner.pool.borrow_mut().on_tick(now());
+                        inner.core.borrow_mut().on_tick(now());
                         inner.drive();
                     }
                 }),
@@ -167,7 +184,7 @@ impl ClientInner {
             *inner.opening.borrow_mut() = Some((resolve, reject));
         });
         *inner.keep_alive.borrow_mut() = Some(Rc::clone(&inner));
-        inner.pool.borrow_mut().start(now());
+        inner.core.borrow_mut().start(now());
         inner.drive();
         wasm_bindgen_futures::JsFuture::from(opened).await?;
         Ok(inner)
@@ -177,7 +194,7 @@ impl ClientInner {
     /// arms the timer for the next deadline.
     fn drive(self: &Rc<Self>) {
         loop {
-            let outputs = self.pool.borrow_mut().take_outputs();
+            let outputs = self.core.borrow_mut().take_outputs();
             if outputs.is_empty() {
                 break;
             }
@@ -218,18 +235,28 @@ impl ClientInner {
     }
 
     fn dial(self: &Rc<Self>, session: usize, generation: u32) {
+        let url = match self.core.borrow().path(session) {
+            Some(path) => below(&self.url, &path),
+            None => self.url.clone(),
+        };
         let opened = Transport::open(
             &self.websocket,
-            &self.url,
+            &url,
             &self.protocols,
             Rc::downgrade(self),
             session,
             generation,
         );
         match opened {
-            Ok(transport) => self.transports.borrow_mut()[session] = Some(transport),
+            Ok(transport) => {
+                let mut transports = self.transports.borrow_mut();
+                if transports.len() <= session {
+                    transports.resize_with(session + 1, || None);
+                }
+                transports[session] = Some(transport);
+            }
             Err(why) => self
-                .pool
+                .core
                 .borrow_mut()
                 .on_closed(session, generation, 1006, &why, now()),
         }
@@ -239,8 +266,8 @@ impl ClientInner {
         let mut failed = Vec::new();
         {
             let transports = self.transports.borrow();
-            self.pool.borrow_mut().transmit(|session, bytes| {
-                if let Some(transport) = &transports[session] {
+            self.core.borrow_mut().transmit(&mut |session, bytes| {
+                if let Some(Some(transport)) = transports.get(session) {
                     if transport.send(bytes).is_err() {
                         failed.push((session, transport.generation));
                     }
@@ -251,7 +278,7 @@ impl ClientInner {
             return;
         }
         for (session, generation) in failed {
-            self.pool
+            self.core
                 .borrow_mut()
                 .on_closed(session, generation, 1006, "sending failed", now());
         }
@@ -260,7 +287,7 @@ impl ClientInner {
 
     /// Arms one timer for the core's next deadline (none when idle).
     fn schedule(&self) {
-        let deadline = self.pool.borrow_mut().next_deadline();
+        let deadline = self.core.borrow_mut().next_deadline();
         let mut timer = self.timer.borrow_mut();
         if timer.as_ref().map(|(at, _)| *at) == deadline {
             return;
@@ -329,7 +356,7 @@ impl ClientInner {
         };
         set("connection", &(session as u32).into());
         match event {
-            Event::Ready { session } => {
+            Event::Ready { session } if session < self.ready_once.borrow().len() => {
                 let mut once = self.ready_once.borrow_mut();
                 once[session] = true;
                 if once.iter().all(|&ready| ready) {
@@ -346,7 +373,7 @@ impl ClientInner {
                     let _ = reject.call1(&JsValue::NULL, &JsValue::from(why));
                     self.close();
                 }
-                if !self.pool.borrow().is_ended() {
+                if !self.core.borrow().is_ended() {
                     self.dispatch(name, &detail);
                     return;
                 }
@@ -395,13 +422,13 @@ impl ClientInner {
     }
 
     pub fn close(self: &Rc<Self>) {
-        self.pool.borrow_mut().close();
+        self.core.borrow_mut().close();
         self.drive();
     }
 
     /// See `cacheStats()`.
     pub fn cache_stats(&self) -> JsValue {
-        let Some(stats) = self.pool.borrow().cache_stats() else {
+        let Some(stats) = self.core.borrow().cache_stats() else {
             return JsValue::NULL;
         };
         let object = Object::new();
@@ -422,6 +449,9 @@ impl ClientInner {
     /// `call('SUBSCRIBE')` on a Connection delivers to it too).
     pub fn subscription(self: &Rc<Self>, session: usize) -> Rc<SubState> {
         let mut subscriptions = self.subscriptions.borrow_mut();
+        if subscriptions.len() <= session {
+            subscriptions.resize(session + 1, None);
+        }
         Rc::clone(subscriptions[session].get_or_insert_with(|| {
             Rc::new(SubState::new(
                 Rc::downgrade(self),
@@ -439,7 +469,7 @@ impl ClientInner {
     pub fn request(self: &Rc<Self>, cmd: Cmd, signal: Option<AbortSignal>) -> Promise {
         let command = command_name(&cmd);
         let reply = cmd.reply();
-        let sent = self.pool.borrow_mut().request(cmd, now());
+        let sent = self.core.borrow_mut().request(cmd, now());
         self.promise(sent, reply, command, signal)
     }
 
@@ -447,20 +477,20 @@ impl ClientInner {
     pub fn tx_request(self: &Rc<Self>, tx: TxId, cmd: Cmd) -> Promise {
         let command = command_name(&cmd);
         let reply = cmd.reply();
-        let sent = self.pool.borrow_mut().tx_request(tx, cmd);
+        let sent = self.core.borrow_mut().tx_request(tx, cmd);
         self.promise(sent, reply, command, None)
     }
 
     /// EXEC or DISCARD: resolves to `undefined`.
     pub fn tx_end(self: &Rc<Self>, tx: TxId, exec: bool) -> Promise {
-        let sent = self.pool.borrow_mut().tx_end(tx, exec);
+        let sent = self.core.borrow_mut().tx_end(tx, exec);
         let command = if exec { "EXEC" } else { "DISCARD" };
         self.promise(sent, ReplyKind::Unit, command.into(), None)
     }
 
     /// A script's EVALSHA, with its EVAL for NOSCRIPT.
     pub fn request_script(self: &Rc<Self>, evalsha: Cmd, eval: Cmd) -> Promise {
-        let sent = self.pool.borrow_mut().request_script(evalsha, eval, now());
+        let sent = self.core.borrow_mut().request_script(evalsha, eval, now());
         self.promise(sent, ReplyKind::EvalScript, "EVALSHA".into(), None)
     }
 
@@ -468,7 +498,7 @@ impl ClientInner {
     pub fn request_on(self: &Rc<Self>, session: usize, cmd: Cmd) -> Promise {
         let command = command_name(&cmd);
         let reply = cmd.reply();
-        let sent = self.pool.borrow_mut().request_on(session, cmd);
+        let sent = self.core.borrow_mut().request_on(session, cmd);
         self.promise(sent, reply, command, None)
     }
 
@@ -515,7 +545,7 @@ impl ClientInner {
             let Some(inner) = weak.upgrade() else { return };
             let removed = inner.pending.borrow_mut().remove(&id);
             if let Some(sink) = removed {
-                inner.pool.borrow_mut().abort(id);
+                inner.core.borrow_mut().abort(id);
                 let _ = reject.call1(&JsValue::NULL, &reason_of.reason());
                 inner.drive();
                 // The sink owns this listener: let it go after it returns.
@@ -532,7 +562,7 @@ impl ClientInner {
         cmd: Cmd,
         then: impl FnOnce(&Rc<ClientInner>, Outcome) + 'static,
     ) -> Result<(), ClientError> {
-        let id = self.pool.borrow_mut().request(cmd, now())?;
+        let id = self.core.borrow_mut().request(cmd, now())?;
         self.wait(id, then);
         Ok(())
     }
@@ -642,6 +672,15 @@ impl ClientInner {
     }
 }
 
+/// `url` with `path` appended to its path (before any query).
+fn below(url: &str, path: &str) -> String {
+    let (base, query) = match url.find(['?', '#']) {
+        Some(at) => url.split_at(at),
+        None => (url, ""),
+    };
+    format!("{}{path}{query}", base.trim_end_matches('/'))
+}
+
 /// Drops a transport in a later task: this may run inside one of its own
 /// handlers, which must not be freed while they run.
 fn retire<T: 'static>(transport: T) {
@@ -658,13 +697,13 @@ fn command_name(cmd: &Cmd) -> Cow<'static, str> {
 
 impl Events for ClientInner {
     fn opened(this: &Rc<Self>, session: usize, generation: u32) {
-        this.pool.borrow_mut().on_open(session, generation, now());
+        this.core.borrow_mut().on_open(session, generation, now());
         this.drive();
     }
 
     fn received(this: &Rc<Self>, session: usize, generation: u32, data: &Uint8Array) {
         {
-            let mut pool = this.pool.borrow_mut();
+            let mut pool = this.core.borrow_mut();
             let Some(input) = pool.input(session, generation) else {
                 return;
             };
@@ -679,14 +718,13 @@ impl Events for ClientInner {
     fn closed(this: &Rc<Self>, session: usize, generation: u32, code: u16, reason: &str) {
         {
             let mut transports = this.transports.borrow_mut();
-            if transports[session]
-                .as_ref()
-                .is_some_and(|t| t.generation == generation)
-            {
-                retire(transports[session].take());
+            if let Some(slot) = transports.get_mut(session) {
+                if slot.as_ref().is_some_and(|t| t.generation == generation) {
+                    retire(slot.take());
+                }
             }
         }
-        this.pool
+        this.core
             .borrow_mut()
             .on_closed(session, generation, code, reason, now());
         this.drive();

@@ -86,28 +86,28 @@ impl Connection {
 
     #[wasm_bindgen(getter, js_name = isConnected)]
     pub fn is_connected(&self) -> bool {
-        self.inner.pool.borrow().is_connected(0)
+        self.inner.core.borrow().is_connected(0)
     }
 
     #[wasm_bindgen(getter, js_name = inTransaction)]
     pub fn in_transaction(&self) -> bool {
-        self.inner.pool.borrow().in_transaction(0)
+        self.inner.core.borrow().in_transaction(0)
     }
 
     #[wasm_bindgen(getter, js_name = inPubsub)]
     pub fn in_pubsub(&self) -> bool {
-        self.inner.pool.borrow().in_pubsub(0)
+        self.inner.core.borrow().in_pubsub(0)
     }
 
     #[wasm_bindgen(getter, js_name = inBlockingCall)]
     pub fn in_blocking_call(&self) -> bool {
-        self.inner.pool.borrow().in_blocking_call(0)
+        self.inner.core.borrow().in_blocking_call(0)
     }
 
     /// In a transaction, a blocking call or pub/sub: a pool sends other
     /// commands elsewhere.
     #[wasm_bindgen(getter, js_name = inUse)]
     pub fn in_use(&self) -> bool {
-        self.inner.pool.borrow().in_use(0)
+        self.inner.core.borrow().in_use(0)
     }
 }

@@ -25,6 +25,7 @@ pub enum ErrorClass {
     NoRunningScriptError,
     TransactionError,
     NoAvailableConnectionsInPoolError,
+    CrossSlotError,
 }
 
 impl ErrorClass {
@@ -39,6 +40,7 @@ impl ErrorClass {
             ErrorClass::NoRunningScriptError => "NoRunningScriptError",
             ErrorClass::TransactionError => "TransactionError",
             ErrorClass::NoAvailableConnectionsInPoolError => "NoAvailableConnectionsInPoolError",
+            ErrorClass::CrossSlotError => "CrossSlotError",
         }
     }
 }
@@ -93,7 +95,8 @@ impl From<ClientError> for JsValue {
             ClientError::Timeout(_) => ErrorClass::TimeoutError,
             ClientError::NoAvailableConnections(_) => ErrorClass::NoAvailableConnectionsInPoolError,
             ClientError::Transaction(_) => ErrorClass::TransactionError,
-            ClientError::Refused(_) => ErrorClass::RedisError,
+            ClientError::CrossSlot(_) => ErrorClass::CrossSlotError,
+            ClientError::Refused(_) | ClientError::Cluster(_) => ErrorClass::RedisError,
         };
         error(class, &err.to_string())
     }

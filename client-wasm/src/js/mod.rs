@@ -2,6 +2,7 @@
 //! plain-Rust core.
 
 pub mod client;
+pub mod cluster;
 pub mod connection;
 pub mod convert;
 pub mod cursor;

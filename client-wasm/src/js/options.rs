@@ -17,6 +17,18 @@ use crate::core::uri::{parse_uri, token_protocol};
 /// The default `connectTimeout`, ms.
 const CONNECT_TIMEOUT_MS: f64 = 10_000.0;
 
+/// `options.poolsize`: a positive integer, 1 when absent.
+pub fn poolsize(options: &JsValue, who: &str) -> Result<usize, JsValue> {
+    let size = Reflect::get(options, &"poolsize".into())?;
+    match size.as_f64() {
+        None if size.is_undefined() => Ok(1),
+        Some(size) if size >= 1.0 && size.fract() == 0.0 => Ok(size as usize),
+        _ => Err(type_error(&format!(
+            "{who}: options.poolsize must be a positive integer"
+        ))),
+    }
+}
+
 pub fn read(options: &JsValue, who: &str) -> Result<ClientOptions, JsValue> {
     if !options.is_object() {
         return Err(type_error(&format!(
@@ -159,7 +171,7 @@ pub fn read(options: &JsValue, who: &str) -> Result<ClientOptions, JsValue> {
                 password,
                 db,
                 name,
-                tracking: None,
+                ..Remembered::default()
             },
             command_timeout_ms: milliseconds("commandTimeout", None)?,
             offline_queue,

@@ -7,16 +7,16 @@
 
 use std::rc::Rc;
 
-use js_sys::{Promise, Reflect};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use super::client::ClientInner;
-use super::errors::type_error;
 use super::options;
 use super::subscription::Subscription;
 use super::target::{adopted, sending_methods, Target, Via};
 use super::transaction::Transaction;
 use crate::core::pool::Mode;
+use crate::core::Core;
 
 /// A pool of connections with every command method of `Connection`.
 #[wasm_bindgen]
@@ -33,9 +33,9 @@ impl Target for Pool {
 sending_methods!(Pool, issuing);
 
 impl Pool {
-    fn count(&self, test: impl Fn(&crate::core::pool::Pool, usize) -> bool) -> usize {
-        let pool = self.inner.pool.borrow();
-        (0..pool.size()).filter(|&i| test(&pool, i)).count()
+    fn count(&self, test: impl Fn(&dyn Core, usize) -> bool) -> usize {
+        let core = self.inner.core.borrow();
+        (0..core.size()).filter(|&i| test(&**core, i)).count()
     }
 }
 
@@ -44,18 +44,7 @@ impl Pool {
     /// Opens `poolsize` connections (default 1) with the options of
     /// `Connection.create`; resolves once each was ready.
     pub async fn create(options: JsValue) -> Result<JsValue, JsValue> {
-        let size = Reflect::get(&options, &"poolsize".into())
-            .ok()
-            .filter(|size| !size.is_undefined());
-        let size = match size.map(|size| size.as_f64()) {
-            None => 1,
-            Some(Some(size)) if size >= 1.0 && size.fract() == 0.0 => size as usize,
-            Some(_) => {
-                return Err(type_error(
-                    "Pool.create: options.poolsize must be a positive integer",
-                ))
-            }
-        };
+        let size = options::poolsize(&options, "Pool.create")?;
         let options = options::read(&options, "Pool.create")?;
         let inner = ClientInner::connect(options, size, Mode::Pool).await?;
         let pool = Pool {
@@ -66,7 +55,7 @@ impl Pool {
 
     #[wasm_bindgen(getter)]
     pub fn poolsize(&self) -> usize {
-        self.inner.pool.borrow().size()
+        self.inner.core.borrow().size()
     }
 
     /// How many connections are in a transaction, blocking call or pub/sub.

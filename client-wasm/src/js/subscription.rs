@@ -93,7 +93,7 @@ impl SubState {
             |n, d| reader.native(n, d),
         )?;
         let id = client
-            .pool
+            .core
             .borrow_mut()
             .request_on(self.session, Cmd::lookup(line, ReplyKind::Plain))?;
         let command = word.to_owned();
@@ -122,7 +122,7 @@ pub struct Subscription {
 impl Subscription {
     /// Leases a session for pub/sub and resolves to its `Subscription`.
     pub fn start(client: &Rc<ClientInner>) -> Promise {
-        let leased = client.pool.borrow_mut().subscribe(0);
+        let leased = client.core.borrow_mut().subscribe(0);
         match leased {
             Ok(session) => {
                 let subscription = Subscription {

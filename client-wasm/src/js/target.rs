@@ -206,7 +206,7 @@ macro_rules! sending_methods {
             pub fn clear_cache(&self) {
                 $crate::js::target::Target::via(self)
                     .client()
-                    .pool
+                    .core
                     .borrow_mut()
                     .clear_cache();
             }

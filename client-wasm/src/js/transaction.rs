@@ -57,7 +57,7 @@ impl Transaction {
                 Some(Cmd::lookup(line, ReplyKind::Unit))
             }
         };
-        let (tx, begin) = client.pool.borrow_mut().multi(watch, 0)?;
+        let (tx, begin) = client.core.borrow_mut().multi(watch, 0)?;
         let begun = Promise::new(&mut |resolve, reject| {
             client.wait(begin, move |_, outcome| {
                 let _ = match outcome {

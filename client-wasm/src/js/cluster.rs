@@ -1,0 +1,113 @@
+//! `Cluster`: Redis Cluster through a cluster bridge, with the command
+//! methods of `Connection`.
+//!
+//! The router is the core's (`crate::core::cluster`): it learns the
+//! topology from the bridge, keeps a pool per node and follows MOVED and
+//! ASK itself; this class only reads the options and hands out the
+//! transactions and subscriptions.
+
+use std::rc::Rc;
+
+use js_sys::{Array, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::client::{seed, ClientInner};
+use super::errors::type_error;
+use super::options;
+use super::subscription::Subscription;
+use super::target::{adopted, sending_methods, Target, Via};
+use super::transaction::Transaction;
+use crate::core::cluster::{Cluster as Router, ClusterConfig, ReadFrom};
+
+/// Redis Cluster: commands routed by the hash slot of their keys.
+#[wasm_bindgen]
+pub struct Cluster {
+    inner: Rc<ClientInner>,
+}
+
+impl Target for Cluster {
+    fn via(&self) -> Via {
+        Via::Client(Rc::clone(&self.inner))
+    }
+}
+
+sending_methods!(Cluster, issuing);
+
+#[wasm_bindgen]
+impl Cluster {
+    /// Opens the bridge's topology feed and a pool of `poolsize` sockets
+    /// (default 1) per node; `readFrom: 'master' | 'replica' | 'any'` says
+    /// where read-only commands go. The other options are `Pool.create`'s.
+    /// Resolves once every master was ready.
+    pub async fn create(options: JsValue) -> Result<JsValue, JsValue> {
+        let who = "Cluster.create";
+        let per_node = options::poolsize(&options, who)?;
+        let read_from = match Reflect::get(&options, &"readFrom".into())?.as_string() {
+            None => ReadFrom::Master,
+            Some(from) => match from.as_str() {
+                "master" => ReadFrom::Master,
+                "replica" => ReadFrom::Replica,
+                "any" => ReadFrom::Any,
+                _ => {
+                    return Err(type_error(&format!(
+                        "{who}: options.readFrom must be 'master', 'replica' or 'any'"
+                    )))
+                }
+            },
+        };
+        let options = options::read(&options, who)?;
+        if options.config.cache.is_some() {
+            return Err(type_error(&format!(
+                "{who}: clientSideCache is not available on a Cluster"
+            )));
+        }
+        if options.config.remembered.db.is_some() {
+            return Err(type_error(&format!(
+                "{who}: a cluster has database 0 only (options.db)"
+            )));
+        }
+        let config = ClusterConfig {
+            pool: options.config.clone(),
+            per_node,
+            read_from,
+        };
+        let router = Router::new(config, seed());
+        let inner = ClientInner::connect_core(options, Box::new(router), 1).await?;
+        let cluster = Cluster {
+            inner: Rc::clone(&inner),
+        };
+        Ok(adopted(cluster.into(), &inner))
+    }
+
+    /// The bridge's ids of the nodes the client has pools for.
+    #[wasm_bindgen(getter)]
+    pub fn nodes(&self) -> Array {
+        let ids = self.inner.core.borrow().node_ids();
+        ids.iter().map(JsValue::from).collect()
+    }
+
+    /// The lifecycle events of the topology feed (`connection` 0) and of
+    /// every node's sockets; `ready` with `connection: 0` once every master
+    /// was ready.
+    #[wasm_bindgen(getter)]
+    pub fn events(&self) -> web_sys::EventTarget {
+        self.inner.events.clone()
+    }
+
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    /// A transaction, on the node of its first keyed command (or of the
+    /// watched keys): every key must be in one slot.
+    pub async fn multi(&self, watch: JsValue) -> Result<JsValue, JsValue> {
+        Transaction::begin(&self.inner, watch).await
+    }
+
+    /// Pub/sub on a socket of one master (published messages reach every
+    /// node of a cluster).
+    #[wasm_bindgen(js_name = startSubscribe)]
+    pub fn start_subscribe(&self) -> Promise {
+        Subscription::start(&self.inner)
+    }
+}
