@@ -2,7 +2,7 @@
 // `// error TSxxxx` must get exactly that error from `tsc --strict`, and no
 // other line may get any (so a missing module or a broken config cannot
 // pass for the expected failures). Checked by tests/package.test.mjs.
-import { BytesEncoder, Connection, Pool, ZScoreBoundary } from 'redis-wasm';
+import { BytesEncoder, Cluster, Connection, Pool, ZScoreBoundary } from 'redis-wasm';
 import type { RedisCommands } from 'redis-wasm';
 
 const url = 'ws://127.0.0.1:7379/';
@@ -33,6 +33,8 @@ export async function wrong(): Promise<void> {
   const raw: Uint8Array | null = await conn.get('k'); // error TS2322: a string connection gives strings
   const members: string[] = await conn.smembersAsSet('s'); // error TS2740: a Set, not an Array
   const pool = await Pool.create({ url, poolsize: '4' }); // error TS2769: poolsize is a number
+  await Cluster.create({ url, readFrom: 'slave' }); // error TS2769: master, replica or any
+  await Cluster.create({ url, db: 1 }); // error TS2769: a cluster has database 0 only
   const old: string | null = await conn.set('k', 'v'); // error TS2322: without get, set resolves to a status
   await conn.zrangeAsDict('z', 'a', 'b', { sortby: 'BYLEX' }); // error TS2769: no scores by lex
   await conn.hset('h', { a: 1 }); // error TS2322: field values are native

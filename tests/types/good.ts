@@ -6,10 +6,12 @@ import {
   BlockingPopReply,
   BytesEncoder,
   ClientListReply,
+  Cluster,
   ConfigPairReply,
   Connection,
   ConnectionLostError,
   ConnectionOptions,
+  CrossSlotError,
   Cursor,
   DictReply,
   Encoder,
@@ -326,6 +328,21 @@ export async function pools(): Promise<void> {
   exact<Script<string>>()(await pool.registerScript('return 1'));
   exact<string[]>()(await pool.scan().fetchall());
   pool.close();
+}
+
+export async function clusters(): Promise<void> {
+  const cluster = exact<Cluster<string>>()(await Cluster.create({ url, poolsize: 2, readFrom: 'replica' }));
+  exact<Cluster<Uint8Array>>()(await Cluster.create({ url, encoder: new BytesEncoder() }));
+  exact<string[]>()(cluster.nodes);
+  exact<string | null>()(await cluster.get('key'));
+  exact<Transaction<string>>()(await cluster.multi());
+  exact<Subscription<string>>()(await cluster.startSubscribe());
+  try {
+    await cluster.call('MGET', 'a', 'b');
+  } catch (err) {
+    if (err instanceof CrossSlotError) { const base: RedisError = err; exact<string>()(base.message); }
+  }
+  cluster.close();
 }
 
 export async function errors(conn: Connection): Promise<void> {

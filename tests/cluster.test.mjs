@@ -1,0 +1,196 @@
+// Redis Cluster from a page: a real 3-master, 3-replica cluster on loopback
+// ports, the bridge in cluster mode in front of it, and `Cluster.create` in
+// Chromium. Commands of every family land on the master of their slot (read
+// back from each node over TCP), a resharding of 4,096 slots runs under a
+// stream of numbered INCRs with none lost, and a master killed with SIGKILL
+// fails only what it carried while its replica takes over.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { join } from 'node:path';
+import { launchBrowser, redisCommand, stopProcess, TRUSTED } from './harness.mjs';
+import { startCluster, startClusterBridge } from './cluster.mjs';
+
+const CONFORMANCE = join(import.meta.dirname, 'conformance');
+let cluster, bridge, browser, page;
+
+before(async () => {
+  cluster = await startCluster({ masters: 3, replicas: 1 });
+  bridge = await startClusterBridge(cluster, [...TRUSTED, '--cluster-refresh', '1s']);
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  await page.route((url) => url.pathname.startsWith('/conformance/'), (route) => route.fulfill({
+    path: join(CONFORMANCE, new URL(route.request().url()).pathname.slice('/conformance/'.length)),
+    contentType: 'text/javascript',
+  }));
+  await page.goto(`http://${bridge.addr}/style.css`);
+  await page.evaluate(async () => {
+    const m = await import('/pkg/index.js');
+    const { makeKit } = await import('/conformance/kit.mjs');
+    window.kit = makeKit(m, {});
+    window.openCluster = (options = {}) => m.Cluster.create({ url: `ws://${location.host}/ws`, ...options });
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (bridge) await stopProcess(bridge.proc);
+  await cluster?.stop();
+});
+
+const run = (body, arg) => page.evaluate(body, arg);
+
+/** The masters' ports, from CLUSTER NODES of a running node. */
+async function masters() {
+  const alive = cluster.nodes.find((n) => n.proc.exitCode === null && n.proc.signalCode === null);
+  const text = await redisCommand(alive.port, 'CLUSTER', 'NODES');
+  return text.split('\n').map((line) => line.split(' '))
+    .filter((f) => f.length > 8 && f[2].includes('master') && !f[2].includes('fail'))
+    .map((f) => ({ id: f[0], port: Number(f[1].split(':')[1].split('@')[0]) }));
+}
+
+/** A RESP integer reply read as a number. */
+const integer = (reply) => Number(reply.slice(1));
+
+test('every command family goes to the master of its keys, and keys in two slots are refused', async () => {
+  const { total } = await run(async () => {
+    const { m, eq, ok, rejects } = window.kit;
+    const c = await window.openCluster();
+    ok(c.nodes.length >= 3, `a socket per master: ${c.nodes}`);
+    const total = 300;
+    await Promise.all(Array.from({ length: total }, (_, i) => c.set(`family:str:${i}`, `v${i}`)));
+    eq(await c.get('family:str:7'), 'v7', 'GET');
+    await c.hset('family:hash', 'f', 'v');
+    eq(await c.hget('family:hash', 'f'), 'v', 'HGET');
+    await c.rpush('family:list', ['a', 'b']);
+    eq(await c.lrange('family:list', 0, -1), ['a', 'b'], 'LRANGE');
+    await c.sadd('family:set', ['x']);
+    ok(await c.sismember('family:set', 'x'), 'SISMEMBER');
+    await c.zadd('family:zset', { m: 1 });
+    eq(await c.zscore('family:zset', 'm'), 1, 'ZSCORE');
+    const id = await c.call('XADD', 'family:stream', '*', 'f', 'v');
+    eq((await c.call('XRANGE', 'family:stream', '-', '+'))[0][0], id, 'XRANGE');
+    eq(await c.call('PFADD', 'family:hll', 'a', 'b'), 1, 'PFADD');
+    // One slot through a hash tag: MGET, a transaction and a script.
+    await c.call('MSET', '{tag}a', '1', '{tag}b', '2');
+    eq(await c.call('MGET', '{tag}a', '{tag}b'), ['1', '2'], 'MGET in one slot');
+    await rejects(c.call('MGET', 'family:str:1', 'family:str:2'), m.CrossSlotError, 'MGET across slots');
+    const tx = await c.multi();
+    tx.incr('{tag}n');
+    tx.incr('{tag}n');
+    await tx.exec();
+    eq(await c.get('{tag}n'), '2', 'a transaction on one slot');
+    const tx2 = await c.multi();
+    tx2.incr('{tag}n');
+    await rejects(Promise.resolve().then(() => tx2.incr('{other}n')), m.CrossSlotError, 'a transaction across slots');
+    await tx2.discard();
+    eq(await c.call('EVAL', "return redis.call('GET', KEYS[1])", '1', '{tag}a'), '1', 'a script on its key\'s node');
+    // Pub/sub lives on one node; PUBLISH reaches every node's subscribers.
+    const sub = await c.startSubscribe();
+    await sub.subscribe(['family:news']);
+    await c.publish('family:news', 'hello');
+    eq((await sub.nextPublished()).value, 'hello', 'a message across the cluster bus');
+    await rejects(c.call('SCAN', '0'), m.RedisError, 'SCAN is refused');
+    c.close();
+    return { total };
+  });
+  // Read back from each master over TCP: the keys were spread over all three.
+  const counts = [];
+  for (const master of await masters()) {
+    const keys = await redisCommand(master.port, 'EVAL', "return #redis.call('KEYS', 'family:str:*')", '0');
+    counts.push(integer(keys));
+  }
+  assert.equal(counts.length, 3);
+  assert.ok(counts.every((n) => n > 50), `each master holds its share: ${counts}`);
+  assert.equal(counts.reduce((a, b) => a + b), total);
+});
+
+function reshard(from, to, slots) {
+  return new Promise((done, fail) => {
+    execFile('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${from.port}`, '--cluster-from', from.id,
+      '--cluster-to', to.id, '--cluster-slots', String(slots), '--cluster-yes'], { timeout: 120_000 },
+    (err, stdout, stderr) => (err ? fail(new Error(`${err.message}\n${stderr}`)) : done(stdout)));
+  });
+}
+
+test('a resharding of 4,096 slots under numbered INCRs loses none and fails none', async () => {
+  const [from, to] = await masters();
+  await run(async () => {
+    const c = await window.openCluster();
+    const keys = Array.from({ length: 64 }, (_, i) => `reshard:${i}`);
+    window.reshard = { c, keys, done: 0, failed: [], stop: false };
+    const state = window.reshard;
+    state.loop = (async () => {
+      let round = 0;
+      while (!state.stop && round < 100_000) {
+        round++;
+        const results = await Promise.allSettled(keys.map((k) => c.incr(k)));
+        for (const r of results) {
+          if (r.status === 'fulfilled') state.done++;
+          else state.failed.push(`${r.reason?.name}: ${r.reason?.message}`);
+        }
+      }
+    })();
+  });
+  await reshard(from, to, 4096);
+  const { done, failed, sum } = await run(async () => {
+    const state = window.reshard;
+    state.stop = true;
+    await state.loop;
+    const values = await Promise.all(state.keys.map((k) => state.c.get(k)));
+    state.c.close();
+    return { done: state.done, failed: state.failed, sum: values.reduce((a, v) => a + Number(v), 0) };
+  });
+  assert.deepEqual(failed.slice(0, 5), [], `${failed.length} INCRs failed`);
+  assert.ok(done > 64, `INCRs ran during the resharding: ${done}`);
+  assert.equal(sum, done, 'every acknowledged INCR counted once');
+  const after = await masters();
+  const moved = after.find((m) => m.id === to.id);
+  assert.ok(moved, 'the target is still a master');
+});
+
+test('a master killed with SIGKILL fails only what it carried, and its replica takes over', async () => {
+  const [victim] = await masters();
+  await run(async () => {
+    const c = await window.openCluster();
+    const keys = Array.from({ length: 30 }, (_, i) => `failover:${i}`);
+    await Promise.all(keys.map((k) => c.set(k, '0')));
+    window.failover = { c, keys, done: 0, failed: [], stop: false };
+    const state = window.failover;
+    state.loop = (async () => {
+      let round = 0;
+      while (!state.stop && round < 100_000) {
+        round++;
+        const results = await Promise.allSettled(keys.map((k) => c.incr(k)));
+        for (const r of results) {
+          if (r.status === 'fulfilled') state.done++;
+          else state.failed.push(r.reason?.name);
+        }
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+  });
+  await cluster.kill(victim.port);
+  await cluster.waitUntilAgreed();
+  const { failed, done, served } = await run(async () => {
+    const state = window.failover;
+    // Service returns: a full round succeeds after the failover.
+    const deadline = Date.now() + 20_000;
+    let served = false;
+    while (!served && Date.now() < deadline) {
+      const results = await Promise.allSettled(state.keys.map((k) => state.c.incr(k)));
+      served = results.every((r) => r.status === 'fulfilled');
+      for (const r of results) if (r.status === 'fulfilled') state.done++;
+      if (!served) await new Promise((r) => setTimeout(r, 100));
+    }
+    state.stop = true;
+    await state.loop;
+    state.c.close();
+    return { failed: state.failed, done: state.done, served };
+  });
+  assert.ok(served, 'every key is served again after the failover');
+  assert.ok(done > 0);
+  const kinds = [...new Set(failed)];
+  assert.ok(kinds.every((k) => k === 'ConnectionLostError'), `only in-flight commands failed, as ConnectionLostError: ${kinds}`);
+  await cluster.restart(victim.port);
+});
