@@ -537,6 +537,10 @@ export declare class Subscription<N = string> implements AsyncIterable<PubSubRep
   unsubscribe(channels: Many<N>): Promise<void>;
   /** An empty list unsubscribes from every pattern. */
   punsubscribe(patterns: Many<N>): Promise<void>;
+  /** Sharded channels (Redis 7); on a `Cluster`, the channels of one call share a slot, and each slot's are read from its master. */
+  ssubscribe(channels: Many<N>): Promise<void>;
+  /** On a `Cluster`, name the channels; elsewhere an empty list unsubscribes from every sharded channel. */
+  sunsubscribe(channels: Many<N>): Promise<void>;
   /** The next published message; messages that arrived earlier come first. */
   nextPublished(): Promise<PubSubReply<N>>;
   ping(): Promise<StatusReply>;

@@ -30,7 +30,7 @@ use resp::{Bytes, Decoder, Frame};
 
 use super::backoff::{self, Rng};
 use super::cache;
-use super::cmd::{Cmd, Role};
+use super::cmd::{Channels, Cmd, Role};
 use super::command_info::Flags;
 use super::host::Core;
 use super::keys;
@@ -66,8 +66,30 @@ pub const REFRESH_MS: f64 = 100.0;
 /// `connectTimeout` says otherwise.
 pub const WAIT_MS: f64 = 10_000.0;
 
+/// Sockets a node's pool may add for blocking calls, transactions and
+/// subscriptions beyond `per_node`.
+pub const MAX_EXTRA_SOCKETS: usize = 16;
+
 const FEED: usize = 0;
 const NONE: u32 = u32::MAX;
+
+/// What a host session stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Host {
+    Feed,
+    /// A node pool's session.
+    Node(usize, usize),
+    /// A subscription: its node sessions deliver under this one.
+    Subscription,
+}
+
+/// A subscription's sockets: one for channels and patterns, one per node
+/// of its sharded channels.
+struct Sub {
+    owner: u32,
+    plain: (usize, usize),
+    shards: HashMap<usize, usize>,
+}
 
 struct Node {
     id: String,
@@ -110,6 +132,8 @@ struct Routed {
     redirects: u8,
     /// Waiting for a node since then.
     waiting_since: Option<f64>,
+    /// A subscription's command: for this node session only.
+    on: Option<(usize, usize)>,
 }
 
 /// What an id of a node pool stands for.
@@ -151,6 +175,13 @@ pub struct Cluster {
     masters: Vec<usize>,
     nodes: Vec<Node>,
     by_id: HashMap<String, usize>,
+    /// Host sessions, by number (0 is the feed).
+    hosts: Vec<Host>,
+    host_of: HashMap<(usize, usize), usize>,
+    subs: HashMap<usize, Sub>,
+    /// Node sessions of subscriptions: their pushes, and the lease each
+    /// takes once ready.
+    sub_of: HashMap<(usize, usize), (usize, u32)>,
     requests: HashMap<RequestId, Routed>,
     inner: HashMap<(usize, RequestId), Inner>,
     waiting: VecDeque<RequestId>,
@@ -188,6 +219,10 @@ impl Cluster {
             masters: Vec::new(),
             nodes: Vec::new(),
             by_id: HashMap::new(),
+            hosts: vec![Host::Feed],
+            host_of: HashMap::new(),
+            subs: HashMap::new(),
+            sub_of: HashMap::new(),
             requests: HashMap::new(),
             inner: HashMap::new(),
             waiting: VecDeque::new(),
@@ -219,16 +254,36 @@ impl Cluster {
         self.config.per_node.max(1)
     }
 
-    /// The session a node pool's session is to the host.
-    fn global(&self, node: usize, session: usize) -> usize {
-        1 + node * self.per_node() + session
+    /// The host session of a node pool's session (numbered when first
+    /// seen).
+    fn global(&mut self, node: usize, session: usize) -> usize {
+        if let Some(&g) = self.host_of.get(&(node, session)) {
+            return g;
+        }
+        self.hosts.push(Host::Node(node, session));
+        let g = self.hosts.len() - 1;
+        self.host_of.insert((node, session), g);
+        g
     }
 
     /// The node pool and its session behind a host session.
     fn local(&self, session: usize) -> Option<(usize, usize)> {
-        let i = session.checked_sub(1)?;
-        let node = i / self.per_node();
-        (node < self.nodes.len()).then(|| (node, i % self.per_node()))
+        match self.hosts.get(session) {
+            Some(&Host::Node(n, s)) => Some((n, s)),
+            _ => None,
+        }
+    }
+
+    /// A new socket on node `n`, unless it has all it may have.
+    fn grow(&mut self, n: usize) -> Option<usize> {
+        let limit = self.per_node() + MAX_EXTRA_SOCKETS;
+        let pool = &mut self.nodes[n].pool;
+        if pool.size() >= limit {
+            return None;
+        }
+        let local = pool.add_session(self.now);
+        self.collect(n);
+        Some(local)
     }
 
     fn dial_feed(&mut self) {
@@ -341,25 +396,34 @@ impl Cluster {
                 Output::Dial {
                     session,
                     generation,
-                } => self.out.push(Output::Dial {
-                    session: self.global(n, session),
-                    generation,
-                }),
+                } => {
+                    let session = self.global(n, session);
+                    self.out.push(Output::Dial {
+                        session,
+                        generation,
+                    })
+                }
                 Output::Close {
                     session,
                     generation,
                     code,
                     reason,
-                } => self.out.push(Output::Close {
-                    session: self.global(n, session),
-                    generation,
-                    code,
-                    reason,
-                }),
-                Output::Push { session, frame } => self.out.push(Output::Push {
-                    session: self.global(n, session),
-                    frame,
-                }),
+                } => {
+                    let session = self.global(n, session);
+                    self.out.push(Output::Close {
+                        session,
+                        generation,
+                        code,
+                        reason,
+                    })
+                }
+                Output::Push { session, frame } => {
+                    let session = match self.sub_of.get(&(n, session)) {
+                        Some(&(sub, _)) => sub,
+                        None => self.global(n, session),
+                    };
+                    self.out.push(Output::Push { session, frame })
+                }
                 Output::Event(event) => self.node_event(n, event),
                 Output::Completion(id, outcome) => self.completed(n, id, outcome),
             }
@@ -367,10 +431,23 @@ impl Cluster {
     }
 
     fn node_event(&mut self, n: usize, event: Event) {
-        let base = self.global(n, 0);
-        let g = |s: usize| base + s;
+        let session = match &event {
+            Event::Connect { session }
+            | Event::Ready { session }
+            | Event::Reconnecting { session, .. }
+            | Event::Error { session, .. }
+            | Event::Close { session, .. }
+            | Event::Invalidate { session, .. }
+            | Event::End { session, .. } => *session,
+        };
+        let host = self.global(n, session);
+        let g = |_: usize| host;
         let event = match event {
             Event::Ready { session } => {
+                // A subscription's socket is its own from the start.
+                if let Some(&(_, owner)) = self.sub_of.get(&(n, session)) {
+                    self.nodes[n].pool.lease_session(session, owner);
+                }
                 self.out.push(Output::Event(Event::Ready {
                     session: g(session),
                 }));
@@ -485,18 +562,23 @@ impl Cluster {
         let Some(r) = self.requests.remove(&id) else {
             return;
         };
-        let Some(n) = self.target(&r) else {
+        let Some(n) = r.on.map(|(n, _)| n).or_else(|| self.target(&r)) else {
             self.requests.insert(id, r);
             return self.wait(id);
         };
         let now = self.now;
         let pool = &mut self.nodes[n].pool;
-        let sent = match r.asking {
-            Some(_) => pool.request_asking(r.cmd.clone(), r.fallback.clone(), now),
-            None => match &r.fallback {
+        let sent = match (r.on, r.asking) {
+            (Some((_, local)), _) => pool.request_on(local, r.cmd.clone()),
+            (None, Some(_)) => pool.request_asking(r.cmd.clone(), r.fallback.clone(), now),
+            (None, None) => match &r.fallback {
                 Some(eval) => pool.request_script(r.cmd.clone(), eval.clone(), now),
                 None => pool.request(r.cmd.clone(), now),
             },
+        };
+        let ready = match r.on {
+            Some((_, local)) => pool.is_connected(local),
+            None => self.connected(n),
         };
         let mut r = r;
         r.asking = None;
@@ -508,11 +590,23 @@ impl Cluster {
                 self.collect(n);
             }
             // A node reconnecting (or failed, until the topology says so).
-            Err(_) if !self.closed && !self.connected(n) => {
+            Err(_) if !self.closed && !ready => {
                 self.requests.insert(id, r);
                 self.want_topology();
                 self.wait(id);
             }
+            // Every socket of the node is held (blocking calls,
+            // transactions): one more, and the command waits for it.
+            Err(ClientError::NoAvailableConnections(why)) if r.on.is_none() => match self.grow(n) {
+                Some(_) => {
+                    self.requests.insert(id, r);
+                    self.wait(id);
+                }
+                None => {
+                    let why = ClientError::NoAvailableConnections(why);
+                    self.out.push(Output::Completion(id, Outcome::Failed(why)));
+                }
+            },
             Err(why) => self.out.push(Output::Completion(id, Outcome::Failed(why))),
         }
     }
@@ -563,7 +657,7 @@ impl Cluster {
         let txs: Vec<TxId> = self
             .txs
             .iter()
-            .filter(|(_, t)| t.bound.is_none() && t.slot.is_some())
+            .filter(|(_, t)| t.bound.is_none() && (t.slot.is_some() || !t.waiting.is_empty()))
             .map(|(&tx, _)| tx)
             .collect();
         for tx in txs {
@@ -596,7 +690,8 @@ impl Cluster {
             Outcome::Reply(frame) => Redirect::of(frame),
             _ => None,
         };
-        let Some(redirect) = redirect else {
+        let fixed = self.requests.get(&id).is_some_and(|r| r.on.is_some());
+        let Some(redirect) = redirect.filter(|_| !fixed) else {
             self.requests.remove(&id);
             return self.out.push(Output::Completion(id, outcome));
         };
@@ -676,6 +771,8 @@ impl Cluster {
                 self.collect(n);
             }
             Err(_) if !self.connected(n) => self.want_topology(),
+            // Retried once the new socket is ready (see `retry_waiting`).
+            Err(ClientError::NoAvailableConnections(_)) if self.grow(n).is_some() => {}
             Err(why) => self.tx_fail(tx, why),
         }
     }
@@ -839,18 +936,21 @@ impl Core for Cluster {
             self.feed.asked_at = self.now;
             send(FEED, b"REFRESH");
         }
-        let per_node = self.per_node();
+        let hosts = &self.host_of;
         for (n, node) in self.nodes.iter_mut().enumerate() {
-            node.pool
-                .transmit(|session, bytes| send(1 + n * per_node + session, bytes));
+            node.pool.transmit(|session, bytes| {
+                if let Some(&g) = hosts.get(&(n, session)) {
+                    send(g, bytes)
+                }
+            });
         }
     }
 
     fn path(&self, session: usize) -> Option<String> {
-        match self.local(session) {
-            _ if session == FEED => Some("/cluster".into()),
-            Some((n, _)) => Some(format!("/node/{}", self.nodes[n].id)),
-            None => None,
+        match self.hosts.get(session)? {
+            Host::Feed => Some("/cluster".into()),
+            Host::Node(n, _) => Some(format!("/node/{}", self.nodes[*n].id)),
+            Host::Subscription => None,
         }
     }
 
@@ -1038,11 +1138,22 @@ impl Core for Cluster {
     }
 
     fn request_on(&mut self, session: usize, cmd: Cmd) -> Result<RequestId, ClientError> {
-        let (n, s) = self.local(session).ok_or_else(closed)?;
-        let inner = self.nodes[n].pool.request_on(s, cmd)?;
+        let on = self.subscription_socket(session, &cmd)?;
         let id = self.new_id();
-        self.inner.insert((n, inner), Inner::Queued(id));
-        self.collect(n);
+        self.requests.insert(
+            id,
+            Routed {
+                cmd,
+                fallback: None,
+                slot: None,
+                read: false,
+                asking: None,
+                redirects: 0,
+                waiting_since: None,
+                on: Some(on),
+            },
+        );
+        self.dispatch(id);
         Ok(id)
     }
 
@@ -1151,15 +1262,34 @@ impl Core for Cluster {
     }
 
     fn subscribe(&mut self, owner: u32) -> Result<usize, ClientError> {
-        let n = *self.masters.first().ok_or_else(|| {
-            ClientError::NotConnected("the cluster's topology is not known yet".into())
-        })?;
-        let s = self.nodes[n].pool.subscribe(owner)?;
-        Ok(self.global(n, s))
+        if self.closed {
+            return Err(closed());
+        }
+        let n = self
+            .masters
+            .iter()
+            .copied()
+            .find(|&m| self.connected(m))
+            .or_else(|| self.masters.first().copied())
+            .ok_or_else(|| {
+                ClientError::NotConnected("the cluster's topology is not known yet".into())
+            })?;
+        self.hosts.push(Host::Subscription);
+        let sub = self.hosts.len() - 1;
+        let local = self.socket_for(sub, n, owner)?;
+        self.subs.insert(
+            sub,
+            Sub {
+                owner,
+                plain: (n, local),
+                shards: HashMap::new(),
+            },
+        );
+        Ok(sub)
     }
 
     fn size(&self) -> usize {
-        1 + self.nodes.len() * self.per_node()
+        self.hosts.len()
     }
 
     fn is_connected(&self, i: usize) -> bool {
@@ -1202,6 +1332,57 @@ impl Core for Cluster {
 }
 
 impl Cluster {
+    /// A socket of its own on node `n` for subscription `sub`: leased for
+    /// it once ready.
+    fn socket_for(&mut self, sub: usize, n: usize, owner: u32) -> Result<usize, ClientError> {
+        let local = self.grow(n).ok_or_else(|| {
+            ClientError::NoAvailableConnections(format!(
+                "No available connections in the pool: node {} has {MAX_EXTRA_SOCKETS} sockets beyond its pool already",
+                self.nodes[n].id
+            ))
+        })?;
+        self.sub_of.insert((n, local), (sub, owner));
+        Ok(local)
+    }
+
+    /// The node socket a subscription's command goes on: sharded channels
+    /// on their slot's master, the rest on the subscription's own socket.
+    fn subscription_socket(
+        &mut self,
+        session: usize,
+        cmd: &Cmd,
+    ) -> Result<(usize, usize), ClientError> {
+        if let Some(local) = self.local(session) {
+            return Ok(local);
+        }
+        let sub = self.subs.get(&session).ok_or_else(closed)?;
+        let (owner, plain) = (sub.owner, sub.plain);
+        let shard = matches!(
+            cmd.role(),
+            Role::Subscribe(Channels::Shard) | Role::Unsubscribe(Channels::Shard)
+        );
+        if !shard {
+            return Ok(plain);
+        }
+        let slot = Cluster::slot_of(cmd)?.ok_or_else(|| {
+            ClientError::Refused(format!(
+                "{} on a Cluster: name the channels (they live on the nodes of their slots)",
+                cmd.name()
+            ))
+        })?;
+        let n = self.owner(slot).ok_or_else(|| {
+            ClientError::NotConnected("the cluster's topology is not known yet".into())
+        })?;
+        if let Some(&local) = self.subs.get(&session).and_then(|s| s.shards.get(&n)) {
+            return Ok((n, local));
+        }
+        let local = self.socket_for(session, n, owner)?;
+        if let Some(sub) = self.subs.get_mut(&session) {
+            sub.shards.insert(n, local);
+        }
+        Ok((n, local))
+    }
+
     fn route(
         &mut self,
         cmd: Cmd,
@@ -1252,6 +1433,7 @@ impl Cluster {
                 asking: None,
                 redirects: 0,
                 waiting_since: None,
+                on: None,
             },
         );
         self.dispatch(id);

@@ -21,6 +21,7 @@ struct Net {
     completions: Vec<(RequestId, Outcome)>,
     events: Vec<Event>,
     closes: Vec<usize>,
+    pushes: Vec<(usize, Frame)>,
     outbox: HashMap<usize, Vec<u8>>,
 }
 
@@ -87,6 +88,7 @@ impl Net {
             completions: Vec::new(),
             events: Vec::new(),
             closes: Vec::new(),
+            pushes: Vec::new(),
             outbox: HashMap::new(),
         };
         net.cluster.start(net.now);
@@ -133,7 +135,7 @@ impl Net {
                 Output::Close { session, .. } => self.closes.push(session),
                 Output::Event(event) => self.events.push(event),
                 Output::Completion(id, outcome) => self.completions.push((id, outcome)),
-                Output::Push { .. } => {}
+                Output::Push { session, frame } => self.pushes.push((session, frame)),
             }
         }
     }
@@ -492,4 +494,93 @@ fn a_bad_topology_frame_closes_the_feed() {
     assert!(net.events.iter().any(
         |e| matches!(e, Event::Error { session: 0, error: ClientError::Protocol(why) } if why.contains("topology"))
     ));
+}
+
+impl Net {
+    /// The host sessions dialled since `before` (new sockets).
+    fn dialled_since(&self, before: usize) -> Vec<usize> {
+        (before..self.cluster.size())
+            .filter(|s| self.generations.contains_key(s))
+            .collect()
+    }
+}
+
+#[test]
+fn a_blocking_call_gets_the_node_a_socket_more_and_the_next_command_waits_for_it() {
+    let mut net = Net::ready(ReadFrom::Master);
+    let key = key_on("a");
+    let a = net.session("a");
+    let blpop = net.send(&["BLPOP", &key, "0"]);
+    assert_eq!(net.sent(a), resp(&[&["BLPOP", &key, "0"]]));
+    let before = net.cluster.size();
+    let get = net.send(&["GET", &key]);
+    let grown = net.dialled_since(before);
+    assert_eq!(grown.len(), 1, "one more socket for node a");
+    assert_eq!(net.cluster.path(grown[0]).as_deref(), Some("/node/a"));
+    assert!(net.pending(get));
+    net.open(grown[0]);
+    assert_eq!(net.sent(grown[0]), resp(&[&["PING"]]));
+    net.answer(grown[0], &[simple("PONG")]);
+    assert_eq!(net.sent(grown[0]), resp(&[&["GET", &key]]));
+    net.answer(grown[0], &[Frame::Null]);
+    assert_eq!(net.outcome(get), Outcome::Reply(Frame::Null));
+    assert!(net.pending(blpop));
+}
+
+#[test]
+fn a_subscription_has_a_socket_of_its_own_and_sharded_channels_one_per_node() {
+    let mut net = Net::ready(ReadFrom::Master);
+    let before = net.cluster.size();
+    let sub = net.cluster.subscribe(0).unwrap();
+    net.collect();
+    let plain = net.dialled_since(before);
+    assert_eq!(plain.len(), 1, "the subscription's own socket");
+    let subscribe = net
+        .cluster
+        .request_on(sub, cmd(&["SUBSCRIBE", "news"]))
+        .unwrap();
+    net.collect();
+    assert!(net.pending(subscribe), "waits for its socket");
+    net.open(plain[0]);
+    assert_eq!(net.sent(plain[0]), resp(&[&["PING"]]));
+    net.answer(plain[0], &[simple("PONG")]);
+    assert_eq!(net.sent(plain[0]), resp(&[&["SUBSCRIBE", "news"]]));
+    let confirm = Frame::Array(vec![bulk("subscribe"), bulk("news"), Frame::Integer(1)]);
+    net.answer(plain[0], &[confirm]);
+    net.outcome(subscribe);
+    // Commands still flow on the masters' own sockets.
+    let a = net.session("a");
+    let get = net.send(&["GET", &key_on("a")]);
+    assert!(net.sent(a).contains("GET"));
+    net.answer(a, &[Frame::Null]);
+    net.outcome(get);
+    // A sharded channel of node c: a socket there, for this subscription.
+    let channel = key_on("c");
+    let before = net.cluster.size();
+    let ssub = net
+        .cluster
+        .request_on(sub, cmd(&["SSUBSCRIBE", &channel]))
+        .unwrap();
+    net.collect();
+    let shard = net.dialled_since(before);
+    assert_eq!(shard.len(), 1);
+    assert_eq!(net.cluster.path(shard[0]).as_deref(), Some("/node/c"));
+    net.open(shard[0]);
+    net.sent(shard[0]);
+    net.answer(shard[0], &[simple("PONG")]);
+    assert_eq!(net.sent(shard[0]), resp(&[&["SSUBSCRIBE", &channel]]));
+    let confirm = Frame::Array(vec![bulk("ssubscribe"), bulk(&channel), Frame::Integer(1)]);
+    net.answer(shard[0], &[confirm]);
+    net.outcome(ssub);
+    // Messages of both sockets arrive as the subscription's.
+    let message = Frame::Array(vec![bulk("smessage"), bulk(&channel), bulk("hi")]);
+    net.answer(shard[0], std::slice::from_ref(&message));
+    let news = Frame::Array(vec![bulk("message"), bulk("news"), bulk("hello")]);
+    net.answer(plain[0], std::slice::from_ref(&news));
+    assert_eq!(net.pushes, [(sub, message), (sub, news)]);
+    let err = net
+        .cluster
+        .request_on(sub, cmd(&["SUNSUBSCRIBE"]))
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Refused(_)), "{err:?}");
 }

@@ -1067,6 +1067,24 @@ impl Pool {
 
     // Subscriptions.
 
+    /// Adds a session, dialled now, and returns its index: a cluster
+    /// node's pool grows for blocking calls and subscriptions.
+    pub fn add_session(&mut self, now: f64) -> usize {
+        let i = self.sessions.len();
+        self.sessions
+            .push(Session::new(i, self.config.remembered.clone()));
+        let (session, mut cx) = self.at(i, now);
+        session.start(&mut cx);
+        i
+    }
+
+    /// Leases session `i` for pub/sub (a cluster subscription's own socket).
+    pub fn lease_session(&mut self, i: usize, owner: u32) {
+        if let Some(s) = self.sessions.get_mut(i) {
+            s.lease_subscription(owner);
+        }
+    }
+
     /// Leases a session for pub/sub (a `Connection`'s own, once; a free one
     /// of a pool) and returns it; it stays subscribed across reconnects.
     pub fn subscribe(&mut self, owner: u32) -> Result<usize, ClientError> {

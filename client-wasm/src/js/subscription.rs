@@ -163,6 +163,18 @@ impl Subscription {
         self.change("PUNSUBSCRIBE", patterns)
     }
 
+    /// Subscribe to sharded channels (`SSUBSCRIBE`, Redis 7): on a
+    /// `Cluster`, each on the node of its slot (channels of one call share
+    /// a slot).
+    pub fn ssubscribe(&self, channels: JsValue) -> Promise {
+        self.change("SSUBSCRIBE", channels)
+    }
+
+    /// Unsubscribe from sharded channels (a `Cluster` needs them named).
+    pub fn sunsubscribe(&self, channels: JsValue) -> Promise {
+        self.change("SUNSUBSCRIBE", channels)
+    }
+
     /// The next published message, as a `PubSubReply { channel, value,
     /// pattern }`; messages that arrived earlier come first.
     #[wasm_bindgen(js_name = nextPublished)]
