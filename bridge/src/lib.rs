@@ -39,6 +39,7 @@ pub mod listener;
 pub mod metrics;
 pub mod policy;
 pub mod proxy;
+pub mod redirects;
 pub mod redis;
 pub mod redis_limits;
 pub mod redis_tls;
@@ -48,6 +49,7 @@ pub mod replies;
 pub mod server;
 pub mod tls;
 pub mod tokens;
+pub mod topology;
 
 pub use listener::serve;
 pub use server::Config;

@@ -23,7 +23,7 @@ use tokio::time::{sleep, timeout};
 use super::commands::Policy;
 use super::rules::Rules;
 use crate::redis::{self, OpenError, Stream, TableReadError, Target};
-use crate::tokens::{Credentials, Tokens};
+use crate::tokens::Tokens;
 
 /// How long a relay waits for the table to be read again.
 const WAIT_FOR_TABLE: Duration = Duration::from_secs(5);
@@ -168,14 +168,7 @@ async fn watch_redis(shared: Arc<Shared>, stream: Box<dyn Stream>, mut stop: wat
 impl Shared {
     /// Connects, logs in as the first user allowed to, and reads the table.
     async fn read(&self) -> Result<(Box<dyn Stream>, Arc<Policy>), Failure> {
-        // `None` logs in as the URL's user, or not at all.
-        let mut users: Vec<Option<Credentials>> = Vec::new();
-        if self.tokens.is_none() || self.redis.has_login() {
-            users.push(None);
-        }
-        if let Some(tokens) = &self.tokens {
-            users.extend(tokens.all().into_iter().map(Some));
-        }
+        let users = redis::own_logins(&self.redis, self.tokens.as_deref());
         let mut refusals = Vec::new();
         for credentials in users {
             let user = credentials
