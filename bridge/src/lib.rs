@@ -32,7 +32,9 @@
 
 pub mod access;
 pub mod backpressure;
+pub mod cluster;
 pub mod config_file;
+pub mod feed;
 pub mod health;
 pub mod limits;
 pub mod listener;

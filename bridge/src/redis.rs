@@ -90,9 +90,24 @@ impl Target {
         }
     }
 
+    /// The bound of the bridge's own commands.
+    pub fn command_timeout(&self) -> Duration {
+        self.command_timeout
+    }
+
+    /// The bound of a connect, TLS handshake included.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// TLS towards Redis, for reloads.
     pub fn tls(&self) -> Option<&Arc<RedisTls>> {
         self.tls.as_ref()
+    }
+
+    /// The database every connection SELECTs, if not 0.
+    pub fn db(&self) -> Option<u32> {
+        self.db
     }
 
     /// Whether the URL names a user the bridge logs in as.
