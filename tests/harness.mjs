@@ -64,8 +64,13 @@ export async function startRedis(port) {
   return { port, proc };
 }
 
-export async function startBridge(redisPort, extraArgs = []) {
-  const proc = spawn(BRIDGE_BIN, ['--listen', '127.0.0.1:0', '--redis', `127.0.0.1:${redisPort}`, '--static', WWW_DIR, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startBridge(redisPort, extraArgs = []) {
+  return launchBridge(['--redis', `127.0.0.1:${redisPort}`, ...extraArgs]);
+}
+
+/** The bridge on a free port serving www/, with `args`; resolves to `{ addr, proc }` once it printed its address. */
+export async function launchBridge(args) {
+  const proc = spawn(BRIDGE_BIN, ['--listen', '127.0.0.1:0', '--static', WWW_DIR, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const addr = await new Promise((done, fail) => {
     let seen = '';
     const timer = setTimeout(() => fail(new Error('the bridge did not print its address')), STARTUP_MS);

@@ -32,13 +32,16 @@
 
 pub mod access;
 pub mod backpressure;
+pub mod cluster;
 pub mod config_file;
+pub mod feed;
 pub mod health;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod policy;
 pub mod proxy;
+pub mod redirects;
 pub mod redis;
 pub mod redis_limits;
 pub mod redis_tls;
@@ -48,6 +51,7 @@ pub mod replies;
 pub mod server;
 pub mod tls;
 pub mod tokens;
+pub mod topology;
 
 pub use listener::serve;
 pub use server::Config;

@@ -21,6 +21,7 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use redis_ws_bridge::access::{self, Access};
+use redis_ws_bridge::cluster::{self, Cluster};
 use redis_ws_bridge::config_file::{self, Kind, Setting};
 use redis_ws_bridge::limits::{self, Limits};
 use redis_ws_bridge::metrics::{self, Metrics};
@@ -91,21 +92,47 @@ struct Args {
 
     /// Redis server every WebSocket is relayed to, never taken from a
     /// request: `redis://[user[:password]@]host[:port][/db]`, `rediss://...`
-    /// for TLS (needs --redis-ca), `unix:/path[?db=N]`, or `host:port`.
+    /// for TLS (needs --redis-ca), `unix:/path[?db=N]`, or `host:port`
+    /// (default 127.0.0.1:6379 without --redis-cluster).
     ///
     /// The URL's user is the bridge's own ACL user: it logs in every relayed
     /// connection as it without --tokens, and runs `/readyz` and the start-up
     /// checks as it in both modes. Percent-encode `@`, `:` and `%` in the
     /// password, or give it with --redis-password instead.
-    #[arg(
-        long,
-        env = "REDIS_WS_BRIDGE_REDIS",
-        value_name = "URL",
-        default_value = "127.0.0.1:6379"
-    )]
+    #[arg(long, env = "REDIS_WS_BRIDGE_REDIS", value_name = "URL")]
     // Parsed in `redis_target`, so that an error never echoes the URL,
     // which may hold a password.
-    redis: String,
+    redis: Option<String>,
+
+    /// Serve a Redis Cluster instead of one Redis: its seed nodes,
+    /// `host:port` or `redis://`/`rediss://` URLs as for --redis, without a
+    /// database (comma-separated or repeated; not with --redis).
+    ///
+    /// The bridge reads the topology with CLUSTER SHARDS from a seed (then
+    /// from the nodes it knows), every --cluster-refresh and when told a node
+    /// moved, and serves `/ws/cluster` (the topology, node ids without
+    /// addresses) and `/ws/node/<id>` (a relay to that node); `/ws` is
+    /// refused. Login, TLS and timeouts apply to every node. The bridge's
+    /// own user (--redis-user, else each token's user) needs
+    /// `+cluster|shards`.
+    #[arg(
+        long = "redis-cluster",
+        env = "REDIS_WS_BRIDGE_REDIS_CLUSTER",
+        value_name = "HOST:PORT",
+        value_delimiter = ','
+    )]
+    redis_cluster: Vec<String>,
+
+    /// How often the bridge reads the cluster's topology again (it also
+    /// does when a reply names a node it does not know, at most every
+    /// 100 ms).
+    #[arg(
+        long,
+        env = "REDIS_WS_BRIDGE_CLUSTER_REFRESH",
+        value_name = "DURATION",
+        default_value_t = Span(cluster::DEFAULT_REFRESH)
+    )]
+    cluster_refresh: Span,
 
     /// The bridge's own ACL user, instead of one in the --redis URL.
     #[arg(long, env = "REDIS_WS_BRIDGE_REDIS_USER", value_name = "USER")]
@@ -746,6 +773,8 @@ struct Settings {
     tls: Option<Arc<rustls::ServerConfig>>,
     certificate: Option<Arc<tls::Certificate>>,
     redis: Target,
+    /// The seeds, in cluster mode (the first is `redis`).
+    seeds: Option<Vec<Target>>,
     rules: Rules,
 }
 
@@ -768,8 +797,18 @@ impl Settings {
             _ => None,
         };
         let (tls, certificate) = tls.unzip();
+        let seeds = cluster_seeds(args)?;
+        let redis = match &seeds {
+            Some(seeds) => seeds[0].clone(),
+            None => redis_target(
+                args,
+                args.redis.as_deref().unwrap_or(DEFAULT_REDIS),
+                "--redis",
+            )?,
+        };
         Ok(Settings {
-            redis: redis_target(args)?,
+            redis,
+            seeds,
             rules: args.policy.rules(tokens.is_some())?,
             tokens,
             tls,
@@ -795,9 +834,29 @@ async fn run(args: Args) -> Result<(), String> {
         tls,
         certificate,
         redis,
+        seeds,
         rules,
     } = Settings::load(&args)?;
-    let policy = Gate::start(redis.clone(), rules, args.max_bulk_len, tokens.clone()).await?;
+    let metrics = Arc::new(Metrics::default());
+    let (cluster, policy) = match seeds {
+        Some(seeds) => {
+            let every = args.cluster_refresh.0;
+            let cluster =
+                Cluster::start(seeds, tokens.clone(), every, Arc::clone(&metrics)).await?;
+            let cluster = Arc::new(cluster);
+            let nodes = {
+                let cluster = Arc::clone(&cluster);
+                move || cluster.targets()
+            };
+            let policy = Gate::start_any(nodes, rules, args.max_bulk_len, tokens.clone()).await?;
+            (Some(cluster), policy)
+        }
+        None => {
+            let policy =
+                Gate::start(redis.clone(), rules, args.max_bulk_len, tokens.clone()).await?;
+            (None, policy)
+        }
+    };
     if tokens.is_some() {
         check_default_user(&redis, args.policy.insecure_default_user).await?;
     }
@@ -807,7 +866,6 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|error| format!("--listen {}: {error}", args.listen))?;
     let addr = listener.local_addr().map_err(|error| error.to_string())?;
 
-    let metrics = Arc::new(Metrics::default());
     if let Some(metrics_addr) = args.metrics {
         let listener = TcpListener::bind(metrics_addr)
             .await
@@ -832,6 +890,7 @@ async fn run(args: Args) -> Result<(), String> {
 
     let config = Config {
         redis,
+        cluster,
         access: Access::new(
             &args.allow_hosts,
             args.allow_origins,
@@ -869,20 +928,52 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// How to reach Redis: the `--redis` URL with its login, TLS and timeout
-/// flags. What does not fit together is refused, never half applied.
-fn redis_target(args: &Args) -> Result<Target, String> {
-    let mut url: RedisUrl = args
-        .redis
-        .parse()
-        .map_err(|error| format!("--redis: {error}"))?;
+/// The Redis of a bridge given neither --redis nor --redis-cluster.
+const DEFAULT_REDIS: &str = "127.0.0.1:6379";
+
+/// The `--redis-cluster` seeds, each with the login, TLS and timeout flags;
+/// `None` without the flag.
+fn cluster_seeds(args: &Args) -> Result<Option<Vec<Target>>, String> {
+    if args.redis_cluster.is_empty() {
+        return Ok(None);
+    }
+    if args.redis.is_some() {
+        return Err("--redis and --redis-cluster: give one of them".into());
+    }
+    let flag = "--redis-cluster";
+    let seeds = args
+        .redis_cluster
+        .iter()
+        .map(|seed| redis_target(args, seed.trim(), flag))
+        .collect::<Result<Vec<_>, _>>()?;
+    for seed in &seeds {
+        if !matches!(seed.endpoint(), Endpoint::Tcp { .. }) {
+            return Err(format!(
+                "{flag}: cluster nodes are host:port, not a Unix socket"
+            ));
+        }
+        if seed.db().is_some() {
+            return Err(format!(
+                "{flag}: a cluster has only database 0: no /db in the seeds"
+            ));
+        }
+        if seed.tls().is_some() != seeds[0].tls().is_some() {
+            return Err(format!("{flag}: all seeds rediss://, or none"));
+        }
+    }
+    Ok(Some(seeds))
+}
+
+/// How to reach Redis: the URL `text` (of `flag`) with the login, TLS and
+/// timeout flags. What does not fit together is refused, never half applied.
+fn redis_target(args: &Args, text: &str, flag: &str) -> Result<Target, String> {
+    let mut url: RedisUrl = text.parse().map_err(|error| format!("{flag}: {error}"))?;
     if args.redis_user.is_some() || args.redis_password.is_some() {
         if url.login.is_some() {
-            return Err(
-                "--redis names a user or password and so does --redis-user/--redis-password: \
+            return Err(format!(
+                "{flag} names a user or password and so does --redis-user/--redis-password: \
                  give one of them"
-                    .into(),
-            );
+            ));
         }
         let user = args.redis_user.as_deref().unwrap_or("default");
         let password = args.redis_password.as_deref().unwrap_or_default();
@@ -904,7 +995,9 @@ fn redis_target(args: &Args) -> Result<Target, String> {
             )
         }
         (_, false, _) if args.redis_ca.is_some() || args.redis_cert.is_some() => {
-            return Err("--redis-ca and --redis-cert need a rediss:// --redis URL".into())
+            return Err(format!(
+                "--redis-ca and --redis-cert need a rediss:// {flag} URL"
+            ))
         }
         _ => None,
     };
@@ -1091,7 +1184,12 @@ mod tests {
     fn the_example_config_parses_and_sets_every_flag() {
         let args = parse_config(EXAMPLE).expect("the example parses");
         assert_eq!(args.listen.to_string(), "0.0.0.0:443");
-        let redis: RedisUrl = args.redis.parse().expect("the example's --redis");
+        let redis: RedisUrl = args
+            .redis
+            .as_deref()
+            .unwrap()
+            .parse()
+            .expect("the example's --redis");
         assert!(redis.tls);
         assert_eq!(args.redis_user.as_deref(), Some("bridge"));
 

@@ -4,8 +4,10 @@
 //! bridge itself faces browsers.
 //!
 //! Label values are words chosen by the bridge (a refusal reason, a close
-//! reason, an error kind) or a command's name as the server's command table
-//! has it (`other` for a name the table lacks), never text from a request,
+//! reason, an error kind), a command's name as the server's command table
+//! has it (`other` for a name the table lacks), or a cluster node's id as
+//! the topology has it (a request naming another is refused first), never
+//! text from a request,
 //! so the number of series stays bounded and nothing a client sent ends up
 //! in them. The `process_*` families read /proc/self at each scrape.
 
@@ -55,6 +57,9 @@ pub struct Metrics {
     refused: Family<Label, Counter>,
     closed: Family<Label, Counter>,
     errors: Family<Label, Counter>,
+    node_connections: Family<Label, Gauge>,
+    topology_refreshes: Family<Label, Counter>,
+    redirects_rewritten: Family<Label, Counter>,
     registry: Registry,
 }
 
@@ -77,6 +82,9 @@ impl Default for Metrics {
             refused: Family::default(),
             closed: Family::default(),
             errors: Family::default(),
+            node_connections: Family::default(),
+            topology_refreshes: Family::default(),
+            redirects_rewritten: Family::default(),
             registry: Registry::default(),
         };
         metrics.register();
@@ -140,6 +148,21 @@ impl Metrics {
             self.closed.clone(),
         );
         registry.register("errors", "Errors, by kind", self.errors.clone());
+        registry.register(
+            "cluster_node_connections",
+            "WebSockets relayed now to each cluster node, by node id",
+            self.node_connections.clone(),
+        );
+        registry.register(
+            "cluster_topology_refreshes",
+            "CLUSTER SHARDS reads, by result (ok, failed)",
+            self.topology_refreshes.clone(),
+        );
+        registry.register(
+            "cluster_redirects_rewritten",
+            "MOVED and ASK replies rewritten, by kind (moved, ask, unknown_node: made TRYAGAIN)",
+            self.redirects_rewritten.clone(),
+        );
         registry.register_with_unit(
             "reply_latency",
             "Time from a browser message to the first reply byte after it (blocking commands included)",
@@ -184,6 +207,28 @@ impl Metrics {
 
     pub fn error(&self, kind: &'static str) {
         self.errors
+            .get_or_create(&[("kind", kind.to_owned())])
+            .inc();
+    }
+
+    /// One more WebSocket relayed to cluster node `id`, for as long as the
+    /// result lives.
+    pub fn node_connection(&self, id: &str) -> Held {
+        Held::new(
+            &self
+                .node_connections
+                .get_or_create(&[("node", id.to_owned())]),
+        )
+    }
+
+    pub fn topology_refresh(&self, result: &'static str) {
+        self.topology_refreshes
+            .get_or_create(&[("result", result.to_owned())])
+            .inc();
+    }
+
+    pub fn redirect_rewritten(&self, kind: &'static str) {
+        self.redirects_rewritten
             .get_or_create(&[("kind", kind.to_owned())])
             .inc();
     }

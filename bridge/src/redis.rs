@@ -11,7 +11,8 @@
 //! single browser byte goes through.
 //!
 //! Besides the relays, the bridge reads the server's command table
-//! ([`command_table`], for `policy`) and, in token mode, checks at start
+//! ([`command_table`], for `policy`), asks a cluster for its topology
+//! ([`ask`], for `cluster`) and, in token mode, checks at start
 //! that Redis refuses a connection without credentials
 //! ([`default_user_refuses`]).
 
@@ -27,7 +28,7 @@ use tokio::time::timeout;
 use crate::policy::table::{Table, TableError};
 use crate::redis_tls::RedisTls;
 use crate::redis_url::{Endpoint, RedisUrl};
-use crate::tokens::Credentials;
+use crate::tokens::{Credentials, Tokens};
 
 /// Default bound of a connect (TLS handshake included) to a Redis that
 /// drops packets instead of refusing.
@@ -80,9 +81,33 @@ impl Target {
         &self.endpoint
     }
 
+    /// The same login, TLS and timeouts towards another endpoint: a
+    /// cluster node's address, as the topology gives it.
+    pub fn with_endpoint(&self, endpoint: Endpoint) -> Target {
+        Target {
+            endpoint,
+            ..self.clone()
+        }
+    }
+
+    /// The bound of the bridge's own commands.
+    pub fn command_timeout(&self) -> Duration {
+        self.command_timeout
+    }
+
+    /// The bound of a connect, TLS handshake included.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// TLS towards Redis, for reloads.
     pub fn tls(&self) -> Option<&Arc<RedisTls>> {
         self.tls.as_ref()
+    }
+
+    /// The database every connection SELECTs, if not 0.
+    pub fn db(&self) -> Option<u32> {
+        self.db
     }
 
     /// Whether the URL names a user the bridge logs in as.
@@ -129,7 +154,7 @@ pub async fn connect(target: &Target) -> io::Result<Box<dyn Stream>> {
                 let stream = TcpStream::connect((host.as_str(), *port)).await?;
                 stream.set_nodelay(true)?;
                 match &target.tls {
-                    Some(tls) => Box::new(tls.handshake(stream).await?),
+                    Some(tls) => Box::new(tls.handshake(stream, host).await?),
                     None => Box::new(stream),
                 }
             }
@@ -286,10 +311,27 @@ pub async fn command_table(
     stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
     target: &Target,
 ) -> Result<Table, TableReadError> {
+    let limit = TABLE_TIMEOUT.max(target.command_timeout);
+    let reply = ask(stream, limit, &["COMMAND", "INFO"])
+        .await
+        .map_err(TableReadError::Io)?;
+    if reply.is_error() {
+        return Err(TableReadError::Refused(describe(&reply)));
+    }
+    Table::from_reply(&reply).map_err(TableReadError::Invalid)
+}
+
+/// Sends one command on a connection of the bridge's own that nothing else
+/// uses, and reads its reply in large chunks, all within `limit`.
+pub async fn ask(
+    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
+    limit: Duration,
+    args: &[&str],
+) -> io::Result<resp::Frame> {
     let exchange = async {
-        stream
-            .write_all(b"*2\r\n$7\r\nCOMMAND\r\n$4\r\nINFO\r\n")
-            .await?;
+        let mut command = Vec::new();
+        resp::encode_command(&mut command, args);
+        stream.write_all(&command).await?;
         let mut decoder = resp::Decoder::new();
         loop {
             match decoder.decode() {
@@ -303,14 +345,23 @@ pub async fn command_table(
             }
         }
     };
-    let reply = timeout(TABLE_TIMEOUT.max(target.command_timeout), exchange)
+    timeout(limit, exchange)
         .await
-        .map_err(|_| TableReadError::Io(io::ErrorKind::TimedOut.into()))?
-        .map_err(TableReadError::Io)?;
-    if reply.is_error() {
-        return Err(TableReadError::Refused(describe(&reply)));
+        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?
+}
+
+/// The logins the bridge tries for its own connections, in order: the
+/// `--redis` URL's user (or none) unless only tokens may log in, then each
+/// token's user. `None` logs in as the URL's user, or not at all.
+pub fn own_logins(target: &Target, tokens: Option<&Tokens>) -> Vec<Option<Credentials>> {
+    let mut users: Vec<Option<Credentials>> = Vec::new();
+    if tokens.is_none() || target.has_login() {
+        users.push(None);
     }
-    Table::from_reply(&reply).map_err(TableReadError::Invalid)
+    if let Some(tokens) = tokens {
+        users.extend(tokens.all().into_iter().map(Some));
+    }
+    users
 }
 
 /// Whether Redis refuses a fresh connection that sends no credentials

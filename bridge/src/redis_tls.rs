@@ -29,11 +29,12 @@ pub struct TlsFiles {
     pub client: Option<(PathBuf, PathBuf)>,
 }
 
-/// The client side of TLS to one Redis host, reloadable.
+/// The client side of TLS to Redis, reloadable. The host dialled is the
+/// name checked in the server's certificate: the `--redis` URL's, or in
+/// cluster mode each node's address as the topology gives it.
 #[derive(Debug)]
 pub struct RedisTls {
     files: TlsFiles,
-    server_name: ServerName<'static>,
     config: RwLock<Arc<ClientConfig>>,
 }
 
@@ -41,12 +42,11 @@ impl RedisTls {
     /// Loads the files for connections to `host` (its name is checked in
     /// Redis's certificate and sent as SNI).
     pub fn load(files: TlsFiles, host: &str) -> Result<RedisTls, String> {
-        let server_name = ServerName::try_from(host.to_owned())
+        server_name(host)
             .map_err(|error| format!("rediss://{host}: not a host name for TLS: {error}"))?;
         let config = client_config(&files)?;
         Ok(RedisTls {
             files,
-            server_name,
             config: RwLock::new(config),
         })
     }
@@ -58,13 +58,17 @@ impl RedisTls {
         Ok(())
     }
 
-    /// Runs the TLS handshake on a fresh TCP connection to Redis.
-    pub async fn handshake(&self, tcp: TcpStream) -> io::Result<TlsStream<TcpStream>> {
+    /// Runs the TLS handshake on a fresh TCP connection to Redis at `host`.
+    pub async fn handshake(&self, tcp: TcpStream, host: &str) -> io::Result<TlsStream<TcpStream>> {
+        let name = server_name(host)
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
         let config = Arc::clone(&self.config.read().unwrap_or_else(PoisonError::into_inner));
-        TlsConnector::from(config)
-            .connect(self.server_name.clone(), tcp)
-            .await
+        TlsConnector::from(config).connect(name, tcp).await
     }
+}
+
+fn server_name(host: &str) -> Result<ServerName<'static>, rustls::pki_types::InvalidDnsNameError> {
+    ServerName::try_from(host.to_owned())
 }
 
 fn client_config(files: &TlsFiles) -> Result<Arc<ClientConfig>, String> {

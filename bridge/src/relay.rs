@@ -46,9 +46,12 @@ use tokio::sync::watch;
 use tokio::time::{interval_at, timeout, Instant, Interval, MissedTickBehavior};
 
 use crate::backpressure::Backpressure;
+use crate::cluster::Cluster;
+use crate::feed;
 use crate::limits::Slot;
 use crate::metrics::{Metrics, ReplyTimer};
 use crate::policy::{CommandFilter, Output, Violation};
+use crate::redirects::{Redirects, Rewrite};
 use crate::redis::{self, OpenError};
 use crate::replies::ReplyCounter;
 use crate::server::Config;
@@ -65,7 +68,7 @@ const MAX_CLOSE_REASON: usize = 123;
 
 /// Why a relay ended, and so which close frame (if any) the browser gets.
 #[derive(Debug)]
-enum End {
+pub(crate) enum End {
     /// The browser sent a close frame or went away: nothing left to tell it.
     Browser,
     /// The browser sent a text frame (1003): RESP travels in binary frames.
@@ -84,6 +87,9 @@ enum End {
     RedisAuthFailed,
     /// Redis closed the connection or failed (1011).
     RedisClosed,
+    /// In cluster mode, replies whose framing the bridge cannot follow, so
+    /// cannot rewrite redirections in (1011).
+    Unfollowable,
     /// The bridge is shutting down (1001).
     Shutdown,
     /// The WebSocket has been open for `--max-session` (1001).
@@ -104,6 +110,7 @@ impl End {
             End::RedisUnavailable => (close_code::ERROR, "redis unavailable".into()),
             End::RedisAuthFailed => (close_code::ERROR, "redis authentication failed".into()),
             End::RedisClosed => (close_code::ERROR, "redis connection closed".into()),
+            End::Unfollowable => (close_code::ERROR, "replies the bridge cannot follow".into()),
             End::Shutdown => (close_code::AWAY, "server shutting down".into()),
             End::SessionExpired => (close_code::AWAY, "session expired".into()),
             End::TokenRevoked => (close_code::POLICY, "token revoked".into()),
@@ -126,6 +133,7 @@ impl End {
             End::RedisUnavailable => "redis_unavailable",
             End::RedisAuthFailed => "redis_auth",
             End::RedisClosed => "redis_closed",
+            End::Unfollowable => "unfollowable",
             End::Shutdown => "shutdown",
             End::SessionExpired => "session_expired",
             End::TokenRevoked => "token_revoked",
@@ -135,13 +143,25 @@ impl End {
     fn is_error(&self) -> bool {
         matches!(
             self,
-            End::RedisUnavailable | End::RedisAuthFailed | End::RedisClosed
+            End::RedisUnavailable | End::RedisAuthFailed | End::RedisClosed | End::Unfollowable
         )
     }
 }
 
+/// What a WebSocket is for.
+pub enum Route {
+    /// `/` or `/ws`: the one `--redis`.
+    Redis,
+    /// `/ws/node/<id>`: a cluster node, at its address in the topology when
+    /// the WebSocket opened.
+    Node { id: String, target: redis::Target },
+    /// `/ws/cluster`: the topology feed (see `feed`).
+    Topology,
+}
+
 /// Everything one relay needs besides its socket.
 pub struct Session {
+    pub route: Route,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     /// The TCP peer: the browser, or a trusted proxy.
@@ -159,6 +179,7 @@ pub struct Session {
 /// Relays `socket` to Redis until either side ends or the bridge shuts down.
 pub async fn run(socket: WebSocket, session: Session) {
     let Session {
+        route,
         config,
         metrics,
         peer,
@@ -171,14 +192,40 @@ pub async fn run(socket: WebSocket, session: Session) {
     metrics.connections_current.inc();
     let (mut to_browser, mut from_browser) = socket.split();
 
-    let relay = connect_and_relay(
-        &config,
-        &metrics,
-        peer,
-        credentials.as_ref(),
-        &mut from_browser,
-        &mut to_browser,
-    );
+    let idle = Some(config.limits.idle_timeout).filter(|idle| !idle.is_zero());
+    let _per_node = match &route {
+        Route::Node { id, .. } => Some(metrics.node_connection(id)),
+        _ => None,
+    };
+    let relay = async {
+        match (&route, &config.cluster) {
+            (Route::Topology, Some(cluster)) => {
+                feed::run(cluster, &metrics, &mut from_browser, &mut to_browser, idle).await
+            }
+            // The routes refuse a feed without a cluster.
+            (Route::Topology, None) => End::RedisUnavailable,
+            (route, cluster) => {
+                let (target, cluster) = match route {
+                    Route::Node { target, .. } => (target, cluster.as_deref()),
+                    _ => (&config.redis, None),
+                };
+                let between = Ends {
+                    from_browser: &mut from_browser,
+                    to_browser: &mut to_browser,
+                };
+                connect_and_relay(
+                    &config,
+                    &metrics,
+                    peer,
+                    target,
+                    cluster,
+                    credentials.as_ref(),
+                    between,
+                )
+                .await
+            }
+        }
+    };
     let tokens = config.access.tokens().map(Arc::as_ref);
     let end = tokio::select! {
         end = relay => end,
@@ -204,16 +251,30 @@ pub async fn run(socket: WebSocket, session: Session) {
     tracing::info!(%peer, %client, user, ?end, "relay closed");
 }
 
+/// The browser's two halves.
+struct Ends<'a> {
+    from_browser: &'a mut SplitStream<WebSocket>,
+    to_browser: &'a mut SplitSink<WebSocket, Message>,
+}
+
+/// Opens the Redis connection of `target` and relays; `cluster` when it is
+/// a cluster node's (redirections are rewritten, and a node that does not
+/// answer makes the topology read again).
 async fn connect_and_relay(
     config: &Config,
     metrics: &Metrics,
     peer: SocketAddr,
+    target: &redis::Target,
+    cluster: Option<&Cluster>,
     credentials: Option<&Credentials>,
-    from_browser: &mut SplitStream<WebSocket>,
-    to_browser: &mut SplitSink<WebSocket, Message>,
+    browser: Ends<'_>,
 ) -> End {
+    let Ends {
+        from_browser,
+        to_browser,
+    } = browser;
     let opening = Instant::now();
-    let stream = match redis::open(&config.redis, credentials).await {
+    let stream = match redis::open(target, credentials).await {
         Ok(stream) => {
             metrics
                 .redis_connect
@@ -221,8 +282,12 @@ async fn connect_and_relay(
             stream
         }
         Err(OpenError::Connect(error)) => {
-            tracing::warn!(%peer, %error, "redis unavailable");
-            config.policy.redis_unreachable();
+            tracing::warn!(%peer, %error, redis = %target, "redis unavailable");
+            // A cluster node gone is the topology's news, not the table's.
+            match cluster {
+                Some(cluster) => cluster.refresh_soon(),
+                None => config.policy.redis_unreachable(),
+            }
             return End::RedisUnavailable;
         }
         Err(OpenError::Login(error)) => {
@@ -244,7 +309,7 @@ async fn connect_and_relay(
     let between = Between::default();
     tokio::select! {
         end = browser_to_redis(from_browser, &mut to_redis, filter, idle, metrics, peer, &between) => end,
-        end = redis_to_browser(&mut from_redis, to_browser, idle, metrics, &between) => end,
+        end = redis_to_browser(&mut from_redis, to_browser, idle, metrics, cluster, &between) => end,
     }
 }
 
@@ -343,26 +408,39 @@ async fn browser_to_redis(
     }
 }
 
-/// Sends each read from Redis to the browser as one binary message, and a
-/// ping every half idle timeout; a send stuck for the idle timeout ends it.
+/// A ping every half idle timeout, or none without one.
+pub(crate) fn pings(idle: Option<Duration>) -> Option<Interval> {
+    idle.map(|idle| {
+        let period = idle / 2;
+        let mut pings = interval_at(Instant::now() + period, period);
+        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        pings
+    })
+}
+
+/// Sends each read from Redis to the browser as one binary message (with
+/// its redirections rewritten, from a cluster node), and a ping every half
+/// idle timeout; a send stuck for the idle timeout ends it.
 async fn redis_to_browser(
     from_redis: &mut (impl AsyncRead + Unpin),
     to_browser: &mut SplitSink<WebSocket, Message>,
     idle: Option<Duration>,
     metrics: &Metrics,
+    cluster: Option<&Cluster>,
     between: &Between,
 ) -> End {
-    let mut replies = ReplyCounter::default();
-    let mut pings = idle.map(|idle| {
-        let period = idle / 2;
-        let mut pings = interval_at(Instant::now() + period, period);
-        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        pings
-    });
+    let mut replies = match cluster {
+        Some(_) => ReplyCounter::marking_errors(),
+        None => ReplyCounter::default(),
+    };
+    let mut redirects = Redirects::default();
+    let mut rewrites = Vec::new();
+    let mut pings = pings(idle);
     let mut buf = BytesMut::with_capacity(READ_BUFFER);
-    loop {
+    'reads: loop {
         buf.reserve(READ_BUFFER);
-        let message = tokio::select! {
+        let message = 'read: {
+            tokio::select! {
             read = from_redis.read_buf(&mut buf) => match read {
                 Ok(0) => return End::RedisClosed,
                 Ok(n) => {
@@ -372,7 +450,28 @@ async fn redis_to_browser(
                     let done = replies.feed(&buf[buf.len() - n..]);
                     let size = if replies.lost() { 0 } else { replies.reply_size() };
                     between.backpressure.received(done, size);
-                    Message::Binary(buf.split().freeze())
+                    let Some(cluster) = cluster else {
+                        break 'read Message::Binary(buf.split().freeze());
+                    };
+                    // Fail closed: a redirection the counter missed would
+                    // show the browser an internal address.
+                    if replies.lost() {
+                        tracing::warn!("replies the bridge cannot follow from a cluster node");
+                        return End::Unfollowable;
+                    }
+                    let topology = cluster.topology();
+                    let read = buf.split().freeze();
+                    let sent = redirects.rewrite(read, replies.top_level_errors(), &topology, &mut rewrites);
+                    for rewrite in rewrites.drain(..) {
+                        metrics.redirect_rewritten(rewrite.label());
+                        if rewrite == Rewrite::Unknown {
+                            cluster.refresh_soon();
+                        }
+                    }
+                    if sent.is_empty() {
+                        continue 'reads;
+                    }
+                    Message::Binary(sent)
                 }
                 Err(error) => {
                     tracing::debug!(%error, "redis read failed");
@@ -380,6 +479,7 @@ async fn redis_to_browser(
                 }
             },
             () = tick(&mut pings) => Message::Ping(Bytes::new()),
+            }
         };
         between.backpressure.sending(true);
         let sent = match idle {
@@ -399,7 +499,7 @@ async fn redis_to_browser(
 }
 
 /// Waits for the next tick, or forever without an interval.
-async fn tick(interval: &mut Option<Interval>) {
+pub(crate) async fn tick(interval: &mut Option<Interval>) {
     match interval {
         Some(interval) => {
             interval.tick().await;
@@ -409,7 +509,7 @@ async fn tick(interval: &mut Option<Interval>) {
 }
 
 /// Tells a too-big message apart from a browser that went away.
-fn read_error(error: axum::Error) -> End {
+pub(crate) fn read_error(error: axum::Error) -> End {
     match error.into_inner().downcast::<tungstenite::Error>() {
         Ok(error) if matches!(*error, tungstenite::Error::Capacity(_)) => End::TooBig,
         Ok(error) => {

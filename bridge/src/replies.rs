@@ -14,6 +14,10 @@
 //! reply (`CLIENT REPLY OFF`), RESP3 subscriptions are confirmed with
 //! pushes, and RESP2 pub/sub messages look like replies, so counts may come
 //! out high or low, and `backpressure` allows for both.
+//!
+//! In cluster mode the counter also marks where top-level error replies
+//! start ([`ReplyCounter::marking_errors`]), for `redirects` to rewrite
+//! MOVED and ASK without walking the framing a second time.
 
 use std::mem;
 
@@ -43,6 +47,10 @@ pub struct ReplyCounter {
     /// smaller ones by an eighth per reply.
     estimate: u64,
     lost: bool,
+    /// Whether to note where top-level errors start, and where they did
+    /// in the last [`feed`](ReplyCounter::feed).
+    mark_errors: bool,
+    errors: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +124,8 @@ impl Default for ReplyCounter {
             partial: 0,
             estimate: FIRST_ESTIMATE,
             lost: false,
+            mark_errors: false,
+            errors: Vec::new(),
         }
     }
 }
@@ -125,12 +135,14 @@ impl ReplyCounter {
     /// completed.
     pub fn feed(&mut self, bytes: &[u8]) -> u64 {
         let mut cursor = Cursor::default();
+        self.errors.clear();
         while cursor.at < bytes.len() && !self.lost {
             if matches!(self.state, State::Type) {
                 self.skim(bytes, &mut cursor);
                 if cursor.at == bytes.len() {
                     break;
                 }
+                self.mark(bytes, cursor.at);
             }
             cursor.at += self.item(&bytes[cursor.at..]);
             self.settle(&mut cursor);
@@ -143,6 +155,27 @@ impl ReplyCounter {
     /// the reply in progress if it is already bigger.
     pub fn reply_size(&self) -> u64 {
         self.estimate.max(self.partial)
+    }
+
+    /// A counter that also notes where top-level error replies start.
+    pub fn marking_errors() -> ReplyCounter {
+        ReplyCounter {
+            mark_errors: true,
+            ..ReplyCounter::default()
+        }
+    }
+
+    /// Where top-level error replies (`-...`) started in the bytes of the
+    /// last [`feed`](Self::feed), with [`marking_errors`](Self::marking_errors).
+    pub fn top_level_errors(&self) -> &[usize] {
+        &self.errors
+    }
+
+    /// Notes `bytes[at]` if it starts a top-level error.
+    fn mark(&mut self, bytes: &[u8], at: usize) {
+        if self.mark_errors && bytes[at] == b'-' && self.open.is_empty() {
+            self.errors.push(at);
+        }
     }
 
     /// Whether the counter gave up on the stream (a framing it does not
@@ -163,7 +196,10 @@ impl ReplyCounter {
                     None => return,
                 },
                 Some(b'+' | b'-' | b':') => match rest.iter().position(|&b| b == b'\n') {
-                    Some(end) => end + 1,
+                    Some(end) => {
+                        self.mark(bytes, cursor.at);
+                        end + 1
+                    }
                     None => return,
                 },
                 _ => return,
@@ -417,6 +453,27 @@ mod tests {
         assert!(counter.reply_size() >= 100_000);
         counter.feed(&b"+OK\r\n".repeat(200));
         assert!(counter.reply_size() < 100, "{}", counter.reply_size());
+    }
+
+    #[test]
+    fn marks_top_level_errors_only() {
+        let stream = b"-MOVED 1 a:1\r\n*2\r\n-ERR inner\r\n:1\r\n>1\r\n-ERR push\r\n$4\r\n-ERR\r\n-ASK 2 b:2\r\n";
+        let mut counter = ReplyCounter::marking_errors();
+        assert_eq!(counter.feed(stream), 4);
+        assert_eq!(counter.top_level_errors(), [0, 59]);
+        // Cut anywhere, each error is marked in the read holding its `-`.
+        for cut in 1..=7 {
+            let mut counter = ReplyCounter::marking_errors();
+            let mut marked = Vec::new();
+            for (n, piece) in stream.chunks(cut).enumerate() {
+                counter.feed(piece);
+                marked.extend(counter.top_level_errors().iter().map(|at| n * cut + at));
+            }
+            assert_eq!(marked, [0, 59], "{cut}");
+        }
+        let mut plain = ReplyCounter::default();
+        plain.feed(stream);
+        assert!(plain.top_level_errors().is_empty());
     }
 
     #[test]

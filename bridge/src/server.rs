@@ -4,6 +4,12 @@
 //! - `/` — a WebSocket upgrade is relayed; any other GET is a static file
 //!   from `--static` (or the upgrade error, without `--static`).
 //! - `/ws` — always a WebSocket upgrade, for pages that prefer a fixed path.
+//! - `/ws/cluster` and `/ws/node/<id>` — in cluster mode (`--redis-cluster`),
+//!   the topology feed (see `feed`) and a relay to node `<id>` at its
+//!   address in the topology; an id the topology lacks gets 404 before
+//!   anything is dialled. In cluster mode `/ws` and upgrades on `/` get
+//!   400, and without a cluster these two get 404: each bridge says which
+//!   routes it serves.
 //! - `/livez` — 200 "ok" while the process serves; it asks Redis nothing.
 //! - `/readyz` — 200 "ok" when Redis answers PING, 503 otherwise, with at
 //!   most one PING per second whatever the request rate (see `health`).
@@ -39,15 +45,19 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
+use axum::extract::Path;
+
 use crate::access::{Access, Refusal, PROTOCOL};
+use crate::cluster::Cluster;
 use crate::health::Readiness;
 use crate::limits::{Connections, Full, Limits};
 use crate::metrics::Metrics;
 use crate::policy::Gate;
 use crate::proxy::{self, Client};
 use crate::redis;
-use crate::relay::{self, Session};
+use crate::relay::{self, Route, Session};
 use crate::tokens::Credentials;
+use crate::topology::is_node_id;
 
 /// Bytes the WebSocket layer reads from the browser per read call. Its
 /// buffer is zero-filled to this size once per connection, so it is what
@@ -58,8 +68,11 @@ const WEBSOCKET_READ_BUFFER: usize = 16 * 1024;
 
 /// What the bridge serves, and how.
 pub struct Config {
-    /// The Redis every WebSocket is relayed to, and how to reach it.
+    /// The Redis every WebSocket is relayed to, and how to reach it; in
+    /// cluster mode the first seed (for the start-up checks).
     pub redis: redis::Target,
+    /// The cluster, in cluster mode: node sockets go to its nodes.
+    pub cluster: Option<Arc<Cluster>>,
     /// Who may open a WebSocket.
     pub access: Access,
     /// Which commands reach Redis: the rules applied to the server's own
@@ -110,7 +123,9 @@ pub fn router(config: Arc<Config>, metrics: Arc<Metrics>, shutdown: watch::Recei
     };
     let mut router = Router::new()
         .route("/", get(root))
-        .route("/ws", get(websocket));
+        .route("/ws", get(websocket))
+        .route("/ws/cluster", get(topology_feed))
+        .route("/ws/node/{id}", get(node));
     if let Some(files) = &state.static_files {
         router = router.fallback_service(files.clone());
     }
@@ -157,7 +172,7 @@ async fn root(
     }
     let (mut parts, _body) = request.into_parts();
     match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-        Ok(upgrade) => relay(state, peer, client, &parts.headers, upgrade),
+        Ok(upgrade) => single(state, peer, client, &parts.headers, upgrade),
         Err(rejection) => rejection.into_response(),
     }
 }
@@ -170,7 +185,87 @@ async fn websocket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    relay(state, peer, client, &headers, upgrade)
+    single(state, peer, client, &headers, upgrade)
+}
+
+/// A relay to the one Redis; refused by a cluster bridge, where a socket
+/// must name its node.
+fn single(
+    state: AppState,
+    peer: SocketAddr,
+    client: Client,
+    headers: &HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if state.config.cluster.is_some() {
+        let reason = &"this bridge serves a cluster: use /ws/cluster and /ws/node/<id>";
+        return refuse(
+            &state,
+            peer,
+            Some(&client),
+            StatusCode::BAD_REQUEST,
+            "cluster_only",
+            reason,
+        );
+    }
+    relay(state, peer, client, headers, upgrade, |_| Ok(Route::Redis))
+}
+
+/// `/ws/cluster`: the topology feed.
+async fn topology_feed(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<Client>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if state.config.cluster.is_none() {
+        return not_a_cluster(&state, peer, &client);
+    }
+    relay(state, peer, client, &headers, upgrade, |_| {
+        Ok(Route::Topology)
+    })
+}
+
+/// `/ws/node/<id>`: a relay to the node the topology knows by `id`.
+async fn node(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<Client>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let Some(cluster) = state.config.cluster.clone() else {
+        return not_a_cluster(&state, peer, &client);
+    };
+    relay(state, peer, client, &headers, upgrade, move |_| {
+        // Looked up only once the browser passed the checks; never dialled
+        // unless the topology has it.
+        let target = Some(&id)
+            .filter(|id| is_node_id(id))
+            .and_then(|id| cluster.node(id));
+        match target {
+            Some(target) => Ok(Route::Node { id, target }),
+            None => Err((
+                StatusCode::NOT_FOUND,
+                "unknown_node",
+                "no node of the cluster has this id (the topology may have changed: read /ws/cluster again)",
+            )),
+        }
+    })
+}
+
+fn not_a_cluster(state: &AppState, peer: SocketAddr, client: &Client) -> Response {
+    let reason = &"this bridge serves one Redis, not a cluster: use /ws";
+    refuse(
+        state,
+        peer,
+        Some(client),
+        StatusCode::NOT_FOUND,
+        "not_a_cluster",
+        reason,
+    )
 }
 
 /// `/livez`: the process is up.
@@ -178,9 +273,19 @@ async fn livez() -> &'static str {
     "ok"
 }
 
-/// `/readyz` (and `/healthz`): whether Redis answered PING lately.
+/// `/readyz` (and `/healthz`): whether Redis answered PING lately; in
+/// cluster mode, whether the last read of the topology succeeded.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     let config = &state.config;
+    if let Some(cluster) = &config.cluster {
+        return match cluster.healthy() {
+            true => (StatusCode::OK, "ok"),
+            false => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cluster topology unavailable",
+            ),
+        };
+    }
     let credentials = config.own_login();
     if state
         .readiness
@@ -199,13 +304,18 @@ fn is_upgrade(headers: &HeaderMap) -> bool {
         .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"websocket"))
 }
 
-/// Checks the handshake, then hands the upgraded socket to the relay.
+/// A refusal of the route: status, metrics label, reason.
+type RouteRefusal = (StatusCode, &'static str, &'static str);
+
+/// Checks the handshake, then hands the upgraded socket to the relay for
+/// the route `route` picks once the origin and token checks passed.
 fn relay(
     state: AppState,
     peer: SocketAddr,
     client: Client,
     headers: &HeaderMap,
     upgrade: WebSocketUpgrade,
+    route: impl FnOnce(&Client) -> Result<Route, RouteRefusal>,
 ) -> Response {
     let access = &state.config.access;
     let credentials = match access
@@ -214,6 +324,12 @@ fn relay(
     {
         Ok(credentials) => credentials,
         Err(refusal) => return refuse_for(&state, peer, Some(&client), &refusal),
+    };
+    let route = match route(&client) {
+        Ok(route) => route,
+        Err((status, label, reason)) => {
+            return refuse(&state, peer, Some(&client), status, label, &reason)
+        }
     };
     let slot = match state.connections.acquire(client.addr) {
         Ok(slot) => slot,
@@ -238,6 +354,7 @@ fn relay(
     };
     let max = state.config.limits.max_message_size;
     let session = Session {
+        route,
         config: state.config,
         metrics: state.metrics,
         peer,

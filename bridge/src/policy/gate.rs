@@ -10,7 +10,9 @@
 //!
 //! The table is read as the `--redis` URL's user if it names one, else as
 //! the first token user allowed to run `COMMAND INFO`, else as the default
-//! user.
+//! user. In cluster mode it is read from the first node that answers (the
+//! nodes of one cluster run the same server), so that a node going away
+//! withdraws the policy only until another answers.
 
 use std::io;
 use std::sync::Arc;
@@ -23,7 +25,7 @@ use tokio::time::{sleep, timeout};
 use super::commands::Policy;
 use super::rules::Rules;
 use crate::redis::{self, OpenError, Stream, TableReadError, Target};
-use crate::tokens::{Credentials, Tokens};
+use crate::tokens::Tokens;
 
 /// How long a relay waits for the table to be read again.
 const WAIT_FOR_TABLE: Duration = Duration::from_secs(5);
@@ -41,8 +43,11 @@ pub struct Gate {
     _stop: watch::Sender<()>,
 }
 
+/// The servers the table may be read from, first choice first.
+type Servers = Box<dyn Fn() -> Vec<Target> + Send + Sync>;
+
 struct Shared {
-    redis: Target,
+    servers: Servers,
     rules: Rules,
     max_bulk_len: usize,
     tokens: Option<Arc<Tokens>>,
@@ -70,8 +75,19 @@ impl Gate {
         max_bulk_len: usize,
         tokens: Option<Arc<Tokens>>,
     ) -> Result<Gate, String> {
+        Gate::start_any(move || vec![redis.clone()], rules, max_bulk_len, tokens).await
+    }
+
+    /// The same, reading the table from the first of `servers()` that
+    /// accepts a connection (a cluster's nodes).
+    pub async fn start_any(
+        servers: impl Fn() -> Vec<Target> + Send + Sync + 'static,
+        rules: Rules,
+        max_bulk_len: usize,
+        tokens: Option<Arc<Tokens>>,
+    ) -> Result<Gate, String> {
         let shared = Arc::new(Shared {
-            redis,
+            servers: Box::new(servers),
             rules,
             max_bulk_len,
             tokens,
@@ -166,34 +182,39 @@ async fn watch_redis(shared: Arc<Shared>, stream: Box<dyn Stream>, mut stop: wat
 }
 
 impl Shared {
-    /// Connects, logs in as the first user allowed to, and reads the table.
+    /// Reads the table from the first server that accepts a connection.
     async fn read(&self) -> Result<(Box<dyn Stream>, Arc<Policy>), Failure> {
-        // `None` logs in as the URL's user, or not at all.
-        let mut users: Vec<Option<Credentials>> = Vec::new();
-        if self.tokens.is_none() || self.redis.has_login() {
-            users.push(None);
+        let mut unreachable = Vec::new();
+        for server in (self.servers)() {
+            match self.read_from(&server).await {
+                Err(Failure::Unreachable(why)) => unreachable.push(why),
+                read => return read,
+            }
         }
-        if let Some(tokens) = &self.tokens {
-            users.extend(tokens.all().into_iter().map(Some));
-        }
+        Err(Failure::Unreachable(unreachable.join("; ")))
+    }
+
+    /// Connects, logs in as the first user allowed to, and reads the table.
+    async fn read_from(&self, server: &Target) -> Result<(Box<dyn Stream>, Arc<Policy>), Failure> {
+        let users = redis::own_logins(server, self.tokens.as_deref());
         let mut refusals = Vec::new();
         for credentials in users {
             let user = credentials
                 .as_ref()
                 .map_or("the bridge's own", |c| c.user.as_str());
-            let mut stream = match redis::open(&self.redis, credentials.as_ref()).await {
+            let mut stream = match redis::open(&server, credentials.as_ref()).await {
                 Ok(stream) => stream,
                 // A certificate Redis's TLS does not pass is a setting to fix.
                 Err(OpenError::Connect(error)) if error.kind() == io::ErrorKind::InvalidData => {
                     return Err(Failure::Fatal(format!(
                         "TLS to redis at {} failed: {error}",
-                        self.redis
+                        server
                     )))
                 }
                 Err(OpenError::Connect(error)) => {
                     return Err(Failure::Unreachable(format!(
                         "cannot reach redis at {}: {error}",
-                        self.redis
+                        server
                     )))
                 }
                 Err(OpenError::Login(error)) => {
@@ -201,7 +222,7 @@ impl Shared {
                     continue;
                 }
             };
-            match redis::command_table(&mut stream, &self.redis).await {
+            match redis::command_table(&mut stream, &server).await {
                 Ok(table) => {
                     let policy = Policy::new(&table, &self.rules, self.max_bulk_len)
                         .map_err(Failure::Fatal)?;
@@ -221,7 +242,7 @@ impl Shared {
              COMMAND INFO as the --redis URL's user if it names one, else as the first token \
              user allowed to (the default user without either); allow one of them \
              `+command|info`",
-            self.redis,
+            server,
             refusals.join("; ")
         )))
     }
