@@ -1,5 +1,6 @@
 // Everything the suite runs against, on free loopback ports: redis-server
-// and the bridge (started by tests/harness.mjs), websockify, and headless
+// and the bridge (started by tests/harness.mjs), a 3-master Redis Cluster and
+// a bridge in cluster mode (tests/cluster.mjs), websockify, and headless
 // Chromium with the bench page. `stop()` ends each by its PID.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ const BENCH = join(import.meta.dirname, '..');
 process.env.BRIDGE_BIN ??= join(BENCH, '..', 'target/release/redis-ws-bridge');
 process.env.WWW_DIR = join(BENCH, 'www');
 const harness = await import('../../tests/harness.mjs');
+const { startCluster, startClusterBridge } = await import('../../tests/cluster.mjs');
 export const { redisCommand, freePort } = harness;
 
 // Bridge logs: warnings only (one INFO line per connection would flood the output).
@@ -113,6 +115,11 @@ export async function startStack() {
     stops.push(() => stop(redis.proc));
     const bridge = await harness.startBridge(redis.port, bridgeArgs);
     stops.push(() => stop(bridge.proc));
+    // Three masters (no replicas: throughput only) behind a cluster bridge.
+    const cluster = await startCluster({ masters: 3, replicas: 0 });
+    stops.push(() => cluster.stop());
+    const clusterBridge = await startClusterBridge(cluster, bridgeArgs);
+    stops.push(() => stop(clusterBridge.proc));
     const websockify = await startWebsockify(redis.port);
     stops.push(() => stop(websockify.proc, { group: true }));
     const chromium = await launchChromium();
@@ -122,7 +129,7 @@ export async function startStack() {
       redisPort: redis.port,
       bridgePid: bridge.proc.pid,
       websockifyPid: websockify.proc.pid,
-      urls: { bridge: `ws://${bridge.addr}/`, websockify: `ws://127.0.0.1:${websockify.port}/` },
+      urls: { bridge: `ws://${bridge.addr}/`, websockify: `ws://127.0.0.1:${websockify.port}/`, cluster: `ws://${clusterBridge.addr}/ws` },
       /**
        * Runs `measure({ url, pid })` against a bridge of its own, started
        * now and stopped after: memory figures must not count (or reuse)

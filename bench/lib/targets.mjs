@@ -37,6 +37,10 @@ export function targets(med, { items, nativeMBps }) {
     ['1 MB values', 'upMBps'], ['1 MB values', 'downMBps']]) {
     ratio(`wasm client ÷ bare browser WebSocket: ${w}, ${metric}`, med(w, S.wasmBridge, metric), med(w, S.bareBridge, metric), 0.8);
   }
+  // Redis Cluster (issue 16): three masters serve a pipeline at least as fast as one.
+  for (const depth of [100, 1000]) {
+    ratio(`Cluster of 3 masters ÷ one server: pipeline ${depth}`, med(`pipeline ${depth}`, S.wasmCluster, 'opsPerSec'), med(`pipeline ${depth}`, S.wasmBridge, 'opsPerSec'), 1);
+  }
   // Client-side caching (issue 15): a hit under 5 µs, 50× a round trip.
   ratio('5 µs ÷ cache hit p50', 5, med('GET of one key', S.wasmCache, 'p50Us'), 1);
   ratio('round trip p50 ÷ cache hit p50', med('GET of one key', S.wasmBridge, 'p50Us'), med('GET of one key', S.wasmCache, 'p50Us'), 50);

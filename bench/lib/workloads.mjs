@@ -13,6 +13,7 @@ export const SYSTEMS = {
   bareBridge: 'bare browser WebSocket · bridge',
   wasmPage: 'wasm client · in page, no I/O',
   wasmCache: 'wasm client, client-side cache · bridge',
+  wasmCluster: 'wasm client, Cluster of 3 masters · bridge',
   wsBridge: 'ws load gen · bridge',
   wsWsk: 'ws load gen · websockify',
 };
@@ -87,6 +88,7 @@ export function workloads(stack, size) {
       io: () => tcp.pipeline(port, depth, batches, false),
       ioPipe: () => tcp.pipeline(port, depth, batches, true),
       wasmBridge: perOp('bridge', size.pipeOps, () => inPage('pipeline', urls.bridge, depth, batches)),
+      wasmCluster: () => inPage('pipeline', urls.cluster, depth, batches, false, true),
       wasmWsk: perOp('websockify', size.pipeOps, () => inPage('pipeline', urls.websockify, depth, batches)),
       bareBridge: () => inPage('pipeline', urls.bridge, depth, batches, true),
       wsBridge: perOp('bridge', size.pipeOps, () => wsraw.pipeline(urls.bridge, depth, batches)),

@@ -6,7 +6,7 @@
 // With `bare` set, the same workload runs on a bare browser WebSocket with
 // hand-encoded commands and replies only counted: the most any client in
 // this browser could do, which bounds ours.
-import { Connection, BytesEncoder } from './pkg/index.js';
+import { Connection, Cluster, BytesEncoder } from './pkg/index.js';
 
 const quantile = (values, q) => {
   const sorted = Float64Array.from(values).sort();
@@ -98,9 +98,9 @@ function bareSocket(url) {
   });
 }
 
-/** Runs `work` with the wasm client (`Connection.create(options)`) or a bare socket. */
-async function withClient(bare, options, work) {
-  const client = bare ? await bareSocket(options.url) : await Connection.create(options);
+/** Runs `work` with the wasm client (`Client.create(options)`: a `Connection` or a `Cluster`) or a bare socket. */
+async function withClient(bare, options, work, Client = Connection) {
+  const client = bare ? await bareSocket(options.url) : await Client.create(options);
   try {
     return await work(client);
   } finally {
@@ -128,8 +128,11 @@ function seq(url, n, bare = false) {
   });
 }
 
-/** `batches` × `depth` SETs issued without awaiting (one WebSocket message each batch): one message in flight. */
-function pipeline(url, depth, batches, bare = false) {
+/**
+ * `batches` × `depth` SETs issued without awaiting (one WebSocket message each batch): one message in flight.
+ * With `cluster`, through `Cluster.create`: the keys spread over every master, a message to each.
+ */
+function pipeline(url, depth, batches, bare = false, cluster = false) {
   const keys = Array.from({ length: depth }, (_, i) => `bench:p:${i}`);
   const message = bare && concat(keys.map((key) => command('SET', key, 'xxx')));
   return withClient(bare, { url }, async (conn) => {
@@ -140,7 +143,7 @@ function pipeline(url, depth, batches, bare = false) {
     const start = performance.now();
     for (let b = 0; b < batches; b++) await batch();
     return { opsPerSec: (depth * batches * 1000) / (performance.now() - start) };
-  });
+  }, cluster ? Cluster : Connection);
 }
 
 /** SET then GET of a `size`-byte Uint8Array, `count` times each: MB/s each way. */
