@@ -98,6 +98,22 @@ test('every command family goes to the master of its keys, and keys in two slots
     for (let i = 0; i < shards.length; i++) got.push((await sub.nextPublished()).value);
     eq(got.sort(), shards, 'every sharded message, once');
     await rejects(c.call('SCAN', '0'), m.RedisError, 'SCAN is refused');
+    // The topology without addresses, and each master's own commands.
+    const topology = c.shards;
+    eq(topology.length, 3, 'three shards');
+    const covered = topology.flatMap((s) => s.slots).reduce((n, [start, end]) => n + end - start + 1, 0);
+    eq(covered, 16384, 'every slot has a master');
+    ok(JSON.stringify(topology).match(/127\.0\.0\.1|:\d{4,5}/) === null, `no address in the topology: ${JSON.stringify(topology)}`);
+    let scanned = 0;
+    let counted = 0;
+    for (const { master } of topology) {
+      const node = c.node(master);
+      eq(node.id, master, 'the node view');
+      counted += await node.dbsize();
+      scanned += (await node.scan('family:str:*').fetchall()).length;
+    }
+    eq(scanned, total, 'a scan of every master finds every key once');
+    ok(counted >= total, 'DBSIZE per master');
     c.close();
     return { total };
   });

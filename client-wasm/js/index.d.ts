@@ -450,8 +450,26 @@ export declare class Cluster<N = string> {
   static create<N>(options: ClusterOptions<N> & { encoder: Encoder<N> }): Promise<Cluster<N>>;
   /** The bridge's ids of the nodes this client has sockets for. */
   readonly nodes: string[];
+  /** The topology the bridge last sent (node ids only, no addresses). */
+  readonly shards: ClusterShard[];
+  /** One node's command methods, whatever the keys' slots: its `INFO`, `DBSIZE`, `scan()`; redirects are not followed. */
+  node(id: string): ClusterNode<N>;
 }
 export interface Cluster<N = string> extends Commands<N>, RedisCommands<N>, Client<N> {}
+
+/** A shard of the cluster: its slot ranges (inclusive), its master and online replicas. */
+export interface ClusterShard {
+  slots: [number, number][];
+  master: string | null;
+  replicas: string[];
+}
+
+/** One node of a `Cluster`, from `cluster.node(id)`. */
+export declare class ClusterNode<N = string> {
+  private constructor();
+  readonly id: string;
+}
+export interface ClusterNode<N = string> extends Commands<N>, RedisCommands<N>, Pick<Client<N>, 'registerScript' | 'scan' | 'sscan' | 'hscan' | 'zscan' | 'withSignal'> {}
 
 /** The options of `SharedConnection.create`: those of a connection that can cross to a worker. */
 export type SharedConnectionOptions<N = string> = Omit<ConnectionOptions<N>, 'WebSocket' | 'encoder'> & { encoder?: UTF8Encoder | BytesEncoder };

@@ -6,7 +6,7 @@
 // else. Both are safe to call again; the wasm is initialised once.
 import initWasm, * as wasm from './redis_wasm.js';
 
-export { Connection, Pool, Cluster, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
+export { Connection, Pool, Cluster, ClusterNode, Transaction, Subscription, Script, Cursor } from './redis_wasm.js';
 
 /**
  * `SharedConnection` (shared.js, with the SharedWorker it starts): loaded
@@ -31,7 +31,7 @@ let finished = false;
 function finish() {
   if (finished) return;
   finished = true;
-  wasm.__installMethods([wasm.Connection, wasm.Pool, wasm.Cluster, wasm.Transaction]);
+  wasm.__installMethods([wasm.Connection, wasm.Pool, wasm.Cluster, wasm.ClusterNode, wasm.Transaction]);
   ({
     RedisError, ErrorReply, TransactionError, NotConnectedError, ConnectionLostError,
     NoAvailableConnectionsInPoolError, ScriptKilledError, NoRunningScriptError, TimeoutError, CrossSlotError,

@@ -334,6 +334,15 @@ export async function clusters(): Promise<void> {
   const cluster = exact<Cluster<string>>()(await Cluster.create({ url, poolsize: 2, readFrom: 'replica' }));
   exact<Cluster<Uint8Array>>()(await Cluster.create({ url, encoder: new BytesEncoder() }));
   exact<string[]>()(cluster.nodes);
+  for (const shard of cluster.shards) {
+    exact<[number, number][]>()(shard.slots);
+    if (shard.master !== null) {
+      const node = cluster.node(shard.master);
+      exact<string>()(node.id);
+      exact<number>()(await node.dbsize());
+      exact<string[]>()(await node.scan().fetchall());
+    }
+  }
   exact<string | null>()(await cluster.get('key'));
   exact<Transaction<string>>()(await cluster.multi());
   exact<Subscription<string>>()(await cluster.startSubscribe());

@@ -134,6 +134,8 @@ struct Routed {
     waiting_since: Option<f64>,
     /// A subscription's command: for this node session only.
     on: Option<(usize, usize)>,
+    /// Sent to this node, whatever its slot (`cluster.node(id)`).
+    node: Option<usize>,
 }
 
 /// What an id of a node pool stands for.
@@ -170,6 +172,8 @@ pub struct Cluster {
     feed: Feed,
     /// Slot → node index (`NONE` until the topology names one).
     owners: Vec<u32>,
+    /// The feed's last topology.
+    topology: Option<Topology>,
     /// Each master's online replicas, by node index.
     replicas: HashMap<usize, Vec<usize>>,
     masters: Vec<usize>,
@@ -215,6 +219,7 @@ impl Cluster {
                 asked_at: f64::NEG_INFINITY,
             },
             owners: vec![NONE; SLOTS],
+            topology: None,
             replicas: HashMap::new(),
             masters: Vec::new(),
             nodes: Vec::new(),
@@ -371,6 +376,7 @@ impl Cluster {
         }
         self.owners = owners;
         self.masters = masters;
+        self.topology = Some(topology);
         self.replicas = replicas;
         self.check_opened();
         self.retry_waiting();
@@ -521,7 +527,7 @@ impl Cluster {
 
     /// The node `r` goes to now, if the topology names one.
     fn target(&mut self, r: &Routed) -> Option<usize> {
-        if let Some(node) = r.asking {
+        if let Some(node) = r.asking.or(r.node) {
             return Some(node);
         }
         let master = match r.slot {
@@ -690,7 +696,10 @@ impl Cluster {
             Outcome::Reply(frame) => Redirect::of(frame),
             _ => None,
         };
-        let fixed = self.requests.get(&id).is_some_and(|r| r.on.is_some());
+        let fixed = self
+            .requests
+            .get(&id)
+            .is_some_and(|r| r.on.is_some() || r.node.is_some());
         let Some(redirect) = redirect.filter(|_| !fixed) else {
             self.requests.remove(&id);
             return self.out.push(Output::Completion(id, outcome));
@@ -1125,7 +1134,23 @@ impl Core for Cluster {
     }
 
     fn request(&mut self, cmd: Cmd, now: f64) -> Result<RequestId, ClientError> {
-        self.route(cmd, None, now)
+        self.route(cmd, None, None, now)
+    }
+
+    fn request_to(&mut self, node: &str, cmd: Cmd, now: f64) -> Result<RequestId, ClientError> {
+        let n = self
+            .by_id
+            .get(node)
+            .copied()
+            .filter(|&n| !self.nodes[n].gone)
+            .ok_or_else(|| {
+                ClientError::Refused(format!("no node {node} in the cluster's topology"))
+            })?;
+        self.route(cmd, None, Some(n), now)
+    }
+
+    fn topology(&self) -> Option<Topology> {
+        self.topology.clone()
     }
 
     fn request_script(
@@ -1134,7 +1159,7 @@ impl Core for Cluster {
         eval: Cmd,
         now: f64,
     ) -> Result<RequestId, ClientError> {
-        self.route(evalsha, Some(eval), now)
+        self.route(evalsha, Some(eval), None, now)
     }
 
     fn request_on(&mut self, session: usize, cmd: Cmd) -> Result<RequestId, ClientError> {
@@ -1151,6 +1176,7 @@ impl Core for Cluster {
                 redirects: 0,
                 waiting_since: None,
                 on: Some(on),
+                node: None,
             },
         );
         self.dispatch(id);
@@ -1383,10 +1409,12 @@ impl Cluster {
         Ok((n, local))
     }
 
+    /// Routes `cmd` by its keys, or to `node` when given.
     fn route(
         &mut self,
         cmd: Cmd,
         fallback: Option<Cmd>,
+        node: Option<usize>,
         now: f64,
     ) -> Result<RequestId, ClientError> {
         self.now = now;
@@ -1411,9 +1439,9 @@ impl Cluster {
             }
             // Its cursor belongs to one node, and keyless commands go to the
             // masters in turn.
-            _ if cmd.arg(0).is_some_and(|w| w.eq_ignore_ascii_case(b"SCAN")) => {
+            _ if node.is_none() && cmd.arg(0).is_some_and(|w| w.eq_ignore_ascii_case(b"SCAN")) => {
                 return Err(ClientError::Refused(
-                    "SCAN on a Cluster: a cursor walks one node's keys, and the router sends keyless commands to the masters in turn".into(),
+                    "SCAN on a Cluster: a cursor walks one node's keys: scan each master through cluster.node(id)".into(),
                 ))
             }
             _ => {}
@@ -1434,6 +1462,7 @@ impl Cluster {
                 redirects: 0,
                 waiting_since: None,
                 on: None,
+                node,
             },
         );
         self.dispatch(id);

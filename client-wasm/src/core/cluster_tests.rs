@@ -584,3 +584,44 @@ fn a_subscription_has_a_socket_of_its_own_and_sharded_channels_one_per_node() {
         .unwrap_err();
     assert!(matches!(err, ClientError::Refused(_)), "{err:?}");
 }
+
+#[test]
+fn a_command_to_a_named_node_goes_there_and_follows_no_redirect() {
+    let mut net = Net::ready(ReadFrom::Master);
+    let (a, b) = (net.session("a"), net.session("b"));
+    let scan = net
+        .cluster
+        .request_to("b", cmd(&["SCAN", "0"]), net.now)
+        .unwrap();
+    net.collect();
+    assert_eq!(net.sent(b), resp(&[&["SCAN", "0"]]));
+    net.answer(b, &[Frame::Array(vec![bulk("0"), Frame::Array(vec![])])]);
+    net.outcome(scan);
+    let key = key_on("a");
+    let get = net
+        .cluster
+        .request_to("b", cmd(&["GET", &key]), net.now)
+        .unwrap();
+    net.collect();
+    assert_eq!(net.sent(b), resp(&[&["GET", &key]]));
+    let moved = error(&format!("MOVED {} a", slot(key.as_bytes())));
+    net.answer(b, std::slice::from_ref(&moved));
+    assert_eq!(
+        net.outcome(get),
+        Outcome::Reply(moved),
+        "the node's own answer"
+    );
+    assert_eq!(net.sent(a), "");
+    assert!(net
+        .cluster
+        .request_to("zz", cmd(&["PING"]), net.now)
+        .is_err());
+    let err = net
+        .cluster
+        .request(cmd(&["SCAN", "0"]), net.now)
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Refused(_)), "{err:?}");
+    let topology = net.cluster.topology().unwrap();
+    assert_eq!(topology.shards.len(), 3);
+    assert_eq!(topology.shards[1].master.as_deref(), Some("b"));
+}

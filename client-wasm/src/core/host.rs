@@ -10,6 +10,7 @@ use super::cache;
 use super::cmd::Cmd;
 use super::pool::Pool;
 use super::session::{Output, RequestId, TxId};
+use super::slots::Topology;
 use super::ClientError;
 
 pub trait Core {
@@ -42,6 +43,10 @@ pub trait Core {
         now: f64,
     ) -> Result<RequestId, ClientError>;
     fn request_on(&mut self, session: usize, cmd: Cmd) -> Result<RequestId, ClientError>;
+    /// To one node of a cluster, whatever its keys.
+    fn request_to(&mut self, node: &str, cmd: Cmd, now: f64) -> Result<RequestId, ClientError>;
+    /// A cluster's topology, as the bridge last told it.
+    fn topology(&self) -> Option<Topology>;
     fn abort(&mut self, id: RequestId);
     fn multi(&mut self, watch: Option<Cmd>, owner: u32) -> Result<(TxId, RequestId), ClientError>;
     fn tx_request(&mut self, tx: TxId, cmd: Cmd) -> Result<RequestId, ClientError>;
@@ -110,6 +115,14 @@ impl Core for Pool {
     }
     fn request_on(&mut self, session: usize, cmd: Cmd) -> Result<RequestId, ClientError> {
         Pool::request_on(self, session, cmd)
+    }
+    fn request_to(&mut self, _node: &str, _cmd: Cmd, _now: f64) -> Result<RequestId, ClientError> {
+        Err(ClientError::Refused(
+            "a node is named on a Cluster only".into(),
+        ))
+    }
+    fn topology(&self) -> Option<Topology> {
+        None
     }
     fn abort(&mut self, id: RequestId) {
         Pool::abort(self, id)

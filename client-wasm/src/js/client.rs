@@ -117,7 +117,7 @@ pub struct ClientInner {
     ended: Cell<bool>,
 }
 
-fn now() -> f64 {
+pub fn now() -> f64 {
     js_sys::Date::now()
 }
 
@@ -473,6 +473,19 @@ impl ClientInner {
         self.promise(sent, reply, command, signal)
     }
 
+    /// `cmd` on cluster node `node`, whatever its keys.
+    pub fn request_to(
+        self: &Rc<Self>,
+        node: &str,
+        cmd: Cmd,
+        signal: Option<AbortSignal>,
+    ) -> Promise {
+        let command = command_name(&cmd);
+        let reply = cmd.reply();
+        let sent = self.core.borrow_mut().request_to(node, cmd, now());
+        self.promise(sent, reply, command, signal)
+    }
+
     /// A transaction's command, settled at EXEC.
     pub fn tx_request(self: &Rc<Self>, tx: TxId, cmd: Cmd) -> Promise {
         let command = command_name(&cmd);
@@ -554,17 +567,6 @@ impl ClientInner {
         });
         let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
         Abort { signal, listener }
-    }
-
-    /// Sends `cmd` and hands its outcome to `then`.
-    pub fn request_native(
-        self: &Rc<Self>,
-        cmd: Cmd,
-        then: impl FnOnce(&Rc<ClientInner>, Outcome) + 'static,
-    ) -> Result<(), ClientError> {
-        let id = self.core.borrow_mut().request(cmd, now())?;
-        self.wait(id, then);
-        Ok(())
     }
 
     /// Hands request `id`'s outcome to `then`.

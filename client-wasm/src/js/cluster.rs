@@ -8,7 +8,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::client::{seed, ClientInner};
@@ -86,6 +86,48 @@ impl Cluster {
         ids.iter().map(JsValue::from).collect()
     }
 
+    /// The topology the bridge last sent: `[{ slots: [[start, end], ...],
+    /// master, replicas }]`, node ids only.
+    #[wasm_bindgen(getter)]
+    pub fn shards(&self) -> Array {
+        let Some(topology) = self.inner.core.borrow().topology() else {
+            return Array::new();
+        };
+        topology
+            .shards
+            .iter()
+            .map(|shard| {
+                let object = Object::new();
+                let slots: Array = shard
+                    .slots
+                    .iter()
+                    .map(|&(start, end)| Array::of2(&start.into(), &end.into()))
+                    .collect();
+                let replicas: Array = shard.replicas.iter().map(JsValue::from).collect();
+                let master = shard.master.as_deref().map_or(JsValue::NULL, JsValue::from);
+                let _ = Reflect::set(&object, &"slots".into(), &slots);
+                let _ = Reflect::set(&object, &"master".into(), &master);
+                let _ = Reflect::set(&object, &"replicas".into(), &replicas);
+                JsValue::from(object)
+            })
+            .collect()
+    }
+
+    /// The command methods of one node, whatever the keys' slots: `INFO`,
+    /// `DBSIZE` or `scan()` of that node.
+    pub fn node(&self, id: String) -> Result<JsValue, JsValue> {
+        if !self.inner.core.borrow().node_ids().contains(&id) {
+            return Err(type_error(&format!(
+                "Cluster.node: no node {id} in the topology (see cluster.nodes)"
+            )));
+        }
+        let node = ClusterNode {
+            inner: Rc::clone(&self.inner),
+            id: id.into(),
+        };
+        Ok(adopted(node.into(), &self.inner))
+    }
+
     /// The lifecycle events of the topology feed (`connection` 0) and of
     /// every node's sockets; `ready` with `connection: 0` once every master
     /// was ready.
@@ -109,5 +151,30 @@ impl Cluster {
     #[wasm_bindgen(js_name = startSubscribe)]
     pub fn start_subscribe(&self) -> Promise {
         Subscription::start(&self.inner)
+    }
+}
+
+/// One node of a `Cluster` (`cluster.node(id)`): its commands go to that
+/// node, redirects are not followed.
+#[wasm_bindgen]
+pub struct ClusterNode {
+    inner: Rc<ClientInner>,
+    id: Rc<str>,
+}
+
+impl Target for ClusterNode {
+    fn via(&self) -> Via {
+        Via::Node(Rc::clone(&self.inner), Rc::clone(&self.id))
+    }
+}
+
+sending_methods!(ClusterNode, issuing);
+
+#[wasm_bindgen]
+impl ClusterNode {
+    /// The node's id in the bridge's topology.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.id.to_string()
     }
 }

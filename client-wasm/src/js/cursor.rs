@@ -32,12 +32,11 @@ impl CursorState {
             return Ok(false);
         };
         let state = Rc::clone(self);
-        let client = self.via.client();
         let mut settlers = None;
         let promise = Promise::new(&mut |resolve, reject| settlers = Some((resolve, reject)));
         let (resolve, reject) = settlers.expect("a Promise runs its executor at once");
         let failed = reject.clone();
-        let sent = client.request_native(page, move |client, outcome| {
+        let sent = self.via.request_native(page, move |client, outcome| {
             let Ok(walk) = &state.walk else { return };
             let items = match outcome {
                 Outcome::Reply(frame) => {

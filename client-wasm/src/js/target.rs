@@ -12,7 +12,7 @@ use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::client::ClientInner;
+use super::client::{now, ClientInner};
 use super::convert::ArgReader;
 use super::errors::type_error;
 use crate::core::cmd::{Cmd, Role};
@@ -92,13 +92,30 @@ pub fn adopted(instance: JsValue, client: &ClientInner) -> JsValue {
 pub enum Via {
     Client(Rc<ClientInner>),
     Transaction(Rc<ClientInner>, TxId),
+    /// One node of a cluster (`cluster.node(id)`), by its id.
+    Node(Rc<ClientInner>, Rc<str>),
 }
 
 impl Via {
     pub fn client(&self) -> &Rc<ClientInner> {
         match self {
-            Via::Client(client) | Via::Transaction(client, _) => client,
+            Via::Client(client) | Via::Transaction(client, _) | Via::Node(client, _) => client,
         }
+    }
+
+    /// Sends `cmd` and hands its outcome to `then` (a cursor's pages).
+    pub fn request_native(
+        &self,
+        cmd: Cmd,
+        then: impl FnOnce(&Rc<ClientInner>, crate::core::pipeline::Outcome) + 'static,
+    ) -> Result<(), crate::core::ClientError> {
+        let client = self.client();
+        let id = match self {
+            Via::Node(_, node) => client.core.borrow_mut().request_to(node, cmd, now()),
+            _ => client.core.borrow_mut().request(cmd, now()),
+        }?;
+        client.wait(id, then);
+        Ok(())
     }
 
     /// A reader of JS arguments with this target's encoder and checks.
@@ -114,6 +131,7 @@ impl Via {
         match self {
             Via::Client(client) => client.request(cmd, signal),
             Via::Transaction(client, tx) => client.tx_request(*tx, cmd),
+            Via::Node(client, node) => client.request_to(node, cmd, signal),
         }
     }
 
