@@ -339,7 +339,7 @@ export async function clusters(): Promise<void> {
     if (shard.master !== null) {
       const node = cluster.node(shard.master);
       exact<string>()(node.id);
-      exact<number>()(await node.dbsize());
+      exact<Int>()(await node.dbsize());
       exact<string[]>()(await node.scan().fetchall());
     }
   }
