@@ -128,6 +128,27 @@ test('every command family goes to the master of its keys, and keys in two slots
   assert.equal(counts.reduce((a, b) => a + b), total);
 });
 
+test('client-side caching on a Cluster: reads hit the cache of their node, and a write on another client invalidates', async () => {
+  await run(async () => {
+    const { eq, ok, rejects } = window.kit;
+    await rejects(window.openCluster({ clientSideCache: true, readFrom: 'replica' }), TypeError, 'a cache reads from masters');
+    const cached = await window.openCluster({ clientSideCache: true });
+    const writer = await window.openCluster();
+    const keys = ['cache:a', 'cache:b', 'cache:c', 'cache:d'];
+    for (const k of keys) await writer.set(k, 'one');
+    for (const k of keys) eq(await cached.get(k), 'one', 'a miss');
+    for (const k of keys) eq(await cached.get(k), 'one', 'a hit');
+    const stats = cached.cacheStats();
+    ok(stats.hits === keys.length && stats.misses === keys.length, `hits and misses over the nodes: ${JSON.stringify(stats)}`);
+    const invalidated = new Promise((done) => cached.addEventListener('invalidate', (e) => { if (e.detail.keys?.includes('cache:c')) done(); }));
+    await writer.set('cache:c', 'two');
+    await invalidated;
+    eq(await cached.get('cache:c'), 'two', 'the new value after the invalidation');
+    cached.close();
+    writer.close();
+  });
+});
+
 function reshard(from, to, slots) {
   return new Promise((done, fail) => {
     execFile('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${from.port}`, '--cluster-from', from.id,

@@ -429,10 +429,10 @@ export declare class Pool<N = string> {
 export interface Pool<N = string> extends Commands<N>, RedisCommands<N>, Client<N> {}
 
 /** The options of `Cluster.create`: a cluster bridge's URL, and those of a pool (per node). */
-export interface ClusterOptions<N = string> extends Omit<PoolOptions<N>, 'db' | 'clientSideCache'> {
+export interface ClusterOptions<N = string> extends Omit<PoolOptions<N>, 'db'> {
   /** Sockets per node (default 1). */
   poolsize?: number;
-  /** Where read-only commands go (default `'master'`); replica sockets send `READONLY`. */
+  /** Where read-only commands go (default `'master'`); replica sockets send `READONLY`. `clientSideCache` needs `'master'`. */
   readFrom?: 'master' | 'replica' | 'any';
 }
 

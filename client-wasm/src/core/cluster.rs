@@ -1350,11 +1350,27 @@ impl Core for Cluster {
             .is_some_and(|(n, s)| self.nodes[n].pool.in_use(s))
     }
 
+    /// Each node pool has a cache of its own (a key is read from, and
+    /// invalidated by, the node of its slot): their sums.
     fn cache_stats(&self) -> Option<cache::Stats> {
-        None
+        self.config.pool.cache.as_ref()?;
+        let mut sum = cache::Stats::default();
+        for stats in self.nodes.iter().filter_map(|n| n.pool.cache_stats()) {
+            sum.hits += stats.hits;
+            sum.misses += stats.misses;
+            sum.invalidations += stats.invalidations;
+            sum.evictions += stats.evictions;
+            sum.bytes += stats.bytes;
+            sum.entries += stats.entries;
+        }
+        Some(sum)
     }
 
-    fn clear_cache(&mut self) {}
+    fn clear_cache(&mut self) {
+        for node in &mut self.nodes {
+            node.pool.clear_cache();
+        }
+    }
 }
 
 impl Cluster {

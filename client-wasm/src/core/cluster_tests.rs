@@ -625,3 +625,72 @@ fn a_command_to_a_named_node_goes_there_and_follows_no_redirect() {
     assert_eq!(topology.shards.len(), 3);
     assert_eq!(topology.shards[1].master.as_deref(), Some("b"));
 }
+
+#[test]
+fn each_node_caches_its_own_keys_and_their_invalidations_reach_the_sum() {
+    use super::cache::{CacheConfig, TrackingMode};
+    let mut pool = config();
+    pool.remembered.protocol = Some(b"3".to_vec());
+    pool.cache = Some(CacheConfig {
+        max_entries: 100,
+        max_bytes: 1 << 20,
+        ttl_ms: None,
+        mode: TrackingMode::Default,
+        prefixes: Vec::new(),
+        noloop: false,
+        commands: None,
+    });
+    let mut net = Net::new(ReadFrom::Master);
+    net.cluster = Cluster::new(
+        ClusterConfig {
+            pool,
+            per_node: 1,
+            read_from: ReadFrom::Master,
+        },
+        3,
+    );
+    net.cluster.start(net.now);
+    net.collect();
+    net.open(0);
+    net.feed(&shards(&[]));
+    for id in ["a", "b", "c"] {
+        let s = net.session(id);
+        net.open(s);
+        let sent = net.sent(s);
+        assert!(
+            sent.contains("HELLO") && sent.contains("TRACKING"),
+            "{sent:?}"
+        );
+        net.answer(s, &[Frame::Map(Vec::new()), simple("OK")]);
+    }
+    let key = key_on("b");
+    let b = net.session("b");
+    let get = net
+        .cluster
+        .request(
+            super::cmd::Cmd::lookup(["GET", key.as_str()], super::command::ReplyKind::Native),
+            net.now,
+        )
+        .unwrap();
+    net.collect();
+    assert_eq!(net.sent(b), resp(&[&["GET", &key], &["PTTL", &key]]));
+    net.answer(b, &[bulk("v"), Frame::Integer(-1)]);
+    net.outcome(get);
+    let hit = net
+        .cluster
+        .request(
+            super::cmd::Cmd::lookup(["GET", key.as_str()], super::command::ReplyKind::Native),
+            net.now,
+        )
+        .unwrap();
+    net.collect();
+    assert_eq!(net.sent(b), "", "a hit sends nothing");
+    assert_eq!(net.outcome(hit), Outcome::Reply(bulk("v")));
+    let invalidate = Frame::Push(vec![bulk("invalidate"), Frame::Array(vec![bulk(&key)])]);
+    net.answer(b, &[invalidate]);
+    let stats = net.cluster.cache_stats().unwrap();
+    assert_eq!(
+        (stats.hits, stats.misses, stats.invalidations, stats.entries),
+        (1, 1, 1, 0)
+    );
+}

@@ -56,9 +56,9 @@ impl Cluster {
             },
         };
         let options = options::read(&options, who)?;
-        if options.config.cache.is_some() {
+        if options.config.cache.is_some() && read_from != ReadFrom::Master {
             return Err(type_error(&format!(
-                "{who}: clientSideCache is not available on a Cluster"
+                "{who}: clientSideCache reads from masters only (readFrom: 'master')"
             )));
         }
         if options.config.remembered.db.is_some() {
