@@ -177,6 +177,8 @@ pub struct Cluster {
     /// Each master's online replicas, by node index.
     replicas: HashMap<usize, Vec<usize>>,
     masters: Vec<usize>,
+    /// The masters whose health is online.
+    online: Vec<usize>,
     nodes: Vec<Node>,
     by_id: HashMap<String, usize>,
     /// Host sessions, by number (0 is the feed).
@@ -222,6 +224,7 @@ impl Cluster {
             topology: None,
             replicas: HashMap::new(),
             masters: Vec::new(),
+            online: Vec::new(),
             nodes: Vec::new(),
             by_id: HashMap::new(),
             hosts: vec![Host::Feed],
@@ -348,12 +351,18 @@ impl Cluster {
         let mut owners = vec![NONE; SLOTS];
         let mut masters = Vec::new();
         let mut replicas = HashMap::new();
-        for shard in &topology.shards {
+        // A failed master that lost its slots to a replica stays listed, in a
+        // shard of its own without slots: it serves nothing.
+        let mut online = Vec::new();
+        for shard in topology.shards.iter().filter(|s| !s.slots.is_empty()) {
             let Some(master) = &shard.master else {
                 continue;
             };
             let m = self.node(master, false);
             masters.push(m);
+            if shard.master_online {
+                online.push(m);
+            }
             for &(start, end) in &shard.slots {
                 owners[start as usize..=end as usize].fill(m as u32);
             }
@@ -376,18 +385,20 @@ impl Cluster {
         }
         self.owners = owners;
         self.masters = masters;
+        self.online = online;
         self.topology = Some(topology);
         self.replicas = replicas;
         self.check_opened();
         self.retry_waiting();
     }
 
-    /// `ready` once the topology came and every master was ready once.
+    /// `ready` once the topology came and every online master was ready
+    /// once (commands for a failed one wait for its failover).
     fn check_opened(&mut self) {
         if self.opened || self.masters.is_empty() {
             return;
         }
-        let ready = self.masters.iter().all(|&m| self.connected(m));
+        let ready = self.online.iter().all(|&m| self.connected(m));
         if ready {
             self.opened = true;
             self.out.push(Output::Event(Event::Ready { session: FEED }));

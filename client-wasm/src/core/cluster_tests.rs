@@ -694,3 +694,50 @@ fn each_node_caches_its_own_keys_and_their_invalidations_reach_the_sum() {
         (1, 1, 1, 0)
     );
 }
+
+#[test]
+fn failed_masters_do_not_hold_up_the_start() {
+    // After a failover the old master stays listed, failed, in a shard of
+    // its own without slots; before it, a failed master keeps its slots.
+    let node = |id: &str, role: &str, health: &str| {
+        Frame::Array(vec![
+            bulk("id"),
+            bulk(id),
+            bulk("role"),
+            bulk(role),
+            bulk("health"),
+            bulk(health),
+        ])
+    };
+    let shard = |slots: &[i64], nodes: Vec<Frame>| {
+        Frame::Array(vec![
+            bulk("slots"),
+            Frame::Array(slots.iter().map(|&s| Frame::Integer(s)).collect()),
+            bulk("nodes"),
+            Frame::Array(nodes),
+        ])
+    };
+    let frame = Frame::Array(vec![
+        shard(&[0, 5460], vec![node("a", "master", "online")]),
+        shard(&[5461, 10922], vec![node("b", "master", "failed")]),
+        shard(&[10923, 16383], vec![node("rc", "master", "online")]),
+        shard(&[], vec![node("c", "master", "failed")]),
+    ]);
+    let mut net = Net::new(ReadFrom::Master);
+    net.open(0);
+    net.feed(&frame);
+    assert!(
+        !net.cluster.node_ids().contains(&"c".to_owned()),
+        "a node without slots gets no socket"
+    );
+    net.handshake("a");
+    net.handshake("rc");
+    assert!(
+        net.events.contains(&Event::Ready { session: 0 }),
+        "ready without the failed master: {:?}",
+        net.events
+    );
+    // b's commands wait for its failover.
+    let id = net.send(&["GET", &key_on("b")]);
+    assert!(net.pending(id));
+}

@@ -60,6 +60,9 @@ pub struct Shard {
     /// Inclusive ranges.
     pub slots: Vec<(u16, u16)>,
     pub master: Option<String>,
+    /// Whether the master's health is `online` (a failed one keeps its
+    /// slots until a replica takes over).
+    pub master_online: bool,
     /// The replicas that are online.
     pub replicas: Vec<String>,
 }
@@ -93,6 +96,7 @@ fn shard(frame: &Frame) -> Result<Shard, String> {
     let mut out = Shard {
         slots: Vec::new(),
         master: None,
+        master_online: false,
         replicas: Vec::new(),
     };
     for (field, value) in pairs(frame)? {
@@ -129,7 +133,10 @@ fn shard(frame: &Frame) -> Result<Shard, String> {
                     }
                     let id = id.ok_or("a node has no id")?;
                     match role.as_deref() {
-                        Some("master") => out.master = Some(id),
+                        Some("master") => {
+                            out.master = Some(id);
+                            out.master_online = health.as_deref() == Some("online");
+                        }
                         _ if health.as_deref() == Some("online") => out.replicas.push(id),
                         _ => {}
                     }
@@ -253,6 +260,7 @@ mod tests {
             [Shard {
                 slots: vec![(0, 5460)],
                 master: Some("a".into()),
+                master_online: true,
                 replicas: vec!["b".into()],
             }]
         );
