@@ -50,6 +50,7 @@ async fn a_bridge_in_front_of_a_real_cluster() {
     ask_names_the_node_by_id(&cluster, &bridge).await;
     refreshes_are_rate_limited(&bridge, metrics).await;
     the_metrics_count_nodes_and_rewrites(metrics).await;
+    the_web_profile_passes_sharded_pub_sub_and_denies_cluster(&cluster, &seeds).await;
     a_failover_reaches_the_feed(&cluster, &mut feed, &topology).await;
 }
 
@@ -380,6 +381,37 @@ async fn the_metrics_count_nodes_and_rewrites(metrics: SocketAddr) {
         text.contains("redis_ws_bridge_cluster_node_connections{node=\""),
         "{text}"
     );
+}
+
+async fn the_web_profile_passes_sharded_pub_sub_and_denies_cluster(
+    cluster: &RedisCluster,
+    seeds: &str,
+) {
+    let web = Bridge::start(&["--redis-cluster", seeds]);
+    let master = masters(cluster).await[2];
+    let (key, _) = key_on(cluster, master).await;
+    let channel = format!("{key}news");
+    let url = web.url(&format!("/ws/node/{}", master.id));
+    let mut subscriber = connect(&url).await;
+    let confirmed = replies_to(&mut subscriber, &[&["SSUBSCRIBE", &channel]]).await;
+    let subscribed = || Frame::Array(vec![bulk("ssubscribe"), bulk(&channel), Frame::Integer(1)]);
+    assert_eq!(confirmed, [subscribed()]);
+    let mut publisher = connect(&url).await;
+    let published = replies_to(&mut publisher, &[&["SPUBLISH", &channel, "hi"]]).await;
+    assert_eq!(published, [Frame::Integer(1)]);
+    let message = Frame::Array(vec![bulk("smessage"), bulk(&channel), bulk("hi")]);
+    assert_eq!(replies(&mut subscriber, 1).await, [message]);
+    for denied in [
+        &["CLUSTER", "NODES"][..],
+        &["CLUSTER", "SHARDS"],
+        &["CLUSTER", "MEET", "10.9.9.9", "1"],
+    ] {
+        let reply = replies_to(&mut publisher, &[denied]).await;
+        assert!(
+            error_text(&reply[0]).contains("redis-ws-bridge"),
+            "{denied:?}: {reply:?}"
+        );
+    }
 }
 
 /// A manual failover makes a replica master: the feed says so unasked.
