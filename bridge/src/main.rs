@@ -837,7 +837,10 @@ async fn run(args: Args) -> Result<(), String> {
         seeds,
         rules,
     } = Settings::load(&args)?;
-    let metrics = Arc::new(Metrics::default());
+    let metrics = Arc::new(match seeds {
+        Some(_) => Metrics::for_cluster(),
+        None => Metrics::default(),
+    });
     let (cluster, policy) = match seeds {
         Some(seeds) => {
             let every = args.cluster_refresh.0;

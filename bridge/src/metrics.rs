@@ -148,21 +148,6 @@ impl Metrics {
             self.closed.clone(),
         );
         registry.register("errors", "Errors, by kind", self.errors.clone());
-        registry.register(
-            "cluster_node_connections",
-            "WebSockets relayed now to each cluster node, by node id",
-            self.node_connections.clone(),
-        );
-        registry.register(
-            "cluster_topology_refreshes",
-            "CLUSTER SHARDS reads, by result (ok, failed)",
-            self.topology_refreshes.clone(),
-        );
-        registry.register(
-            "cluster_redirects_rewritten",
-            "MOVED and ASK replies rewritten, by kind (moved, ask, unknown_node: made TRYAGAIN)",
-            self.redirects_rewritten.clone(),
-        );
         registry.register_with_unit(
             "reply_latency",
             "Time from a browser message to the first reply byte after it (blocking commands included)",
@@ -180,6 +165,29 @@ impl Metrics {
             ("commit", COMMIT.to_owned()),
         ];
         registry.register("build", "The bridge's version and commit", Info::new(build));
+    }
+
+    /// The metrics of a cluster bridge: the others, and per node
+    /// connections, topology reads and rewritten redirections.
+    pub fn for_cluster() -> Metrics {
+        let mut metrics = Metrics::default();
+        let registry = metrics.registry.sub_registry_with_prefix("redis_ws_bridge");
+        registry.register(
+            "cluster_node_connections",
+            "WebSockets relayed now to each cluster node, by node id",
+            metrics.node_connections.clone(),
+        );
+        registry.register(
+            "cluster_topology_refreshes",
+            "CLUSTER SHARDS reads, by result (ok, failed)",
+            metrics.topology_refreshes.clone(),
+        );
+        registry.register(
+            "cluster_redirects_rewritten",
+            "MOVED and ASK replies rewritten, by kind (moved, ask, unknown_node: made TRYAGAIN)",
+            metrics.redirects_rewritten.clone(),
+        );
+        metrics
     }
 
     /// A command the policy kept from Redis, by its name in the server's

@@ -202,7 +202,7 @@ impl Shared {
             let user = credentials
                 .as_ref()
                 .map_or("the bridge's own", |c| c.user.as_str());
-            let mut stream = match redis::open(&server, credentials.as_ref()).await {
+            let mut stream = match redis::open(server, credentials.as_ref()).await {
                 Ok(stream) => stream,
                 // A certificate Redis's TLS does not pass is a setting to fix.
                 Err(OpenError::Connect(error)) if error.kind() == io::ErrorKind::InvalidData => {
@@ -222,7 +222,7 @@ impl Shared {
                     continue;
                 }
             };
-            match redis::command_table(&mut stream, &server).await {
+            match redis::command_table(&mut stream, server).await {
                 Ok(table) => {
                     let policy = Policy::new(&table, &self.rules, self.max_bulk_len)
                         .map_err(Failure::Fatal)?;

@@ -8,6 +8,7 @@
 // Each test binary uses its own part of the harness.
 #![allow(dead_code)]
 
+mod cluster;
 mod support;
 mod tls;
 
@@ -30,6 +31,9 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+// Only the cluster tests use these.
+#[allow(unused_imports)]
+pub use cluster::*;
 pub use support::*;
 // Only the TLS tests use these.
 #[allow(unused_imports)]

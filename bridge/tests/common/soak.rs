@@ -220,6 +220,7 @@ impl InProcessBridge {
         .expect("the command table");
         let config = Config {
             redis,
+            cluster: None,
             access: Access::new(&[], Vec::new(), addr.port(), false, Some(tokens)),
             policy,
             limits,
