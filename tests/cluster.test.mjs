@@ -149,6 +149,48 @@ test('client-side caching on a Cluster: reads hit the cache of their node, and a
   });
 });
 
+/** How many GETs each node served so far (INFO commandstats over TCP), by role. */
+async function getsByRole() {
+  const alive = cluster.nodes.find((n) => n.proc.exitCode === null && n.proc.signalCode === null);
+  const lines = (await redisCommand(alive.port, 'CLUSTER', 'NODES')).split('\n').map((line) => line.split(' ')).filter((f) => f.length > 7);
+  const counts = { master: 0, replica: 0 };
+  for (const f of lines) {
+    if (f[2].includes('fail')) continue;
+    const port = Number(f[1].split(':')[1].split('@')[0]);
+    const stats = await redisCommand(port, 'INFO', 'commandstats');
+    const calls = Number(/cmdstat_get:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    counts[f[2].includes('slave') ? 'replica' : 'master'] += calls;
+  }
+  return counts;
+}
+
+test("readFrom: 'replica' sends reads to the replicas and writes to the masters", async () => {
+  const before = await getsByRole();
+  await run(async () => {
+    const { eq } = window.kit;
+    const { ok } = window.kit;
+    const c = await window.openCluster({ readFrom: 'replica' });
+    let readyReplicas = 0;
+    c.addEventListener('ready', (e) => { if (e.detail.connection !== 0) readyReplicas++; });
+    const keys = Array.from({ length: 30 }, (_, i) => `replica:${i}`);
+    await Promise.all(keys.map((k) => c.set(k, k)));
+    // A replica may lag its master by a moment: WAIT for the writes' replication.
+    for (const { master } of c.shards) await c.node(master).call('WAIT', '1', '1000');
+    // Redis 7.0 calls a replica "loading" until its replication offset moves
+    // (the writes above): the bridge's next refresh says "online", and the
+    // client opens the replicas' sockets.
+    const deadline = Date.now() + 10_000;
+    while (readyReplicas < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    ok(readyReplicas >= 3, `the replicas' sockets are ready: ${readyReplicas}`);
+    const values = await Promise.all(keys.map((k) => c.get(k)));
+    eq(values, keys, 'every read answered');
+    c.close();
+  });
+  const after = await getsByRole();
+  assert.ok(after.replica - before.replica >= 30, `the replicas served the GETs: ${JSON.stringify({ before, after })}`);
+  assert.equal(after.master, before.master, 'no GET reached a master');
+});
+
 function reshard(from, to, slots) {
   return new Promise((done, fail) => {
     execFile('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${from.port}`, '--cluster-from', from.id,
