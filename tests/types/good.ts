@@ -29,6 +29,7 @@ import {
   Script,
   ScriptKilledError,
   SetReply,
+  SharedConnection,
   StatusReply,
   Subscription,
   TimeoutError,
@@ -326,6 +327,14 @@ export async function pools(): Promise<void> {
   exact<Script<string>>()(await pool.registerScript('return 1'));
   exact<string[]>()(await pool.scan().fetchall());
   pool.close();
+}
+
+export async function shared(): Promise<void> {
+  const conn = exact<SharedConnection<string>>()(await SharedConnection.create({ url, sharing: 'leader' }));
+  exact<SharedConnection<Uint8Array>>()(await SharedConnection.create({ url, encoder: new BytesEncoder(), sharing: 'auto' }));
+  conn.addEventListener('leader', (event) => exact<boolean>()(event.detail.hosting));
+  exact<string | null>()(await conn.get('key'));
+  conn.close();
 }
 
 export async function errors(conn: Connection): Promise<void> {

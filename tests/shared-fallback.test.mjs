@@ -1,0 +1,215 @@
+// SharedConnection without a SharedWorker (`sharing: 'leader'`, what
+// Chrome on Android gets): the pages elect a leader with a Web Lock, and it
+// hosts the sockets for all of them over a BroadcastChannel. Counted in
+// Redis's CLIENT LIST by the clientName option, as shared.test.mjs does:
+// five pages, one data connection, their own replies and messages; then
+// the leader page closes with a blocking call, a pipeline, a subscription
+// and a watched transaction in flight at it: they reject with
+// ConnectionLostError, another page leads, and its connections replace
+// the old leader's.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { until } from './gui-kit.mjs';
+import { startStack } from './harness.mjs';
+import { RespClient } from './resp-tcp.mjs';
+
+let stack;
+let context;
+let redis;
+const pages = [];
+const NAME = 'shared-leader-test';
+const PAGES = 5;
+/** Hang guards: a test's page code settles within this, or fails. */
+const SETTLE_MS = 5000;
+
+before(async () => {
+  stack = await startStack();
+  redis = await RespClient.connect(stack.redisPort);
+  context = await stack.browser.newContext();
+  for (let i = 0; i < PAGES; i++) {
+    const page = await context.newPage();
+    await page.goto(`${stack.url}style.css`);
+    await page.evaluate(async ({ name, settleMs }) => {
+      const m = await import('/pkg/index.js');
+      window.m = m;
+      window.shared = await m.SharedConnection.create({ url: `ws://${location.host}/`, clientName: name, sharing: 'leader' });
+      // Each request's outcome, as its error's class name if it rejected, or 'hung'.
+      window.outcome = (promise) => Promise.race([
+        promise.then((value) => ({ value }), (err) => ({ error: err.name, message: err.message })),
+        new Promise((done) => setTimeout(() => done({ error: 'hung' }), settleMs)),
+      ]);
+    }, { name: NAME, settleMs: SETTLE_MS });
+    pages.push(page);
+  }
+});
+
+after(async () => {
+  redis?.close();
+  await context?.close();
+  await stack?.stop();
+});
+
+/** How many Redis connections carry the shared connection's name (and run `cmd`). */
+async function named(cmd) {
+  const list = await redis.command('CLIENT', 'LIST');
+  return list.split('\n').filter((line) => line.includes(` name=${NAME} `) && (!cmd || line.includes(` cmd=${cmd} `))).length;
+}
+
+test('five pages with a leader tab share one data connection, and each gets its own replies', { timeout: 20_000 }, async () => {
+  assert.equal(await named(), 1, 'one Redis connection for five pages');
+  const results = await Promise.all(pages.map((page, i) => page.evaluate(async (i) => {
+    const conn = window.shared;
+    const key = `leader:page:${i}`;
+    await conn.del([key]);
+    const counts = await Promise.all(Array.from({ length: 300 }, () => conn.incr(key)));
+    const echoes = await Promise.all(Array.from({ length: 50 }, (_, j) => conn.echo(`page ${i} echo ${j}`)));
+    const tx = await conn.multi();
+    const inTx = Array.from({ length: 20 }, () => tx.incr(key));
+    await tx.exec();
+    return { counts, echoes, inTx: await Promise.all(inTx), status: (await conn.set(`${key}:s`, 'v')).constructor.name };
+  }, i)));
+  results.forEach(({ counts, echoes, inTx, status }, i) => {
+    assert.deepEqual(counts, Array.from({ length: 300 }, (_, j) => j + 1), `page ${i}'s INCRs`);
+    assert.deepEqual(echoes, Array.from({ length: 50 }, (_, j) => `page ${i} echo ${j}`), `page ${i}'s ECHOs`);
+    assert.deepEqual(inTx, Array.from({ length: 20 }, (_, j) => j + 301), `page ${i}'s transaction, whole`);
+    assert.equal(status, 'StatusReply', 'a reply class crosses the BroadcastChannel as itself');
+  });
+  // The transactions' leased connection stays as the one spare lease (last command EXEC).
+  assert.ok(await named('exec') <= 1, 'at most one spare lease');
+  assert.equal(await named() - await named('exec'), 1, 'still one data connection');
+});
+
+test('subscribed pages each get every message once, through one Redis subscription', { timeout: 20_000 }, async () => {
+  const subscribers = pages.slice(0, 3);
+  await Promise.all(subscribers.map((page) => page.evaluate(async () => {
+    window.sub = await window.shared.startSubscribe();
+    await window.sub.subscribe(['leader:news']);
+  })));
+  assert.deepEqual(await redis.command('PUBSUB', 'NUMSUB', 'leader:news'), ['leader:news', 1]);
+  for (let i = 0; i < 20; i++) await redis.command('PUBLISH', 'leader:news', `m${i}`);
+  const received = await Promise.all(subscribers.map((page) => page.evaluate(async () => {
+    const got = [];
+    for (let i = 0; i < 20; i++) got.push((await window.outcome(window.sub.nextPublished())).value?.value);
+    return got;
+  })));
+  for (const got of received) assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `m${i}`));
+});
+
+test('the leader page closes with requests in flight: they reject, another page leads, new commands work', { timeout: 20_000 }, async () => {
+  const [leader, ...rest] = pages;
+  const url = new URL(stack.url);
+  // Every page notes when it opens at a new leader; page 2 also watches the
+  // channel, and sends commands the moment a new leader announces itself
+  // (before the page has opened there): they must wait for it, not be lost.
+  await Promise.all(rest.map((page, i) => page.evaluate(({ watcher, host }) => {
+    window.leads = [];
+    window.shared.addEventListener('leader', (event) => window.leads.push({ at: Date.now(), hosting: event.detail.hosting }));
+    if (!watcher) return;
+    const channel = new BroadcastChannel(`redis-wasm:ws://${host}/`);
+    channel.onmessage = ({ data }) => {
+      if (data.to !== '*' || window.duringHandover) return;
+      window.duringHandover = Promise.all(Array.from({ length: 50 }, (_, j) => window.outcome(window.shared.echo(`queued ${j}`))));
+      channel.close();
+    };
+  }, { watcher: i === 1, host: url.host })));
+
+  // In flight at the leader: a BLPOP on a lease (page 1), a watched
+  // transaction (page 3), subscriptions (pages 1, 2), and pipelines that
+  // Redis holds (CLIENT PAUSE) on the data connection (pages 2, 4).
+  await rest[0].evaluate(() => { window.blpop = window.outcome(window.shared.blpop(['leader:never'], 0)); });
+  await rest[2].evaluate(async () => { window.tx = await window.shared.multi(['leader:watched']); window.tx.set('leader:watched', 'x'); });
+  await until(async () => (await named('blpop')) === 1, 'the BLPOP on a leased connection', SETTLE_MS);
+  assert.deepEqual(await redis.command('CLIENT', 'PAUSE', '10000', 'WRITE'), 'OK');
+  try {
+    for (const page of [rest[1], rest[3]]) {
+      await page.evaluate(() => {
+        window.pipeline = Promise.all(Array.from({ length: 200 }, () => window.outcome(window.shared.incr('leader:paused'))));
+      });
+    }
+    await until(async () => (await named('incr')) === 1, 'the pipelines held by Redis', SETTLE_MS);
+    const closing = Date.now();
+    await leader.close();
+    pages.shift();
+
+    const lost = await Promise.all([
+      rest[0].evaluate(async () => [await window.blpop, await window.outcome(window.sub.nextPublished())]),
+      rest[1].evaluate(async () => [...await window.pipeline, await window.outcome(window.sub.nextPublished())]),
+      rest[2].evaluate(async () => [await window.outcome(window.tx.exec())]),
+      rest[3].evaluate(() => window.pipeline),
+    ]);
+    for (const [i, outcomes] of lost.entries()) {
+      for (const outcome of outcomes) assert.equal(outcome.error, 'ConnectionLostError', `page ${i + 1}: ${JSON.stringify(outcome)}`);
+    }
+
+    const leads = await Promise.all(rest.map((page) => until(() => page.evaluate(() => window.leads.length && window.leads), 'a new leader', 3000)));
+    const hosting = leads.flat().filter((lead) => lead.hosting);
+    assert.equal(hosting.length, 1, 'one page leads');
+    const elected = Math.min(...leads.flat().map((lead) => lead.at)) - closing;
+    const allOpened = Math.max(...leads.flat().map((lead) => lead.at)) - closing;
+    console.log(`leader hand-over: the first page opened at the new leader ${elected} ms after the old one closed, the last at ${allOpened} ms`);
+    assert.ok(allOpened < 3000, `hang guard: ${allOpened} ms`);
+
+    const queued = await rest[1].evaluate(() => window.duringHandover);
+    assert.deepEqual(queued, Array.from({ length: 50 }, (_, j) => ({ value: `queued ${j}` })), 'requests made during the hand-over wait for the new leader');
+  } finally {
+    await redis.command('CLIENT', 'UNPAUSE');
+  }
+
+  const after = await Promise.all(rest.map((page, i) => page.evaluate(async (i) => {
+    const conn = window.shared;
+    const key = `leader:after:${i}`;
+    await conn.del([key]);
+    const counts = await Promise.all(Array.from({ length: 100 }, () => window.outcome(conn.incr(key))));
+    const sub = await conn.startSubscribe();
+    return { counts: counts.map((c) => c.value ?? c.error), fresh: sub !== window.sub };
+  }, i)));
+  after.forEach(({ counts, fresh }, i) => {
+    assert.deepEqual(counts, Array.from({ length: 100 }, (_, j) => j + 1), `page ${i + 1}'s INCRs at the new leader`);
+    assert.ok(fresh, 'a subscription ended by the hand-over is not handed out again');
+  });
+  await until(async () => (await named()) === 1, 'the old leader\'s connections gone: one data connection again', SETTLE_MS);
+  assert.equal(await named('blpop'), 0);
+  assert.deepEqual(await redis.command('PUBSUB', 'NUMSUB', 'leader:news'), ['leader:news', 0]);
+});
+
+test('requests wait for a leader that does not answer, up to the bound: beyond it they reject at once', { timeout: 20_000 }, async () => {
+  const [speaker, waiter] = pages;
+  const channel = `redis-wasm:ws://${new URL(stack.url).host}/`;
+  // A leader that never answers (announced as the real one would be): the
+  // tabs follow it, and what they send waits. A page's own BroadcastChannel
+  // hears the announcement after the page's SharedConnection did (a channel
+  // delivers to its objects in the order they were made).
+  await waiter.evaluate((channel) => {
+    window.heard = new Promise((done) => {
+      const ear = new BroadcastChannel(channel);
+      ear.onmessage = ({ data }) => { if (data.leader === 'nobody') { ear.close(); done(); } };
+    });
+  }, channel);
+  await speaker.evaluate((channel) => {
+    const mouth = new BroadcastChannel(channel);
+    mouth.postMessage({ to: '*', leader: 'nobody' });
+    mouth.close();
+  }, channel);
+  const beyond = await waiter.evaluate(async () => {
+    await window.heard;
+    window.waiting = Array.from({ length: 1000 }, (_, i) => window.outcome(window.shared.echo(`waited ${i}`)));
+    return window.outcome(window.shared.echo('one too many'));
+  });
+  assert.equal(beyond.error, 'NotConnectedError');
+  assert.match(beyond.message, /1000 requests already wait for a leader tab/);
+  // The real leader answers whoever asks who leads: the tabs follow it again,
+  // and what waited goes there.
+  await speaker.evaluate((channel) => {
+    const mouth = new BroadcastChannel(channel);
+    mouth.postMessage({ to: 'leader' });
+    mouth.close();
+  }, channel);
+  const waited = await waiter.evaluate(() => Promise.all(window.waiting));
+  assert.deepEqual(waited, Array.from({ length: 1000 }, (_, i) => ({ value: `waited ${i}` })));
+  const everyone = await Promise.all(pages.map((page) => page.evaluate(async () => (await window.outcome(window.shared.ping())).value?.status)));
+  assert.deepEqual(everyone, pages.map(() => 'PONG'));
+  assert.equal(await named(), 1, 'still one data connection');
+  const refused = await speaker.evaluate(() => window.m.SharedConnection.create({ url: `ws://${location.host}/`, sharing: 'tab' })
+    .then(() => 'opened', (err) => `${err.name}: ${err.message}`));
+  assert.equal(refused, "TypeError: SharedConnection.create: options.sharing must be 'auto', 'worker' or 'leader'");
+});
