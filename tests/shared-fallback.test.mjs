@@ -213,3 +213,49 @@ test('requests wait for a leader that does not answer, up to the bound: beyond i
     .then(() => 'opened', (err) => `${err.name}: ${err.message}`));
   assert.equal(refused, "TypeError: SharedConnection.create: options.sharing must be 'auto', 'worker' or 'leader'");
 });
+
+test('with clientSideCache the one cache lives in the leader: a read in one page is a hit in another, and invalidations reach both', { timeout: 20_000 }, async () => {
+  const readers = pages.slice(0, 2);
+  await redis.command('SET', 'leader:cached', 'v1');
+  for (const page of readers) {
+    await page.evaluate(async (name) => {
+      window.cached = await window.m.SharedConnection.create({ url: `ws://${location.host}/`, clientName: name, clientSideCache: true, sharing: 'leader' });
+      window.invalidated = [];
+      window.cached.addEventListener('invalidate', (event) => window.invalidated.push(...event.detail.keys ?? ['(all)']));
+    }, `${NAME}-cache`);
+  }
+  const first = await readers[0].evaluate(() => window.cached.get('leader:cached'));
+  const second = await readers[1].evaluate(async () => ({ value: await window.cached.get('leader:cached'), stats: await window.cached.cacheStats() }));
+  assert.equal(first, 'v1');
+  assert.equal(second.value, 'v1');
+  assert.equal(second.stats.misses, 1, 'one miss: the first page\'s');
+  assert.equal(second.stats.hits, 1, 'the second page read the first page\'s entry');
+  await redis.command('SET', 'leader:cached', 'v2');
+  for (const page of readers) {
+    await until(() => page.evaluate(() => window.invalidated.includes('leader:cached')), 'the invalidation in every page', SETTLE_MS);
+  }
+  assert.equal(await readers[1].evaluate(() => window.cached.get('leader:cached')), 'v2');
+  await Promise.all(readers.map((page) => page.evaluate(() => window.cached.close())));
+});
+
+test('a leader that closes its SharedConnection (its page stays) hands over as a closed page does', { timeout: 20_000 }, async () => {
+  const leads = await Promise.all(pages.map((page) => page.evaluate(() => window.leads?.at(-1)?.hosting ?? false)));
+  assert.equal(leads.filter(Boolean).length, 1, 'one page leads');
+  const leader = pages[leads.indexOf(true)];
+  const followers = pages.filter((page) => page !== leader);
+  await followers[0].evaluate(() => { window.blpop = window.outcome(window.shared.blpop(['leader:never'], 0)); });
+  await until(async () => (await named('blpop')) === 1, 'the BLPOP on a leased connection', SETTLE_MS);
+  const marks = await Promise.all(followers.map((page) => page.evaluate(() => window.leads.length)));
+  const closed = await leader.evaluate(() => {
+    window.shared.close();
+    return window.outcome(window.shared.ping());
+  });
+  assert.equal(closed.error, 'ConnectionLostError', 'its own connection is closed');
+  assert.equal((await followers[0].evaluate(() => window.blpop)).error, 'ConnectionLostError');
+  for (const [i, page] of followers.entries()) {
+    await until(() => page.evaluate((mark) => window.leads.length > mark, marks[i]), 'a new leader', 3000);
+  }
+  const pongs = await Promise.all(followers.map((page) => page.evaluate(async () => (await window.outcome(window.shared.ping())).value?.status)));
+  assert.deepEqual(pongs, followers.map(() => 'PONG'));
+  await until(async () => (await named()) === 1 && (await named('blpop')) === 0, 'the old leader\'s sockets closed: one data connection', SETTLE_MS);
+});

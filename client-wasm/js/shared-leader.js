@@ -153,6 +153,7 @@ export class LeaderPort extends Port {
 
   /** The tab leaves: the host lets its leases go; a leader hands over to the next in line. */
   close(error) {
+    if (this.closed.signal.aborted) return;
     if (this.attached) this.post({ op: 'close' });
     this.closed.abort();
     clearTimeout(this.timer);

@@ -43,6 +43,7 @@ export class Port {
   constructor({ onEvent, onMessage }) {
     this.next = 1;
     this.waiting = new Map();
+    this.ended = null;
     this.onEvent = onEvent;
     this.onMessage = onMessage;
   }
@@ -61,6 +62,7 @@ export class Port {
   }
 
   call(op, body = {}) {
+    if (this.ended) return Promise.reject(this.ended);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -68,8 +70,9 @@ export class Port {
     });
   }
 
-  /** Every request still waiting rejects with `error`. */
+  /** Every request still waiting rejects with `error`, and so does every later one. */
   fail(error) {
+    this.ended = error;
     for (const { reject } of this.waiting.values()) reject(error);
     this.waiting.clear();
   }
