@@ -9,8 +9,8 @@
 // between wait for it, bounded in number and time.
 //
 // Every message on a BroadcastChannel reaches every tab: each is addressed
-// (`to`: a tab's id, a host's id, 'leader' or '*') and the others drop it
-// after one comparison.
+// (`to`: a tab's id, a host's id, 'leader' or '*'; `from`: the sender's)
+// and the others drop it after a comparison.
 import { Port, unpackError } from './shared.js';
 
 /** Requests that may wait for a leader at once; more reject with NotConnectedError. */
@@ -46,7 +46,8 @@ export class LeaderPort extends Port {
     this.tab = body.tab;
     this.channel = new BroadcastChannel(`redis-wasm:${this.url}`);
     this.channel.onmessage = ({ data }) => {
-      if (data.to === this.tab) this.receive(data.data);
+      // (What a host it no longer follows still says is not for it.)
+      if (data.to === this.tab && data.from === this.host) this.receive(data.data);
       else if (data.to === '*') this.follow(data.leader);
     };
     const first = new Promise((resolve, reject) => { this.first = { resolve, reject }; });
@@ -189,7 +190,7 @@ class Host {
       // what it had here as lost: it joins afresh, then its old self leaves
       // (after, so that the sockets stay for it).
       const old = port?.served;
-      const fresh = new ChannelPort(this.channel, tab, () => {
+      const fresh = new ChannelPort(this.channel, this.id, tab, () => {
         if (this.ports.get(tab) === fresh) this.ports.delete(tab);
       });
       fresh.served = this.serve(fresh);
@@ -214,8 +215,9 @@ class Host {
 
 /** A MessagePort's shape for one tab on the channel: what arrives waits for `start()`, as there. */
 class ChannelPort {
-  constructor(channel, tab, onClose) {
+  constructor(channel, host, tab, onClose) {
     this.channel = channel;
+    this.host = host;
     this.tab = tab;
     this.onClose = onClose;
     this.onmessage = null;
@@ -235,7 +237,7 @@ class ChannelPort {
   }
 
   postMessage(data) {
-    if (!this.shut) this.channel.postMessage({ to: this.tab, data });
+    if (!this.shut) this.channel.postMessage({ to: this.tab, from: this.host, data });
   }
 
   close() {
