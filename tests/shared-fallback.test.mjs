@@ -50,10 +50,7 @@ after(async () => {
 });
 
 /** How many Redis connections carry the shared connection's name (and run `cmd`). */
-async function named(cmd) {
-  const list = await redis.command('CLIENT', 'LIST');
-  return list.split('\n').filter((line) => line.includes(` name=${NAME} `) && (!cmd || line.includes(` cmd=${cmd} `))).length;
-}
+const named = (cmd) => redis.countNamed(NAME, cmd);
 
 test('five pages with a leader tab share one data connection, and each gets its own replies', { timeout: 20_000 }, async () => {
   assert.equal(await named(), 1, 'one Redis connection for five pages');
