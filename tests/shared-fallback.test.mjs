@@ -169,38 +169,49 @@ test('the leader page closes with requests in flight: they reject, another page 
   assert.deepEqual(await redis.command('PUBSUB', 'NUMSUB', 'leader:news'), ['leader:news', 0]);
 });
 
-test('requests wait for a leader that does not answer, up to the bound: beyond it they reject at once', { timeout: 20_000 }, async () => {
-  const [speaker, waiter] = pages;
-  const channel = `redis-wasm:ws://${new URL(stack.url).host}/`;
-  // A leader that never answers (announced as the real one would be): the
-  // tabs follow it, and what they send waits. A page's own BroadcastChannel
-  // hears the announcement after the page's SharedConnection did (a channel
-  // delivers to its objects in the order they were made).
-  await waiter.evaluate((channel) => {
+/**
+ * `speaker` announces a leader `host` that never answers, as a real one
+ * would announce itself; resolves once `waiter`'s SharedConnection has
+ * heard it (a channel delivers to its objects in the order they were made,
+ * so a BroadcastChannel made now hears it after the connection's).
+ */
+async function announce(speaker, waiter, channel, host) {
+  await waiter.evaluate(({ channel, host }) => {
     window.heard = new Promise((done) => {
       const ear = new BroadcastChannel(channel);
-      ear.onmessage = ({ data }) => { if (data.leader === 'nobody') { ear.close(); done(); } };
+      ear.onmessage = ({ data }) => { if (data.leader === host) { ear.close(); done(); } };
     });
-  }, channel);
-  await speaker.evaluate((channel) => {
+  }, { channel, host });
+  await speaker.evaluate(({ channel, host }) => {
     const mouth = new BroadcastChannel(channel);
-    mouth.postMessage({ to: '*', leader: 'nobody' });
+    mouth.postMessage({ to: '*', leader: host });
     mouth.close();
-  }, channel);
-  const beyond = await waiter.evaluate(async () => {
-    await window.heard;
-    window.waiting = Array.from({ length: 1000 }, (_, i) => window.outcome(window.shared.echo(`waited ${i}`)));
-    return window.outcome(window.shared.echo('one too many'));
-  });
-  assert.equal(beyond.error, 'NotConnectedError');
-  assert.match(beyond.message, /1000 requests already wait for a leader tab/);
-  // The real leader answers whoever asks who leads: the tabs follow it again,
-  // and what waited goes there.
+  }, { channel, host });
+  await waiter.evaluate(() => window.heard);
+}
+
+/** Asks who leads, as a new tab does: the real leader announces itself again, and the tabs follow it. */
+async function askWhoLeads(speaker, channel) {
   await speaker.evaluate((channel) => {
     const mouth = new BroadcastChannel(channel);
     mouth.postMessage({ to: 'leader' });
     mouth.close();
   }, channel);
+}
+
+test('requests wait for a leader that does not answer, up to the bound: beyond it they reject at once', { timeout: 20_000 }, async () => {
+  const [speaker, waiter] = pages;
+  const channel = `redis-wasm:ws://${new URL(stack.url).host}/`;
+  // A leader that never answers: the tabs follow it, and what they send waits.
+  await announce(speaker, waiter, channel, 'nobody');
+  const beyond = await waiter.evaluate(async () => {
+    window.waiting = Array.from({ length: 1000 }, (_, i) => window.outcome(window.shared.echo(`waited ${i}`)));
+    return window.outcome(window.shared.echo('one too many'));
+  });
+  assert.equal(beyond.error, 'NotConnectedError');
+  assert.match(beyond.message, /1000 requests already wait for a leader tab/);
+  // The tabs follow the real leader again, and what waited goes there.
+  await askWhoLeads(speaker, channel);
   const waited = await waiter.evaluate(() => Promise.all(window.waiting));
   assert.deepEqual(waited, Array.from({ length: 1000 }, (_, i) => ({ value: `waited ${i}` })));
   const everyone = await Promise.all(pages.map((page) => page.evaluate(async () => (await window.outcome(window.shared.ping())).value?.status)));
@@ -209,6 +220,34 @@ test('requests wait for a leader that does not answer, up to the bound: beyond i
   const refused = await speaker.evaluate(() => window.m.SharedConnection.create({ url: `ws://${location.host}/`, sharing: 'tab' })
     .then(() => 'opened', (err) => `${err.name}: ${err.message}`));
   assert.equal(refused, "TypeError: SharedConnection.create: options.sharing must be 'auto', 'worker' or 'leader'");
+});
+
+test('requests that wait for a leader longer than 10 s reject with NotConnectedError', { timeout: 20_000 }, async () => {
+  const [speaker, waiter] = pages;
+  const channel = `redis-wasm:ws://${new URL(stack.url).host}/`;
+  await announce(speaker, waiter, channel, 'nobody again');
+  const started = Date.now();
+  const timedOut = await waiter.evaluate(() => Promise.race([
+    window.shared.echo('in vain').then(() => 'answered', (err) => `${err.name}: ${err.message}`),
+    new Promise((done) => setTimeout(() => done('hung'), 15_000)),
+  ]));
+  const waited = Date.now() - started;
+  assert.equal(timedOut, 'NotConnectedError: no leader tab answered within 10000 ms');
+  assert.ok(waited >= 9000, `it waited ${waited} ms`);
+  await askWhoLeads(speaker, channel);
+  assert.equal((await waiter.evaluate(() => window.outcome(window.shared.ping()))).value?.status, 'PONG');
+});
+
+test('bytes cross the BroadcastChannel intact, both ways', { timeout: 20_000 }, async () => {
+  const got = await pages[pages.length - 1].evaluate(async (name) => {
+    const bytes = await window.m.SharedConnection.create({ url: `ws://${location.host}/`, clientName: name, encoder: new window.m.BytesEncoder(), sharing: 'leader' });
+    const value = new Uint8Array([0, 255, 128, 10, 13]);
+    await bytes.set(new Uint8Array([107, 0, 255]), value);
+    const back = await bytes.get(new Uint8Array([107, 0, 255]));
+    bytes.close();
+    return { type: back?.constructor.name, value: Array.from(back) };
+  }, `${NAME}-bytes`);
+  assert.deepEqual(got, { type: 'Uint8Array', value: [0, 255, 128, 10, 13] });
 });
 
 test('with clientSideCache the one cache lives in the leader: a read in one page is a hit in another, and invalidations reach both', { timeout: 20_000 }, async () => {
