@@ -474,7 +474,11 @@ export declare class SharedConnection<N = string> {
   removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
   /** A view whose commands reject when `signal` aborts (the worker still sends them). */
   withSignal(signal: AbortSignal): this;
-  /** This tab leaves: its requests reject with `ConnectionLostError`; the last tab's leaving closes the sockets. */
+  /**
+   * This tab leaves: its requests, and any made later, reject with
+   * `ConnectionLostError`; the last tab's leaving closes the sockets (a
+   * leader tab's closing hands over to the next).
+   */
   close(): void;
 }
 export interface SharedConnection<N = string> extends Commands<N>, RedisCommands<N> {}
