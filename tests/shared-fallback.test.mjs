@@ -1,6 +1,7 @@
-// SharedConnection without a SharedWorker (`sharing: 'leader'`, what
-// Chrome on Android gets): the pages elect a leader with a Web Lock, and it
-// hosts the sockets for all of them over a BroadcastChannel. Counted in
+// SharedConnection without a SharedWorker (`sharing: 'leader'`, and 'auto'
+// in a page without SharedWorker, as on Chrome for Android): the pages
+// elect a leader with a Web Lock, and it hosts the sockets for all of them
+// over a BroadcastChannel. Counted in
 // Redis's CLIENT LIST by the clientName option, as shared.test.mjs does:
 // five pages, one data connection, their own replies and messages; then
 // the leader page closes with a blocking call, a pipeline, a subscription
@@ -29,16 +30,21 @@ before(async () => {
   for (let i = 0; i < PAGES; i++) {
     const page = await context.newPage();
     await page.goto(`${stack.url}style.css`);
-    await page.evaluate(async ({ name, settleMs }) => {
+    await page.evaluate(async ({ name, settleMs, withoutWorker }) => {
       const m = await import('/pkg/index.js');
       window.m = m;
-      window.shared = await m.SharedConnection.create({ url: `ws://${location.host}/`, clientName: name, sharing: 'leader' });
+      // The last page is a browser without SharedWorker: 'auto' picks the leader tab there.
+      if (withoutWorker) {
+        delete window.SharedWorker;
+        window.insisted = await m.SharedConnection.create({ url: `ws://${location.host}/`, sharing: 'worker' }).catch((err) => `${err.name}: ${err.message}`);
+      }
+      window.shared = await m.SharedConnection.create({ url: `ws://${location.host}/`, clientName: name, sharing: withoutWorker ? 'auto' : 'leader' });
       // Each request's outcome, as its error's class name if it rejected, or 'hung'.
       window.outcome = (promise) => Promise.race([
         promise.then((value) => ({ value }), (err) => ({ error: err.name, message: err.message })),
         new Promise((done) => setTimeout(() => done({ error: 'hung' }), settleMs)),
       ]);
-    }, { name: NAME, settleMs: SETTLE_MS });
+    }, { name: NAME, settleMs: SETTLE_MS, withoutWorker: i === PAGES - 1 });
     pages.push(page);
   }
 });
@@ -221,6 +227,8 @@ test('requests wait for a leader that does not answer, up to the bound: beyond i
   const refused = await speaker.evaluate(() => window.m.SharedConnection.create({ url: `ws://${location.host}/`, sharing: 'tab' })
     .then(() => 'opened', (err) => `${err.name}: ${err.message}`));
   assert.equal(refused, "TypeError: SharedConnection.create: options.sharing must be 'auto', 'worker' or 'leader'");
+  const insisted = await pages.at(-1).evaluate(() => window.insisted);
+  assert.equal(insisted, 'TypeError: SharedConnection.create: this runtime has no SharedWorker or Web Locks (use Connection)');
 });
 
 test('requests that wait for a leader longer than 10 s reject with NotConnectedError', { timeout: 20_000 }, async () => {
