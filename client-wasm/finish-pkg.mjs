@@ -7,8 +7,9 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 
 const pkg = new URL('./pkg/', import.meta.url);
 const ENTRIES = ['index.js', 'node.js', 'manual.js'];
-// SharedConnection's tab side and the SharedWorker it starts.
-const SHARED = ['shared.js', 'shared-worker.js'];
+// SharedConnection's tab side, the host that owns the sockets, and where it
+// runs: the SharedWorker, or the leader tab.
+const SHARED = ['shared.js', 'shared-host.js', 'shared-worker.js', 'shared-leader.js'];
 for (const file of [...ENTRIES, ...SHARED, 'index.d.ts', 'methods.d.ts']) {
   copyFileSync(new URL(`./js/${file}`, import.meta.url), new URL(file, pkg));
 }

@@ -2,8 +2,8 @@
 # Prints what the npm package weighs as a page downloads it: each file the
 # browser loads (the wasm, its glue, the entry index.js with manual.js, and
 # the snippet modules; not node.js, which only Node and Bun load, nor
-# shared.js and shared-worker.js, which load with the first
-# SharedConnection: they are listed after the total), raw and gzip -9.
+# shared*.js, which load with the first SharedConnection: they are listed
+# after the total), raw and gzip -9.
 # Reads client-wasm/pkg (scripts/build.sh first).
 set -euo pipefail
 cd "$(dirname "$0")/../client-wasm/pkg"
@@ -22,4 +22,4 @@ while IFS= read -r file; do
 done < <(find . \( -name '*.wasm' -o -name '*.js' \) ! -name node.js ! -name 'shared*.js' | sed 's|^\./||' | sort)
 printf '%-28s %10d %10d\n' total "$total_raw" "$total_gz"
 echo 'with the first SharedConnection:'
-for file in shared.js shared-worker.js; do row "$file"; done
+for file in shared.js shared-host.js shared-worker.js shared-leader.js; do row "$file"; done

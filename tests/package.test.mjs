@@ -107,7 +107,7 @@ test('npm pack: the tarball holds the entries, their types, the glue, the wasm a
   const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
   // (npm adds a README.md by itself when there is one.)
   assert.deepEqual(files.filter((f) => !f.startsWith('snippets/') && f !== 'README.md'),
-    ['LICENSE', 'index.d.ts', 'index.js', 'manual.js', 'methods.d.ts', 'node.js', 'package.json', 'redis_wasm.js', 'redis_wasm_bg.wasm', 'shared-worker.js', 'shared.js']);
+    ['LICENSE', 'index.d.ts', 'index.js', 'manual.js', 'methods.d.ts', 'node.js', 'package.json', 'redis_wasm.js', 'redis_wasm_bg.wasm', 'shared-host.js', 'shared-leader.js', 'shared-worker.js', 'shared.js']);
   assert.ok(files.some((f) => /^snippets\/.+\/js\/classes\.js$/.test(f)), 'the classes.js snippet');
   const manifest = JSON.parse(readFileSync(join(app, 'node_modules/redis-wasm/package.json'), 'utf8'));
   assert.equal(manifest.name, 'redis-wasm');

@@ -37,6 +37,12 @@ export class RespClient {
     });
   }
 
+  /** How many connections CLIENT LIST shows with this name (and, with `cmd`, that last ran it). */
+  async countNamed(name, cmd) {
+    const list = await this.command('CLIENT', 'LIST');
+    return list.split('\n').filter((line) => line.includes(` name=${name} `) && (!cmd || line.includes(` cmd=${cmd} `))).length;
+  }
+
   close() {
     this.socket.destroy();
   }

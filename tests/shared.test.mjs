@@ -38,9 +38,8 @@ after(async () => {
 });
 
 /** How many Redis connections carry the shared connection's name (and run `cmd`). */
-async function named(cmd) {
-  const list = await redis.command('CLIENT', 'LIST');
-  return list.split('\n').filter((line) => line.includes(` name=${NAME} `) && (!cmd || line.includes(` cmd=${cmd} `))).length;
+function named(cmd) {
+  return redis.countNamed(NAME, cmd);
 }
 
 async function until(check, what, ms = 5000) {

@@ -472,21 +472,39 @@ export declare class ClusterNode<N = string> {
 export interface ClusterNode<N = string> extends Commands<N>, RedisCommands<N>, Pick<Client<N>, 'registerScript' | 'scan' | 'sscan' | 'hscan' | 'zscan' | 'withSignal'> {}
 
 /** The options of `SharedConnection.create`: those of a connection that can cross to a worker. */
-export type SharedConnectionOptions<N = string> = Omit<ConnectionOptions<N>, 'WebSocket' | 'encoder'> & { encoder?: UTF8Encoder | BytesEncoder };
+export type SharedConnectionOptions<N = string> = Omit<ConnectionOptions<N>, 'WebSocket' | 'encoder'> & {
+  encoder?: UTF8Encoder | BytesEncoder;
+  /**
+   * Where the sockets live: `'worker'` a SharedWorker, `'leader'` the tab
+   * that holds the Web Lock (BroadcastChannel to the others; when it closes,
+   * the next tab leads and what was in flight rejects with
+   * `ConnectionLostError`), `'auto'` (the default) the worker where there
+   * is a SharedWorker.
+   */
+  sharing?: 'auto' | 'worker' | 'leader';
+};
+
+/** A `SharedConnection`'s events: a `Connection`'s, and `leader` in `sharing: 'leader'`. */
+export interface SharedConnectionEvents extends ClientEvents {
+  /** This tab opened at a (new) leader's host; `hosting`: this tab leads. */
+  leader: { hosting: boolean };
+}
 
 /**
  * One connection per origin and bridge URL, shared by every tab through a
- * SharedWorker: the same command methods and `call()` as a `Connection`.
- * Transactions leave as one batch and blocking commands run on a connection
- * leased for them; pub/sub channels are counted across tabs. SELECT, AUTH,
- * HELLO, CLIENT SETNAME, WATCH and SUBSCRIBE through `call()` reject
- * (they would change what every tab shares). No cursors or scripts here:
- * use `call('SCAN', ...)`, `call('EVALSHA', ...)`.
+ * SharedWorker (or a leader tab, see `sharing`): the same command methods
+ * and `call()` as a `Connection`. Transactions leave as one batch and
+ * blocking commands run on a connection leased for them; pub/sub channels
+ * are counted across tabs. SELECT, AUTH, HELLO, CLIENT SETNAME, WATCH and
+ * SUBSCRIBE through `call()` reject (they would change what every tab
+ * shares). No cursors or scripts here: use `call('SCAN', ...)`,
+ * `call('EVALSHA', ...)`.
  */
 export declare class SharedConnection<N = string> {
   private constructor();
-  static create(options: SharedConnectionOptions<string>): Promise<SharedConnection<string>>;
+  // The bytes overload first: a BytesEncoder also fits the other's `encoder`.
   static create(options: SharedConnectionOptions<Uint8Array> & { encoder: BytesEncoder }): Promise<SharedConnection<Uint8Array>>;
+  static create(options: SharedConnectionOptions<string>): Promise<SharedConnection<string>>;
   /** A transaction whose commands leave together at `exec()`. */
   multi(watch?: Many<N> | null): Promise<SharedTransaction<N>>;
   /** This tab's pub/sub: each message once per subscribed tab. */
@@ -496,12 +514,16 @@ export declare class SharedConnection<N = string> {
   /** The shared connection's lifecycle events, as a `Connection`'s. */
   readonly events: EventTarget;
   readonly isConnected: boolean;
-  addEventListener<K extends keyof ClientEvents>(type: K, listener: (event: CustomEvent<ClientEvents[K]>) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener<K extends keyof SharedConnectionEvents>(type: K, listener: (event: CustomEvent<SharedConnectionEvents[K]>) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
   /** A view whose commands reject when `signal` aborts (the worker still sends them). */
   withSignal(signal: AbortSignal): this;
-  /** This tab leaves: its requests reject with `ConnectionLostError`; the last tab's leaving closes the sockets. */
+  /**
+   * This tab leaves: its requests, and any made later, reject with
+   * `ConnectionLostError`; the last tab's leaving closes the sockets (a
+   * leader tab's closing hands over to the next).
+   */
   close(): void;
 }
 export interface SharedConnection<N = string> extends Commands<N>, RedisCommands<N> {}

@@ -1,13 +1,15 @@
 // SharedConnection: one connection per origin and bridge URL, shared by
-// every tab through a SharedWorker (shared-worker.js owns the sockets).
+// every tab through one host that owns the sockets (shared-host.js): a
+// SharedWorker (shared-worker.js), or where there is none, the leader tab
+// elected with a Web Lock (shared-leader.js).
 //
 // A tab builds each command line itself (the same generated methods as a
-// Connection's) and posts it, numbered, over its MessagePort; the worker
-// sends it and posts the outcome back. Reply classes do not survive
-// structured cloning, so they travel as `{ reply, args | items }` and are
-// made again here. A tab holds a Web Lock for as long as it lives: the
-// worker waits on it, so a closed or crashed tab's leases, subscriptions
-// and requests are released at once (a MessagePort has no close event).
+// Connection's) and posts it, numbered, to the host; the host sends it and
+// posts the outcome back. Reply classes do not survive structured cloning,
+// so they travel as `{ reply, args | items }` and are made again here. A
+// tab holds a Web Lock for as long as it lives: the host waits on it, so a
+// closed or crashed tab's leases, subscriptions and requests are released
+// at once (neither a MessagePort nor a BroadcastChannel has a close event).
 import * as wasm from './redis_wasm.js';
 
 const WORKER = new URL('./shared-worker.js', import.meta.url);
@@ -33,39 +35,66 @@ export function unpackError({ name, message, command }) {
   return new ErrorClass(message, command);
 }
 
-/** The tab's end of the MessagePort: requests by number, events and messages. */
-class Port {
-  constructor(port, onEvent, onMessage) {
-    this.port = port;
+/**
+ * The tab's end of its link to the host: requests by number, replies,
+ * events and messages. `send` (a subclass's) carries a request there.
+ */
+export class Port {
+  constructor({ onEvent, onMessage }) {
     this.next = 1;
     this.waiting = new Map();
-    port.onmessage = ({ data }) => {
-      if (data.id !== undefined) {
-        const waiter = this.waiting.get(data.id);
-        this.waiting.delete(data.id);
-        if (data.ok) waiter?.resolve(data.outcomes ?? unpack(data));
-        else waiter?.reject(unpackError(data.error));
-      } else if (data.event) {
-        onEvent(data.event, data.detail);
-      } else if (data.message) {
-        onMessage(data.message);
-      }
-    };
-    port.start();
+    this.ended = null;
+    this.onEvent = onEvent;
+    this.onMessage = onMessage;
+  }
+
+  receive(data) {
+    if (data.id !== undefined) {
+      const waiter = this.waiting.get(data.id);
+      this.waiting.delete(data.id);
+      if (data.ok) waiter?.resolve(data.outcomes ?? unpack(data));
+      else waiter?.reject(unpackError(data.error));
+    } else if (data.event) {
+      this.onEvent(data.event, data.detail);
+    } else if (data.message) {
+      this.onMessage(data.message);
+    }
   }
 
   call(op, body = {}) {
+    if (this.ended) return Promise.reject(this.ended);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.port.postMessage({ id, op, ...body });
+      this.send({ id, op, ...body });
     });
   }
 
-  /** Every request still waiting rejects: the tab closed its end. */
-  close(error) {
+  /** Every request still waiting rejects with `error`, and so does every later one. */
+  fail(error) {
+    this.ended = error;
     for (const { reject } of this.waiting.values()) reject(error);
     this.waiting.clear();
+  }
+}
+
+/** The link to the SharedWorker: its MessagePort. */
+class WorkerPort extends Port {
+  constructor(port, handlers) {
+    super(handlers);
+    this.port = port;
+    port.onmessage = ({ data }) => this.receive(data);
+    port.start();
+  }
+
+  send(message) { this.port.postMessage(message); }
+
+  open(body) { return this.call('open', body); }
+
+  /** The tab leaves: the worker lets its leases go; what still waits rejects. */
+  close(error) {
+    this.send({ op: 'close' });
+    this.fail(error);
     this.port.close();
   }
 }
@@ -85,22 +114,36 @@ function cloneable(options, who) {
   return { options: { ...rest, encoder: kind }, encoder: encoder ?? new (cls().UTF8Encoder)() };
 }
 
-/** The Connection API, every command going through the origin's one shared worker. */
+/** Where the host runs: `sharing` 'auto' (the default), 'worker' or 'leader'. */
+function hostOf(sharing, who) {
+  if (!['auto', 'worker', 'leader'].includes(sharing)) {
+    throw new TypeError(`${who}: options.sharing must be 'auto', 'worker' or 'leader'`);
+  }
+  const worker = sharing === 'worker' || (sharing === 'auto' && typeof SharedWorker !== 'undefined');
+  if (!globalThis.navigator?.locks || (worker ? typeof SharedWorker : typeof BroadcastChannel) === 'undefined') {
+    throw new TypeError(`${who}: this runtime has no ${worker ? 'SharedWorker' : 'BroadcastChannel'} or Web Locks (use Connection)`);
+  }
+  return worker ? 'worker' : 'leader';
+}
+
+/** The Connection API, every command going through the origin's one shared host. */
 export class SharedConnection {
   #port;
   #builders;
   #events = new EventTarget();
   #connected = true;
   #release;
+  /** Transactions whose WATCH runs at the host: they end if it goes. */
+  #begun = new Set();
 
   /** Opens (or joins) the origin's shared connection for these options. */
   static async create(options) {
-    if (typeof SharedWorker === 'undefined' || !navigator.locks) {
-      throw new TypeError('SharedConnection.create: this runtime has no SharedWorker or Web Locks (use Connection)');
-    }
-    const { options: shared, encoder } = cloneable(options, 'SharedConnection.create');
+    const who = 'SharedConnection.create';
+    const { sharing = 'auto', ...rest } = options ?? {};
+    const host = hostOf(sharing, who);
+    const { options: shared, encoder } = cloneable(options && rest, who);
     const tab = crypto.randomUUID();
-    // Held until the tab closes or goes: the worker waits for it to be free.
+    // Held until the tab closes or goes: the host waits for it to be free.
     let release;
     await new Promise((held) => {
       navigator.locks.request(`redis-wasm-tab:${tab}`, () => {
@@ -108,10 +151,17 @@ export class SharedConnection {
         return new Promise((done) => { release = done; });
       });
     });
-    const worker = new SharedWorker(WORKER, { type: 'module', name: `redis-wasm ${shared.url}` });
-    const conn = new SharedConnection(worker.port, encoder, shared.enableTypechecking ?? true, release);
+    let link;
+    if (host === 'worker') {
+      const worker = new SharedWorker(WORKER, { type: 'module', name: `redis-wasm ${shared.url}` });
+      link = (handlers) => new WorkerPort(worker.port, handlers);
+    } else {
+      const { LeaderPort } = await import('./shared-leader.js');
+      link = (handlers) => new LeaderPort(shared.url, handlers);
+    }
+    const conn = new SharedConnection(link, encoder, shared.enableTypechecking ?? true, release);
     try {
-      await conn.#port.call('open', { tab, options: shared });
+      await conn.#port.open({ tab, options: shared });
     } catch (err) {
       conn.close();
       throw err;
@@ -119,16 +169,29 @@ export class SharedConnection {
     return conn;
   }
 
-  constructor(port, encoder, strict, release) {
+  constructor(link, encoder, strict, release) {
     this.#release = release;
-    this.#port = new Port(port, (name, detail) => {
-      if (name === 'ready') this.#connected = true;
-      if (name === 'close' || name === 'end') this.#connected = false;
-      if (detail?.error) detail.error = unpackError(detail.error);
-      this.#events.dispatchEvent(new CustomEvent(name, { detail }));
-    }, (message) => this.#subscription?.deliver(message));
+    this.#port = link({
+      onEvent: (name, detail) => {
+        if (name === 'ready' || name === 'leader') this.#connected = true;
+        if (name === 'close' || name === 'end') this.#connected = false;
+        if (detail?.error) detail.error = unpackError(detail.error);
+        this.#events.dispatchEvent(new CustomEvent(name, { detail }));
+      },
+      onMessage: (message) => this.#subscription?.deliver(message),
+      onLost: (error) => this.#lost(error),
+    });
     this.#builders = { encoder, strict };
     wasm.__adopt(this, this.#builders);
+  }
+
+  /** The host went (a leader tab closed): what lived there ends with `error`. */
+  #lost(error) {
+    this.#connected = false;
+    this.#subscription?.close(error);
+    this.#subscription = null;
+    for (const tx of this.#begun) tx.end(error);
+    this.#begun.clear();
   }
 
   /** Sends a line built by a command method (see install.js). */
@@ -148,7 +211,11 @@ export class SharedConnection {
     const keys = watch === undefined || watch === null ? [] : Array.from(watch);
     // Watched keys are watched from now, on a connection leased until exec or discard.
     const begun = keys.length ? await this.#port.call('begin', { watch: keys }) : undefined;
-    const tx = new SharedTransaction((commands, discard) => this.#port.call('tx', { tx: begun, commands, discard }));
+    const tx = new SharedTransaction((commands, discard) => {
+      this.#begun.delete(tx);
+      return this.#port.call('tx', { tx: begun, commands, discard });
+    });
+    if (begun !== undefined) this.#begun.add(tx);
     return wasm.__adopt(tx, this.#builders);
   }
 
@@ -171,9 +238,9 @@ export class SharedConnection {
   close() {
     this.#connected = false;
     const closed = unpackError({ name: 'ConnectionLostError', message: 'the connection was closed by the client' });
-    this.#port.port.postMessage({ op: 'close' });
     this.#port.close(closed);
     this.#subscription?.close(closed);
+    for (const tx of this.#begun) tx.end(closed);
     this.#release?.();
   }
 }
@@ -183,11 +250,12 @@ export class SharedTransaction {
   #commands = [];
   #run;
   #done = false;
+  #ended = null;
 
   constructor(run) { this.#run = run; }
 
   __send(cmd, kind, line) {
-    if (this.#done) return Promise.reject(unpackError({ name: 'TransactionError', message: 'Transaction already finished or invalid.' }));
+    if (this.#done) return Promise.reject(this.#over());
     return new Promise((resolve, reject) => this.#commands.push({ cmd, kind, line, resolve, reject }));
   }
 
@@ -213,8 +281,19 @@ export class SharedTransaction {
     await this.#run([], true);
   }
 
+  /** Its connection went (the host or the tab closed): its commands reject with `error`. */
+  end(error) {
+    if (this.#done) return;
+    this.#ended = error;
+    for (const { reject } of this.#finish()) reject(error);
+  }
+
+  #over() {
+    return this.#ended ?? unpackError({ name: 'TransactionError', message: 'Transaction already finished or invalid.' });
+  }
+
   #finish() {
-    if (this.#done) throw unpackError({ name: 'TransactionError', message: 'Transaction already finished or invalid.' });
+    if (this.#done) throw this.#over();
     this.#done = true;
     return this.#commands.splice(0);
   }

@@ -2,7 +2,7 @@
 // `// error TSxxxx` must get exactly that error from `tsc --strict`, and no
 // other line may get any (so a missing module or a broken config cannot
 // pass for the expected failures). Checked by tests/package.test.mjs.
-import { BytesEncoder, Cluster, Connection, Pool, ZScoreBoundary } from 'redis-wasm';
+import { BytesEncoder, Cluster, Connection, Pool, SharedConnection, ZScoreBoundary } from 'redis-wasm';
 import type { RedisCommands } from 'redis-wasm';
 
 const url = 'ws://127.0.0.1:7379/';
@@ -25,6 +25,7 @@ export async function wrong(): Promise<void> {
   await conn.noSuchCommand('k'); // error TS2339: no such method
   await conn.hget('h'); // error TS2554: the field is required
   await Connection.create({ host: 'localhost' }); // error TS2769: url is required
+  await SharedConnection.create({ url, sharing: 'tab' }); // error TS2769: 'auto', 'worker' or 'leader'
   new Connection(); // error TS2673: connections come from create()
   new ZScoreBoundary('five'); // error TS2345: a number or an infinity
 

@@ -31,6 +31,7 @@ import {
   Script,
   ScriptKilledError,
   SetReply,
+  SharedConnection,
   StatusReply,
   Subscription,
   TimeoutError,
@@ -352,6 +353,14 @@ export async function clusters(): Promise<void> {
     if (err instanceof CrossSlotError) { const base: RedisError = err; exact<string>()(base.message); }
   }
   cluster.close();
+}
+
+export async function shared(): Promise<void> {
+  const conn = exact<SharedConnection<string>>()(await SharedConnection.create({ url, sharing: 'leader' }));
+  exact<SharedConnection<Uint8Array>>()(await SharedConnection.create({ url, encoder: new BytesEncoder(), sharing: 'auto' }));
+  conn.addEventListener('leader', (event) => exact<boolean>()(event.detail.hosting));
+  exact<string | null>()(await conn.get('key'));
+  conn.close();
 }
 
 export async function errors(conn: Connection): Promise<void> {
