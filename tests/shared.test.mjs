@@ -135,6 +135,34 @@ test('three subscribed pages each get every message once', async () => {
   assert.equal(later, 'later', 'the others still get it');
 });
 
+test('scans and scripts through the shared connection, as on a Connection', async () => {
+  for (let i = 0; i < 120; i++) await redis.command('SET', `shared:scan:${i}`, String(i));
+  await redis.command('HSET', 'shared:h', 'a', '1', 'b', '2');
+  await redis.command('ZADD', 'shared:z', '1.5', 'm');
+  await redis.command('SADD', 'shared:s', 'x', 'y');
+  const got = await pages[1].evaluate(async () => {
+    const conn = window.shared;
+    const keys = await conn.scan('shared:scan:*').fetchall();
+    const seen = [];
+    for await (const field of conn.hscan('shared:h')) seen.push(field);
+    const zset = await conn.zscan('shared:z').fetchall();
+    const set = await conn.sscan('shared:s').fetchall();
+    const script = await conn.registerScript("return redis.call('GET', KEYS[1]) .. ARGV[1]");
+    const first = await (await script.run(['shared:scan:7'], ['!'])).returnValue();
+    await conn.call('SCRIPT', 'FLUSH');
+    const again = await (await script.run(['shared:scan:7'], ['?'])).returnValue();
+    return { keys: keys.length, unique: new Set(keys).size, seen, zset: [...zset], set: [...set].sort(), first, again, sha: script.sha };
+  });
+  assert.equal(got.keys, 120);
+  assert.equal(got.unique, 120);
+  assert.deepEqual(got.seen.sort(), [['a', '1'], ['b', '2']]);
+  assert.deepEqual(got.zset, [['m', 1.5]]);
+  assert.deepEqual(got.set, ['x', 'y']);
+  assert.equal(got.first, '7!');
+  assert.equal(got.again, '7?', 'EVAL once the server lost the script');
+  assert.match(got.sha, /^[0-9a-f]{40}$/);
+});
+
 test('a page closed in a blocking call and with a subscription releases them', async () => {
   const page = pages.pop();
   await page.evaluate(async () => {

@@ -490,6 +490,19 @@ export interface SharedConnectionEvents extends ClientEvents {
   leader: { hosting: boolean };
 }
 
+/** A scan through a `SharedConnection`: a `Cursor`'s methods. */
+export interface SharedCursor<T = string, All = T[]> extends AsyncIterable<T> {
+  fetchone(): Promise<T | null>;
+  fetchall(): Promise<All>;
+}
+
+/** A script loaded through a `SharedConnection`. */
+export interface SharedScript<N = string> {
+  run(keys?: Many<N> | null, args?: Many<N> | null): Promise<EvalScriptReply<N>>;
+  readonly sha: string;
+  readonly code: N;
+}
+
 /**
  * One connection per origin and bridge URL, shared by every tab through a
  * SharedWorker (or a leader tab, see `sharing`): the same command methods
@@ -497,8 +510,8 @@ export interface SharedConnectionEvents extends ClientEvents {
  * blocking commands run on a connection leased for them; pub/sub channels
  * are counted across tabs. SELECT, AUTH, HELLO, CLIENT SETNAME, WATCH and
  * SUBSCRIBE through `call()` reject (they would change what every tab
- * shares). No cursors or scripts here: use `call('SCAN', ...)`,
- * `call('EVALSHA', ...)`.
+ * shares). Scans walk pages with `call('SCAN', ...)` and scripts run with
+ * EVALSHA (EVAL once the server lost them), as on a `Connection`.
  */
 export declare class SharedConnection<N = string> {
   private constructor();
@@ -511,6 +524,16 @@ export declare class SharedConnection<N = string> {
   startSubscribe(): Promise<SharedSubscription<N>>;
   /** The shared cache's counters (asked of the worker), or `null`. */
   cacheStats(): Promise<CacheStats | null>;
+  /** Load a Lua script (`SCRIPT LOAD`); `run` uses `EVALSHA`. */
+  registerScript(script: N): Promise<SharedScript<N>>;
+  /** Iterate the keys matching `match` (default `*`). */
+  scan(match?: N | null): SharedCursor<N, N[]>;
+  /** Iterate the members of a set. */
+  sscan(key: N, match?: N | null): SharedCursor<N, Set<N>>;
+  /** Iterate the fields of a hash: items are `[field, value]`. */
+  hscan(key: N, match?: N | null): SharedCursor<[N, N], Map<N, N>>;
+  /** Iterate a sorted set: items are `[member, score]`. */
+  zscan(key: N, match?: N | null): SharedCursor<[N, number], Map<N, number>>;
   /** The shared connection's lifecycle events, as a `Connection`'s. */
   readonly events: EventTarget;
   readonly isConnected: boolean;

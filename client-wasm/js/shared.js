@@ -227,6 +227,20 @@ export class SharedConnection {
     return this.#subscription;
   }
 
+  /** Iterate the keys matching `match` (all keys by default). */
+  scan(match) { return new SharedCursor((at) => this.call('SCAN', at, ...matching(match)), 'keys'); }
+  /** Iterate the members of a set. */
+  sscan(key, match) { return new SharedCursor((at) => this.call('SSCAN', key, at, ...matching(match)), 'set'); }
+  /** Iterate the fields of a hash: items are `[field, value]`. */
+  hscan(key, match) { return new SharedCursor((at) => this.call('HSCAN', key, at, ...matching(match)), 'hash'); }
+  /** Iterate a sorted set: items are `[member, score]`. */
+  zscan(key, match) { return new SharedCursor((at) => this.call('ZSCAN', key, at, ...matching(match)), 'zset'); }
+
+  /** Loads a Lua script (`SCRIPT LOAD`); its `run` uses EVALSHA, and EVAL once the server lost it. */
+  async registerScript(code) {
+    return new SharedScript(this, code, await this.scriptLoad(code));
+  }
+
   /** The cache's counters in the worker (a Promise here), or `null`. */
   cacheStats() {
     return this.#port.call('cacheStats');
@@ -242,6 +256,79 @@ export class SharedConnection {
     this.#subscription?.close(closed);
     for (const tx of this.#begun) tx.end(closed);
     this.#release?.();
+  }
+}
+
+const matching = (match) => (match === undefined || match === null ? [] : ['MATCH', match]);
+const text = (cursor) => (typeof cursor === 'string' ? cursor : new TextDecoder().decode(cursor));
+
+/**
+ * A scan walked page by page with `call` (SCAN, SSCAN, HSCAN or ZSCAN): the
+ * `Cursor` API of a Connection's scans, over the shared connection.
+ */
+export class SharedCursor {
+  #page;
+  #kind;
+  #at = '0';
+  #done = false;
+  #buffer = [];
+
+  constructor(page, kind) {
+    this.#page = page;
+    this.#kind = kind;
+  }
+
+  /** The next item, or `null` after the last. */
+  async fetchone() {
+    while (!this.#buffer.length && !this.#done) {
+      const [next, found] = await this.#page(this.#at);
+      this.#at = text(next);
+      this.#done = this.#at === '0';
+      if (this.#kind === 'hash' || this.#kind === 'zset') {
+        for (let i = 0; i + 1 < found.length; i += 2) {
+          this.#buffer.push([found[i], this.#kind === 'zset' ? Number(text(found[i + 1])) : found[i + 1]]);
+        }
+      } else {
+        this.#buffer.push(...found);
+      }
+    }
+    return this.#buffer.length ? this.#buffer.shift() : null;
+  }
+
+  /** Every remaining item: an Array of keys, a Set of members, or a Map. */
+  async fetchall() {
+    const items = [];
+    for (let item = await this.fetchone(); item !== null; item = await this.fetchone()) items.push(item);
+    if (this.#kind === 'set') return new Set(items);
+    if (this.#kind === 'hash' || this.#kind === 'zset') return new Map(items);
+    return items;
+  }
+
+  async *[Symbol.asyncIterator]() {
+    for (let item = await this.fetchone(); item !== null; item = await this.fetchone()) yield item;
+  }
+}
+
+/** A script loaded through a SharedConnection: `run` as a Connection's `Script`. */
+export class SharedScript {
+  #conn;
+
+  constructor(conn, code, sha) {
+    this.#conn = conn;
+    this.code = code;
+    this.sha = sha;
+  }
+
+  /** Runs the script by its digest (sending it whole once if the server lost it). */
+  async run(keys = [], args = []) {
+    const [k, a] = [Array.from(keys ?? []), Array.from(args ?? [])];
+    try {
+      return await this.#conn.evalsha(this.sha, k, a);
+    } catch (err) {
+      if (err?.code !== 'NOSCRIPT') throw err;
+      const value = await this.#conn.call('EVAL', this.code, String(k.length), ...k, ...a);
+      return new (cls().EvalScriptReply)(value);
+    }
   }
 }
 

@@ -360,6 +360,9 @@ export async function shared(): Promise<void> {
   exact<SharedConnection<Uint8Array>>()(await SharedConnection.create({ url, encoder: new BytesEncoder(), sharing: 'auto' }));
   conn.addEventListener('leader', (event) => exact<boolean>()(event.detail.hosting));
   exact<string | null>()(await conn.get('key'));
+  exact<string[]>()(await conn.scan('user:*').fetchall());
+  exact<Map<string, number>>()(await conn.zscan('z').fetchall());
+  exact<string>()((await conn.registerScript('return 1')).sha);
   conn.close();
 }
 
