@@ -36,7 +36,8 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing_subscriber::EnvFilter;
 
-/// Relays WebSocket binary frames to one Redis server and back.
+/// Relays WebSocket binary frames to one Redis server (or the nodes of a
+/// Redis Cluster, see --redis-cluster) and back.
 ///
 /// A WebSocket upgrade on `/` or `/ws` is relayed to the `--redis` address,
 /// after the `Host`, `Origin` and token checks. Plain GET requests are served
