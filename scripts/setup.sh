@@ -12,6 +12,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 packages=()
 command -v redis-server >/dev/null || packages+=(redis-server)
+# Forms the test clusters (`redis-cli --cluster create`); redis-server's package brings it.
+command -v redis-cli >/dev/null || packages+=(redis-tools)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v node >/dev/null || packages+=(nodejs npm)
 command -v python3 >/dev/null || packages+=(python3)

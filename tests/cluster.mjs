@@ -7,7 +7,7 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, launchBridge, redisCommand, stopProcess } from './harness.mjs';
+import { freePort, launchBridge, redisCommand, stopProcess, withTokens } from './harness.mjs';
 
 const STARTUP_MS = 30_000;
 const NODE_TIMEOUT_MS = 1000;
@@ -137,4 +137,17 @@ export async function startCluster({ masters = 3, replicas = 1 } = {}) {
  */
 export function startClusterBridge(cluster, extraArgs = []) {
   return launchBridge(['--redis-cluster', cluster.seeds, ...extraArgs]);
+}
+
+/**
+ * Gives every node of `cluster` the ACL user alice (every right) and starts
+ * a cluster bridge that logs in as alice for the token TOKEN of harness.mjs.
+ * The nodes' default user stays on (the bridge gets
+ * `--insecure-default-user`), so that the helpers above still reach them;
+ * a node brought back by `restart` has lost alice (ACLs live in memory).
+ */
+export function startClusterTokenBridge(cluster, extraArgs = []) {
+  const ports = cluster.nodes.map((node) => node.port);
+  const launch = (tokenArgs) => startClusterBridge(cluster, [...tokenArgs, '--insecure-default-user', ...extraArgs]);
+  return withTokens(ports, launch, { keepDefaultUser: true });
 }

@@ -115,15 +115,28 @@ export const TOKEN = 't0ken-for-älice';
  * a bridge that logs in as alice for the token TOKEN. Its tokens file is
  * removed when the bridge exits.
  */
-export async function startTokenBridge(redisPort, extraArgs = []) {
-  for (const acl of [['alice', 'on', '>alice-pw', '~*', '&*', '+@all'], ['default', 'off']]) {
-    const reply = await redisCommand(redisPort, 'ACL', 'SETUSER', ...acl);
-    if (reply !== '+OK\r\n') throw new Error(`ACL SETUSER ${acl[0]}: ${reply}`);
+export function startTokenBridge(redisPort, extraArgs = []) {
+  return withTokens([redisPort], (tokenArgs) => startBridge(redisPort, [...tokenArgs, ...extraArgs]));
+}
+
+/**
+ * Gives every Redis of `ports` the ACL user alice and turns its default
+ * user off (unless `keepDefaultUser`), writes a tokens file mapping TOKEN
+ * to alice, and resolves to `launch(['--tokens', file])` (a bridge), whose
+ * exit removes the file.
+ */
+export async function withTokens(ports, launch, { keepDefaultUser = false } = {}) {
+  const acls = [['alice', 'on', '>alice-pw', '~*', '&*', '+@all'], ...(keepDefaultUser ? [] : [['default', 'off']])];
+  for (const port of ports) {
+    for (const acl of acls) {
+      const reply = await redisCommand(port, 'ACL', 'SETUSER', ...acl);
+      if (reply !== '+OK\r\n') throw new Error(`ACL SETUSER ${acl[0]} on ${port}: ${reply}`);
+    }
   }
   const dir = mkdtempSync(join(tmpdir(), 'redis-wasm-tokens-'));
   const tokens = join(dir, 'tokens.toml');
   writeFileSync(tokens, `[[token]]\ntoken = "${TOKEN}"\nuser = "alice"\npassword = "alice-pw"\n`);
-  const bridge = await startBridge(redisPort, ['--tokens', tokens, ...extraArgs])
+  const bridge = await launch(['--tokens', tokens])
     .catch((err) => { rmSync(dir, { recursive: true, force: true }); throw err; });
   bridge.proc.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return bridge;

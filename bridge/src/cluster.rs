@@ -25,7 +25,7 @@ use tokio::time::{sleep, timeout, Instant};
 use crate::metrics::Metrics;
 use crate::redis::{self, OpenError, Stream, Target};
 use crate::tokens::Tokens;
-use crate::topology::{Role, Topology};
+use crate::topology::{Health, Role, Topology};
 
 /// The default of `--cluster-refresh`.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(5);
@@ -87,15 +87,15 @@ impl Cluster {
                 Ok(_) if started.elapsed() < STARTUP_WAIT => {
                     tracing::info!("waiting for the cluster to serve every slot");
                 }
-                Err(why) if started.elapsed() < STARTUP_WAIT => {
-                    tracing::info!(%why, "waiting for the cluster");
+                Err(failure) if !failure.refused && started.elapsed() < STARTUP_WAIT => {
+                    tracing::info!(why = %failure.why, "waiting for the cluster");
                 }
                 Ok(_) => {
                     return Err(
                         "--redis-cluster: the cluster does not serve every hash slot".into(),
                     )
                 }
-                Err(why) => return Err(format!("--redis-cluster: {why}")),
+                Err(failure) => return Err(format!("--redis-cluster: {}", failure.why)),
             }
             sleep(Duration::from_millis(250)).await;
         };
@@ -137,12 +137,7 @@ impl Cluster {
     pub fn targets(&self) -> Vec<Target> {
         let topology = self.topology();
         let mut nodes: Vec<_> = topology.nodes().collect();
-        nodes.sort_by_key(|node| {
-            (
-                node.role != Role::Master,
-                node.health != crate::topology::Health::Online,
-            )
-        });
+        nodes.sort_by_key(|node| (node.role != Role::Master, node.health != Health::Online));
         let mut targets: Vec<Target> = nodes
             .into_iter()
             .filter_map(|node| node.address.clone())
@@ -213,9 +208,10 @@ async fn refresh(
                     true
                 });
             }
-            Err(why) => {
+            Err(failure) => {
                 shared.metrics.topology_refresh("failed");
                 shared.healthy.store(false, Ordering::Relaxed);
+                let why = failure.why;
                 tracing::warn!(%why, "cluster topology not read: keeping the last one");
             }
         }
@@ -223,16 +219,32 @@ async fn refresh(
     }
 }
 
+/// Why no node gave the topology.
+struct Failure {
+    why: String,
+    /// Whether a node refused (a login, an error reply other than
+    /// LOADING, a reply that is no topology): a setting to fix, not worth
+    /// waiting for at start.
+    refused: bool,
+}
+
+/// What one node did when asked.
+enum Asked {
+    /// The connection failed, or the node is loading: worth trying again.
+    Failed(String),
+    Refused(String),
+}
+
 impl Shared {
     /// Reads `CLUSTER SHARDS` on `connection`, or on a new connection to
     /// the first seed or known node that answers (kept for the next read).
-    async fn read(&self, connection: &mut Option<Box<dyn Stream>>) -> Result<Topology, String> {
+    async fn read(&self, connection: &mut Option<Box<dyn Stream>>) -> Result<Topology, Failure> {
         let seed = &self.seeds[0];
         let tls = seed.tls().is_some();
         if let Some(stream) = connection.as_mut() {
             match self.ask(stream, seed, tls).await {
                 Ok(topology) => return Ok(topology),
-                Err(why) => {
+                Err(Asked::Failed(why) | Asked::Refused(why)) => {
                     tracing::debug!(%why, "topology connection failed");
                     *connection = None;
                 }
@@ -246,6 +258,7 @@ impl Shared {
             .cloned()
             .chain(nodes.map(|address| seed.with_endpoint(address)));
         let mut failures = Vec::new();
+        let mut refused = false;
         for target in candidates {
             for login in redis::own_logins(&target, self.tokens.as_deref()) {
                 let mut stream = match redis::open(&target, login.as_ref()).await {
@@ -256,6 +269,7 @@ impl Shared {
                     }
                     Err(OpenError::Login(error)) => {
                         failures.push(format!("{}: {error}", target.endpoint()));
+                        refused = true;
                         continue;
                     }
                 };
@@ -264,15 +278,22 @@ impl Shared {
                         *connection = Some(stream);
                         return Ok(topology);
                     }
-                    Err(why) => failures.push(format!("{}: {why}", target.endpoint())),
+                    Err(Asked::Failed(why)) => {
+                        failures.push(format!("{}: {why}", target.endpoint()))
+                    }
+                    Err(Asked::Refused(why)) => {
+                        failures.push(format!("{}: {why}", target.endpoint()));
+                        refused = true;
+                    }
                 }
             }
         }
-        Err(format!(
+        let why = format!(
             "no node gave its CLUSTER SHARDS ({}); the bridge asks as the --redis-user (else \
              each token's user), which needs `+cluster|shards`",
             failures.join("; ")
-        ))
+        );
+        Err(Failure { why, refused })
     }
 
     async fn ask(
@@ -280,13 +301,18 @@ impl Shared {
         stream: &mut Box<dyn Stream>,
         target: &Target,
         tls: bool,
-    ) -> Result<Topology, String> {
+    ) -> Result<Topology, Asked> {
         let reply = redis::ask(stream, target.command_timeout(), &["CLUSTER", "SHARDS"])
             .await
-            .map_err(|error| error.to_string())?;
+            .map_err(|error| Asked::Failed(error.to_string()))?;
         if reply.is_error() {
-            return Err(format!("redis answered {}", redis::describe(&reply)));
+            let answer = redis::describe(&reply);
+            let why = format!("redis answered {answer}");
+            return Err(match answer.starts_with("LOADING") {
+                true => Asked::Failed(why),
+                false => Asked::Refused(why),
+            });
         }
-        Topology::from_shards(&reply, tls).map_err(|error| error.to_string())
+        Topology::from_shards(&reply, tls).map_err(|error| Asked::Refused(error.to_string()))
     }
 }

@@ -1,4 +1,5 @@
-//! `redis-ws-bridge`: lets a browser speak RESP to one Redis server.
+//! `redis-ws-bridge`: lets a browser speak RESP to one Redis server, or to
+//! the nodes of one Redis Cluster.
 //!
 //! Browsers cannot open raw TCP sockets, so the bridge accepts WebSocket
 //! connections and relays binary frames to a Redis connection and back, one
@@ -19,6 +20,9 @@
 //!   as [`replies`] counts it.
 //! * [`policy`] parses browser commands and relays only those the server's
 //!   own command table has and the policy allows; `acl-setup` lines.
+//! * [`cluster`] keeps a Redis Cluster's [`topology`] (`--redis-cluster`),
+//!   which [`feed`] sends browsers without addresses; [`redirects`]
+//!   rewrites MOVED and ASK to node ids.
 //! * [`redis`] reaches Redis (TCP, TLS or Unix socket) and logs in, as
 //!   [`redis_url`] and [`redis_tls`] say.
 //! * [`redis_limits`] warns at start when Redis does not bound its clients.

@@ -36,7 +36,8 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing_subscriber::EnvFilter;
 
-/// Relays WebSocket binary frames to one Redis server and back.
+/// Relays WebSocket binary frames to one Redis server (or the nodes of a
+/// Redis Cluster, see --redis-cluster) and back.
 ///
 /// A WebSocket upgrade on `/` or `/ws` is relayed to the `--redis` address,
 /// after the `Host`, `Origin` and token checks. Plain GET requests are served
@@ -106,7 +107,8 @@ struct Args {
 
     /// Serve a Redis Cluster instead of one Redis: its seed nodes,
     /// `host:port` or `redis://`/`rediss://` URLs as for --redis, without a
-    /// database (comma-separated or repeated; not with --redis).
+    /// database (comma-separated or repeated; not with --redis). The first
+    /// seed's login and TLS apply to every node.
     ///
     /// The bridge reads the topology with CLUSTER SHARDS from a seed (then
     /// from the nodes it knows), every --cluster-refresh and when told a node
@@ -841,7 +843,9 @@ async fn run(args: Args) -> Result<(), String> {
         Some(_) => Metrics::for_cluster(),
         None => Metrics::default(),
     });
-    let (cluster, policy) = match seeds {
+    // In cluster mode the start-up checks ask a node that is up: the
+    // topology's first master.
+    let (cluster, policy, redis) = match seeds {
         Some(seeds) => {
             let every = args.cluster_refresh.0;
             let cluster =
@@ -852,12 +856,13 @@ async fn run(args: Args) -> Result<(), String> {
                 move || cluster.targets()
             };
             let policy = Gate::start_any(nodes, rules, args.max_bulk_len, tokens.clone()).await?;
-            (Some(cluster), policy)
+            let first = cluster.targets().remove(0);
+            (Some(cluster), policy, first)
         }
         None => {
             let policy =
                 Gate::start(redis.clone(), rules, args.max_bulk_len, tokens.clone()).await?;
-            (None, policy)
+            (None, policy, redis)
         }
     };
     if tokens.is_some() {
@@ -964,7 +969,14 @@ fn cluster_seeds(args: &Args) -> Result<Option<Vec<Target>>, String> {
             return Err(format!("{flag}: all seeds rediss://, or none"));
         }
     }
-    Ok(Some(seeds))
+    // One login and one TLS configuration (reloaded on SIGHUP) for every node.
+    let first = &seeds[0];
+    Ok(Some(
+        seeds
+            .iter()
+            .map(|seed| first.with_endpoint(seed.endpoint().clone()))
+            .collect(),
+    ))
 }
 
 /// How to reach Redis: the URL `text` (of `flag`) with the login, TLS and

@@ -198,33 +198,34 @@ pub async fn run(socket: WebSocket, session: Session) {
         _ => None,
     };
     let relay = async {
-        match (&route, &config.cluster) {
-            (Route::Topology, Some(cluster)) => {
-                feed::run(cluster, &metrics, &mut from_browser, &mut to_browser, idle).await
-            }
-            // The routes refuse a feed without a cluster.
-            (Route::Topology, None) => End::RedisUnavailable,
-            (route, cluster) => {
-                let (target, cluster) = match route {
-                    Route::Node { target, .. } => (target, cluster.as_deref()),
-                    _ => (&config.redis, None),
+        let (target, cluster) = match &route {
+            Route::Topology => {
+                return match &config.cluster {
+                    Some(cluster) => {
+                        feed::run(cluster, &metrics, &mut from_browser, &mut to_browser, idle).await
+                    }
+                    // The routes refuse a feed without a cluster.
+                    None => End::RedisUnavailable,
                 };
-                let between = Ends {
-                    from_browser: &mut from_browser,
-                    to_browser: &mut to_browser,
-                };
-                connect_and_relay(
-                    &config,
-                    &metrics,
-                    peer,
-                    target,
-                    cluster,
-                    credentials.as_ref(),
-                    between,
-                )
-                .await
             }
-        }
+            Route::Node { target, .. } => (target, config.cluster.as_deref()),
+            Route::Redis => (&config.redis, None),
+        };
+        let browser = Ends {
+            from_browser: &mut from_browser,
+            to_browser: &mut to_browser,
+        };
+        let credentials = credentials.as_ref();
+        connect_and_relay(
+            &config,
+            &metrics,
+            peer,
+            target,
+            cluster,
+            credentials,
+            browser,
+        )
+        .await
     };
     let tokens = config.access.tokens().map(Arc::as_ref);
     let end = tokio::select! {

@@ -53,6 +53,8 @@ async fn a_bridge_in_front_of_a_real_cluster() {
     the_web_profile_passes_sharded_pub_sub_and_denies_cluster(&cluster, &seeds).await;
     a_failover_reaches_the_feed(&cluster, &mut feed, &topology).await;
     a_killed_master_gives_way_to_its_replica(&mut cluster, &bridge, &mut feed).await;
+    // Last: it turns every node's default user off.
+    tokens_apply_to_every_node_socket(&cluster, &seeds).await;
 }
 
 /// The feed's shards as (slot ranges, nodes as (id, role, health)).
@@ -474,6 +476,73 @@ async fn a_killed_master_gives_way_to_its_replica(
         cluster.node(&heir).redis.call(&["GET", &key]).await,
         bulk("after")
     );
+}
+
+/// A token bridge in front of the cluster (one node of which is dead):
+/// the feed and the node sockets want the token, and its prefix holds on
+/// every node socket.
+async fn tokens_apply_to_every_node_socket(cluster: &RedisCluster, seeds: &str) {
+    // Until every node is done with the failover, some answer CLUSTERDOWN.
+    cluster.wait_until_agreed(TIMEOUT).await;
+    let alive: Vec<_> = cluster
+        .nodes
+        .iter()
+        .filter(|node| node.redis.is_running())
+        .collect();
+    for node in &alive {
+        let alice = [
+            "ACL",
+            "SETUSER",
+            "alice",
+            "on",
+            ">alice-pw",
+            "~*",
+            "&*",
+            "+@all",
+        ];
+        assert_eq!(node.redis.call(&alice).await, simple("OK"));
+    }
+    for node in &alive {
+        let off = node.redis.call(&["ACL", "SETUSER", "default", "off"]).await;
+        assert_eq!(off, simple("OK"));
+    }
+    let entry = token_entry("t0ken", "alice", "alice-pw") + "prefix = \"app:\"\n";
+    let dir = TempDir::new(&[("tokens.toml", &entry)]);
+    let tokens = dir.path.join("tokens.toml");
+    let tokens = tokens.to_str().expect("UTF-8 path");
+    let bridge = Bridge::start(&["--redis-cluster", seeds, "--tokens", tokens]);
+
+    let url = bridge.url("/ws/cluster");
+    let anonymous = Handshake {
+        without_origin: true,
+        ..Handshake::default()
+    };
+    let error = anonymous.connect(&url).await.expect_err("no token");
+    assert_eq!(refused_status(error), 401);
+    let mut feed = connect_with_token(&url, "t0ken").await;
+    let shards = next_topology(&mut feed).await;
+    let key = "app:k";
+    let slot = i64::from(crc16_slot(key));
+    let (_, nodes) = shards
+        .iter()
+        .find(|(slots, _)| {
+            slots
+                .chunks(2)
+                .any(|pair| (pair[0]..=pair[1]).contains(&slot))
+        })
+        .expect("a shard serves the key");
+    let master = &nodes[0].0;
+    let node_url = bridge.url(&format!("/ws/node/{master}"));
+    let error = anonymous.connect(&node_url).await.expect_err("no token");
+    assert_eq!(refused_status(error), 401);
+    let mut ws = connect_with_token(&node_url, "t0ken").await;
+    let replies = replies_to(
+        &mut ws,
+        &[&["SET", key, "v"], &["GET", key], &["GET", "other:k"]],
+    )
+    .await;
+    assert_eq!(replies[..2], [simple("OK"), bulk("v")]);
+    assert!(error_text(&replies[2]).contains("outside this token's prefix"));
 }
 
 /// Redis Cluster's hash slot of a key without a hash tag (CRC16/XMODEM).

@@ -136,3 +136,40 @@ async fn json_logs_are_one_object_a_line() {
     assert_eq!(event["message"], "listening", "{line}");
     assert_eq!(event["redis"], format!("redis://{}", redis.addr), "{line}");
 }
+
+#[test]
+fn cluster_seeds_that_do_not_fit_are_refused_at_start() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--redis", "127.0.0.1:1", "--redis-cluster", "127.0.0.1:2"],
+            "--redis and --redis-cluster: give one of them",
+        ),
+        (
+            &["--redis-cluster", "127.0.0.1:1,unix:/run/redis.sock"],
+            "--redis-cluster: cluster nodes are host:port, not a Unix socket",
+        ),
+        (
+            &["--redis-cluster", "redis://127.0.0.1:1/2"],
+            "--redis-cluster: a cluster has only database 0",
+        ),
+        (
+            &["--redis-cluster", "ftp://127.0.0.1:1"],
+            "--redis-cluster: unknown scheme ftp://",
+        ),
+    ];
+    for (args, expected) in cases {
+        let stderr = refused_at_start(args);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_seed_that_is_not_a_cluster_node_is_refused_at_start() {
+    let redis = RedisServer::start();
+    let seed = redis.addr.to_string();
+    let stderr = refused_at_start(&["--redis-cluster", &seed]);
+    assert!(
+        stderr.contains("cluster support disabled") && stderr.contains("+cluster|shards"),
+        "{stderr}"
+    );
+}

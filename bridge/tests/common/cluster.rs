@@ -146,15 +146,16 @@ impl RedisCluster {
             .expect("a node there")
     }
 
-    /// Waits until every node says `cluster_state:ok` and gives the same
-    /// slot map (by CLUSTER SLOTS: the masters serving slots), and the
-    /// first says every node is online.
+    /// Waits until every running node says `cluster_state:ok` and gives
+    /// the same slot map (by CLUSTER SLOTS: the masters serving slots), and
+    /// the first says no node is loading (the replicas synced).
     pub async fn wait_until_agreed(&self, limit: Duration) {
         let deadline = Instant::now() + limit.max(TIMEOUT);
         loop {
             let mut maps = Vec::new();
             let mut ok = true;
-            for node in &self.nodes {
+            let running: Vec<_> = self.nodes.iter().filter(|n| n.redis.is_running()).collect();
+            for node in &running {
                 let info = text(&node.redis.call(&["CLUSTER", "INFO"]).await);
                 ok &= info.contains("cluster_state:ok");
                 maps.push(masters_by_slots(

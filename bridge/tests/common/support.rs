@@ -192,6 +192,11 @@ impl RedisServer {
         stop(&mut self.child);
     }
 
+    /// Whether it runs (it was not killed).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// Kills the server with SIGKILL and starts a fresh one on the same port.
     pub fn restart(&mut self) {
         self.kill();
