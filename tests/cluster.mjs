@@ -31,9 +31,13 @@ function run(command, args) {
   });
 }
 
-/** One cluster node's redis-server on `port`, its files in `dir`. */
-function spawnNode(port, dir) {
-  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+/**
+ * One cluster node's redis-server on `port`, its cluster bus on `bus`, its
+ * files in `dir`. The bus port is chosen too: by default Redis takes
+ * `port + 10000`, which is past 65535 for a fifth of the ephemeral ports.
+ */
+function spawnNode(port, bus, dir) {
+  return spawn('redis-server', ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--dir', dir,
     '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
     '--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--save', '', '--appendonly', 'no',
     '--enable-debug-command', 'local'], { stdio: 'ignore' });
@@ -82,11 +86,18 @@ export async function startCluster({ masters = 3, replicas = 1 } = {}) {
   };
   try {
     const count = masters * (1 + replicas);
+    const taken = new Set();
+    const distinctPort = async () => {
+      for (;;) {
+        const port = await freePort();
+        if (!taken.has(port)) { taken.add(port); return port; }
+      }
+    };
     for (let i = 0; i < count; i++) {
-      const port = await freePort();
+      const [port, bus] = [await distinctPort(), await distinctPort()];
       const dir = mkdtempSync(join(tmpdir(), 'redis-wasm-cluster-'));
       dirs.push(dir);
-      nodes.push({ port, dir, proc: spawnNode(port, dir), id: null });
+      nodes.push({ port, bus, dir, proc: spawnNode(port, bus, dir), id: null });
     }
     const ports = nodes.map((node) => node.port);
     for (const port of ports) {
@@ -118,7 +129,7 @@ export async function startCluster({ masters = 3, replicas = 1 } = {}) {
     },
     async restart(port) {
       const node = byPort(port);
-      node.proc = spawnNode(port, node.dir);
+      node.proc = spawnNode(port, node.bus, node.dir);
       await until(`redis-server on ${port} answered PING`, () => redisCommand(port, 'PING').then((r) => r === '+PONG\r\n'));
     },
     waitUntilAgreed(ms = STARTUP_MS) {

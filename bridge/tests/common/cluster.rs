@@ -32,7 +32,12 @@ impl RedisCluster {
         for _ in 0..masters * (1 + replicas) {
             let dir = TempDir::new(&[]);
             let path = dir.path.to_str().expect("UTF-8 temp path").to_owned();
+            // Chosen, not Redis's `port + 10000`, which is past 65535 for a
+            // fifth of the ephemeral ports.
+            let bus = super::free_port().to_string();
             let redis = RedisServer::start_with(&[
+                "--cluster-port",
+                &bus,
                 "--dir",
                 &path,
                 "--cluster-enabled",
