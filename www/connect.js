@@ -209,7 +209,8 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     const options = optionsFromForm();
     if (!options.url) return;
     const name = fields.name.value.trim() || `${new URL(options.url, location.href).host}${options.db ? ` db ${options.db}` : ''}`;
-    const entry = { name, url: options.url, db: options.db, protocol: options.protocol, cache: Boolean(options.clientSideCache), cluster: Boolean(options.cluster) };
+    const entry = { name, url: options.url, db: options.db, protocol: options.protocol, cache: Boolean(options.clientSideCache) };
+    if (options.cluster) entry.cluster = true;
     // The token is a secret: kept on this device only when asked to.
     if (fields.remember.checked && options.token) entry.token = options.token;
     writeSaved([...readSaved().filter((c) => c.name !== name), entry]);
