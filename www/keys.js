@@ -123,7 +123,7 @@ export function startKeyBrowser({ session, report }) {
       keys.size >= MAX_KEYS ? h('span.warn', { textContent: ` · stopped at ${count(MAX_KEYS)}: narrow the pattern` }) : '',
       // On a cluster, what each master gave: its keys live on it alone.
       cluster ? h('span.node-counts', {}, nodes.map((node) => h('span.node-count', {
-        textContent: ` · ${shortId(node.id)} ${count(node.found)}${node.done ? '' : '+'}`,
+        textContent: ` · ${shortId(node.id)}: ${count(node.found)}${node.done ? '' : '+'}`,
         title: `master ${node.id}: ${plural(node.found, 'key')} ${node.done ? 'match' : 'so far'}`,
         dataset: { node: node.id, found: String(node.found) },
       }))) : '');

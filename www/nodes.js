@@ -22,6 +22,8 @@ export function nodesInfo(session) {
   }));
 }
 
+const COLUMNS = ['shard', 'slots', 'master', 'role', 'memory', 'ops/s', 'keys', 'replicas'];
+
 const idCell = (id, className = 'td.id') => h(className, {}, h('code', { textContent: shortId(id), title: id }));
 
 /** The table of shards for `shards` (`cluster.shards`) and `stats` (`nodesInfo` of the masters). */
@@ -31,7 +33,7 @@ export function nodesTable(shards, stats) {
     const { ranges, slots } = slotText(shard.slots);
     const node = byId.get(shard.master);
     const get = (section, field) => node?.info.get(section)?.get(field) ?? '—';
-    return h('tr', { dataset: { master: shard.master ?? '' } },
+    const cells = [
       h('td', { textContent: String(i + 1) }),
       h('td.slots', {}, h('span', { textContent: ranges }), h('span.sub', { textContent: ` (${count(slots)} slots)`, dataset: { slots: String(slots) } })),
       shard.master ? idCell(shard.master, 'td.master') : h('td.master', { textContent: 'none (failing over?)' }),
@@ -40,13 +42,17 @@ export function nodesTable(shards, stats) {
       h('td.ops', { textContent: node ? count(Number(get('Stats', 'instantaneous_ops_per_sec'))) : '—' }),
       h('td.keys', { textContent: node ? count(node.keys) : '—' }),
       h('td.replicas', {}, shard.replicas.length === 0 ? 'none'
-        : shard.replicas.flatMap((id, at) => [at ? ' ' : '', h('code', { textContent: shortId(id), title: id })])));
+        : shard.replicas.flatMap((id, at) => [at ? ' ' : '', h('code', { textContent: shortId(id), title: id })])),
+    ];
+    // Each cell names its column: a phone shows the rows as cards.
+    cells.forEach((cell, at) => { cell.dataset.label = COLUMNS[at]; });
+    return h('tr', { dataset: { master: shard.master ?? '' } }, cells);
   });
   const totalKeys = stats.reduce((sum, s) => sum + s.keys, 0);
   return [
     h('p.note.nodes-summary', { textContent: `${shards.length} shards · ${count(totalKeys)} keys in all · ids shortened, the full id on hover` }),
     h('table.items.nodes', {},
-      h('thead', {}, h('tr', {}, ['shard', 'slots', 'master', 'role', 'memory', 'ops/s', 'keys', 'replicas'].map((t) => h('th', { textContent: t })))),
+      h('thead', {}, h('tr', {}, COLUMNS.map((t) => h('th', { textContent: t })))),
       h('tbody', {}, rows)),
   ];
 }

@@ -82,11 +82,6 @@ function renderList(entries, length, ordered) {
   return tree;
 }
 
-/** What the console adds to a client error it shows (a Cluster's refusals). */
-const CLIENT_ERROR_HINTS = {
-  CrossSlotError: 'the keys are in different hash slots: put them in one slot with a {hash tag}',
-};
-
 /**
  * An error reply, or the bridge's refusal (class `refusal`) with what the
  * bridge said, or an error of the client (such as a Cluster's
@@ -94,12 +89,7 @@ const CLIENT_ERROR_HINTS = {
  */
 export function renderError(error) {
   const refusal = bridgeRefusal(error);
-  if (!refusal && error?.name && !(error instanceof ErrorReply)) {
-    const node = span(`error client-error ${error.name}`, `(${error.name}) ${error.message}`);
-    const hint = CLIENT_ERROR_HINTS[error.name];
-    if (hint) node.append('\n', span('hint', hint));
-    return node;
-  }
+  if (!refusal && error?.name && !(error instanceof ErrorReply)) return span(`error client-error ${error.name}`, `(${error.name}) ${error.message}`);
   if (!refusal) return span('error', `(error) ${error.message}`);
   const node = span('refusal', `(refused by the bridge) ${refusal.command}: ${refusal.reason}`);
   node.title = 'The bridge kept this command from Redis: its policy does not allow it (see redis-ws-bridge --help for the flags that do).';
