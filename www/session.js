@@ -99,7 +99,9 @@ export class Session extends EventTarget {
   nodes() {
     if (!this.conn) return [];
     if (!this.isCluster) return [{ id: null, conn: this.conn, raw: this.raw }];
-    return this.conn.shards.filter((shard) => shard.master)
+    // Each Cluster learns the topology on its own feed: a master one of them has no pool for yet is left out this time.
+    const known = (id) => this.conn.nodes.includes(id) && this.raw.nodes.includes(id);
+    return this.conn.shards.filter((shard) => shard.master && known(shard.master))
       .map(({ master }) => ({ id: master, conn: this.conn.node(master), raw: this.raw.node(master) }));
   }
 
@@ -124,8 +126,11 @@ export class Session extends EventTarget {
 
   #lifecycle(connection, event) {
     if (!this.#connections.includes(connection)) return;
-    if (event.type === 'ready') this.#up.set(connection, true);
-    if (['reconnecting', 'close', 'end'].includes(event.type)) this.#up.set(connection, false);
+    // A Cluster is up while its topology feed (connection 0) is: a node's socket that reconnects shows in the log only.
+    if (!event.detail?.connection) {
+      if (event.type === 'ready') this.#up.set(connection, true);
+      if (['reconnecting', 'close', 'end'].includes(event.type)) this.#up.set(connection, false);
+    }
     const { attempt, delay } = event.detail ?? {};
     const text = {
       reconnecting: `reconnecting: attempt ${attempt}, next try in ${delay} ms`,
