@@ -5,7 +5,8 @@
 // master, by CLUSTER KEYSLOT) with per-node counts, an edit lands on the
 // key's master, the Nodes view's numbers match each master's INFO and
 // DBSIZE, the chart has a line per master, bulk delete reaches every
-// master, and the console shows a CrossSlotError and a refused SELECT.
+// master, the console shows a CrossSlotError and a refused SELECT, and
+// pub/sub hears what any master publishes.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
@@ -278,6 +279,25 @@ test('the console routes by key, and shows a CrossSlotError and a refused SELECT
   assert.equal(await select.getAttribute('class'), 'reply error');
   assert.equal(await select.textContent(), '(RedisError) SELECT on a Cluster: a cluster has database 0 only');
   await screenshot(page, 'console-cluster');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('pub/sub on a cluster: a message published on any master reaches the page, and the page publishes', async () => {
+  const { page, problems } = await openGui(stack, { hash: 'pubsub' });
+  await page.fill('#sub-channel', 'news');
+  await page.click('#sub-form button');
+  await page.locator('#sub-list .chip[data-name="news"]').waitFor();
+  // Redis Cluster hands a PUBLISH on any node to the subscribers of every node.
+  for (const [i, master] of masters.entries()) {
+    await redisCommand(master.port, 'PUBLISH', 'news', `from master ${i + 1}`);
+    await until(async () => (await page.locator('#messages .message .payload').first().textContent()) === `from master ${i + 1}`, `the message published on ${master.id}`);
+  }
+  await page.fill('#pub-channel', 'news');
+  await page.fill('#pub-message', 'from the page');
+  await page.click('#pub-form button');
+  await until(async () => (await page.locator('#messages .message .payload').first().textContent()) === 'from the page', 'the page\'s own message');
+  assert.equal(await page.locator('#messages .message').count(), masters.length + 1);
   assert.deepEqual(problems, []);
   await page.close();
 });
