@@ -228,6 +228,7 @@ test('the Nodes view: each shard\'s slots, master, replicas, and the master\'s I
 test('the chart has a commands/s line per master; bulk delete reaches every master', async () => {
   const { page, problems } = await openGui(stack, { hash: 'live' });
   await until(async () => (await page.locator('#ops-nodes .legend.ops-node').count()) === 3, 'a legend entry per master');
+  assert.equal(await page.locator('#ops-label').textContent(), 'masters', 'commands/s: the masters\' sum');
   for (const master of masters) {
     await page.locator(`#chart path.ops-node[data-node="${master.id}"]`).waitFor({ state: 'attached' });
     const legend = page.locator(`#ops-nodes [data-node="${master.id}"]`);

@@ -57,6 +57,7 @@ export function startChart({ session, isShown }) {
   const cacheLegend = document.getElementById('cache-legend');
   const cacheNow = document.getElementById('cache-now');
   const nodesLegend = document.getElementById('ops-nodes');
+  const opsLegend = document.getElementById('ops-label');
   /** Masters in the order of their lines: a master keeps its colour while it stays. */
   let masters = [];
 
@@ -199,6 +200,7 @@ export function startChart({ session, isShown }) {
     const ids = session.isCluster ? session.nodes().map((node) => node.id) : [];
     masters = [...masters.filter((id) => ids.includes(id)), ...ids.filter((id) => !masters.includes(id))];
     nodesLegend.hidden = masters.length === 0;
+    opsLegend.textContent = masters.length ? 'masters' : 'server';
     nodesLegend.replaceChildren(...masters.map((id, i) => {
       const ops = point.opsBy?.get(id);
       const item = document.createElement('span');
