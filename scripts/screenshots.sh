@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 cd "$ROOT/tests"
 SCREENSHOT_DIR="$ROOT/docs" BRIDGE_BIN="$ROOT/target/debug/redis-ws-bridge" WWW_DIR="$ROOT/www" \
-  node --test gui-connection.test.mjs gui-keys.test.mjs gui-server.test.mjs demo.test.mjs
+  node --test gui-connection.test.mjs gui-keys.test.mjs gui-server.test.mjs gui-cluster.test.mjs demo.test.mjs
 rm -rf /tmp/org.chromium.* 2>/dev/null || true
 
 for png in "$ROOT"/docs/*-1280.png "$ROOT"/docs/*-390.png; do

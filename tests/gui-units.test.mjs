@@ -82,3 +82,36 @@ test('INFO fields and formats', () => {
   assert.equal(healthUrl('wss://redis.example.com/ws?x=1'), 'https://redis.example.com/healthz');
   assert.equal(healthUrl('ws://127.0.0.1:7379/'), 'http://127.0.0.1:7379/healthz');
 });
+
+const { keyArg, keyName, nameOf, unescapeBytes } = await load('keynames.js');
+const { slotText } = await load('nodes.js');
+
+test('key names: printable UTF-8 as is, a backslash doubled, any other byte as \\xNN, and back exactly', () => {
+  const of = (...parts) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...Buffer.from(p)] : p)));
+  assert.equal(keyName(of('user:42')), 'user:42');
+  assert.equal(keyName(of('älice:😀')), 'älice:😀');
+  assert.equal(keyName(of('a', [0x00], 'b')), 'a\\x00b');
+  assert.equal(keyName(of([0xff])), '\\xff');
+  assert.equal(keyName(of([0xc3, 0x28])), '\\xc3(', 'a lead byte without its continuation');
+  assert.equal(keyName(of([0xe2, 0x82])), '\\xe2\\x82', 'a sequence cut short');
+  assert.equal(keyName(of([0xc0, 0x80])), '\\xc0\\x80', 'an overlong NUL');
+  assert.equal(keyName(of([0xed, 0xa0, 0x80])), '\\xed\\xa0\\x80', 'a surrogate');
+  assert.equal(keyName(of('tab\there\n')), 'tab\\x09here\\x0a');
+  assert.equal(keyName(of('a\\xff')), 'a\\\\xff', 'the text \\xff is not the byte 0xff');
+  assert.equal(keyArg('plain'), 'plain');
+  assert.deepEqual(keyArg('a\\\\xff'), of('a\\xff'));
+  assert.deepEqual(keyArg('\\xc3('), of([0xc3, 0x28]));
+  assert.equal(nameOf('x\\y'), 'x\\\\y');
+  // Every name reads back as the bytes it was made from: 2,000 random names, a fixed seed.
+  let seed = 20;
+  const random = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed; };
+  for (let i = 0; i < 2000; i++) {
+    const name = Uint8Array.from({ length: random() % 12 }, () => random() % 256);
+    assert.deepEqual(unescapeBytes(keyName(name)), name, `bytes ${[...name]}`);
+  }
+});
+
+test('slot ranges of a shard in words, and their count', () => {
+  assert.deepEqual(slotText([[0, 5460]]), { ranges: '0–5460', slots: 5461 });
+  assert.deepEqual(slotText([[0, 99], [500, 500], [16000, 16383]]), { ranges: '0–99, 500, 16000–16383', slots: 485 });
+});

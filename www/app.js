@@ -93,7 +93,8 @@ session.addEventListener('change', async () => {
   serverLabel.textContent = '';
   if (!session.conn) return;
   const info = await session.conn.info('server').then((reply) => reply.sections().get('Server'), () => null);
-  serverLabel.textContent = `${info ? `Redis ${info.get('redis_version')} · ` : ''}${session.label}${session.options.db ? ` · db ${session.options.db}` : ''}`;
+  const where = session.isCluster ? ` · cluster of ${session.nodes().length} masters` : session.options.db ? ` · db ${session.options.db}` : '';
+  serverLabel.textContent = `${info ? `Redis ${info.get('redis_version')} · ` : ''}${session.label}${where}`;
 });
 
 showPanel(location.hash.slice(1) || DEFAULT_PANEL);
@@ -102,5 +103,5 @@ if (saved) {
   manager.fill(saved);
   manager.connect(optionsOf(saved), saved.name);
 } else {
-  manager.connect({ url: asked ?? ownBridge, db: 0 }, asked ?? 'this page\'s bridge');
+  manager.connect({ url: asked ?? ownBridge, db: 0 }, asked ?? 'this page\'s bridge', { detect: true });
 }

@@ -6,7 +6,10 @@
 // chart is SVG with a time axis (seconds ago), a latency axis on the left
 // (ms) and a commands/s axis on the right, ticks at "nice" steps. A burst
 // button pipelines thousands of INCRs to show what pipelining does.
-import { count } from './dom.js';
+//
+// On a Redis Cluster commands/s is the sum over the masters, each read
+// through `cluster.node(id)`, and each master has a thin line of its own.
+import { count, shortId } from './dom.js';
 import { notAllowed } from './refusal.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -53,6 +56,10 @@ export function startChart({ session, isShown }) {
   let lastCache = null;
   const cacheLegend = document.getElementById('cache-legend');
   const cacheNow = document.getElementById('cache-now');
+  const nodesLegend = document.getElementById('ops-nodes');
+  const opsLegend = document.getElementById('ops-label');
+  /** Masters in the order of their lines: a master keeps its colour while it stays. */
+  let masters = [];
 
   /** The client-side cache's hit rate since the last tick, and its size. */
   function showCache() {
@@ -109,10 +116,10 @@ export function startChart({ session, isShown }) {
     make('text', { class: 'axis-title ops', x: w - 4, y: 12, 'text-anchor': 'end' }, 'commands/s');
     make('text', { class: 'axis-title', x: (plot.x0 + plot.x1) / 2, y: h - 4, 'text-anchor': 'middle' }, 'time (seconds ago)');
 
-    const line = (field, y) => {
+    const lineOf = (series, field, y) => {
       let d = '';
       let pen = false;
-      for (const p of shown) {
+      for (const p of series) {
         if (p[field] === null) {
           pen = false;
           continue;
@@ -122,7 +129,12 @@ export function startChart({ session, isShown }) {
       }
       return d.trim();
     };
+    const line = (field, y) => lineOf(shown, field, y);
     make('path', { class: 'ops', id: 'ops-line', d: line('ops', yOps) });
+    masters.forEach((id, i) => {
+      const perNode = shown.map((p) => ({ ...p, node: p.opsBy?.get(id) ?? null }));
+      make('path', { class: `ops-node n${i % 6}`, 'data-node': id, d: lineOf(perNode, 'node', yOps) });
+    });
     make('path', { class: 'p99', id: 'p99-line', d: line('p99', yLatency) });
     make('path', { class: 'p50', id: 'p50-line', d: line('p50', yLatency) });
     svg.dataset.points = String(shown.filter((p) => p.p50 !== null).length);
@@ -132,7 +144,7 @@ export function startChart({ session, isShown }) {
 
   async function sample() {
     const conn = session.conn;
-    if (!conn?.isConnected) {
+    if (!session.connected) {
       last = null;
       return { p50: null, p99: null, ops: null };
     }
@@ -149,19 +161,25 @@ export function startChart({ session, isShown }) {
     trips = trips.filter((t) => t.at > at - WINDOW_MS);
     const window = trips.map((t) => t.ms);
     let ops = null;
+    let opsBy = null;
     try {
-      // info('stats') resolves to an InfoReply; sections() parses it.
-      const stats = (await conn.info('stats')).sections().get('Stats');
-      const total = Number(stats.get('total_commands_processed'));
+      // info('stats') resolves to an InfoReply; sections() parses it. Each node's own (each master of a cluster).
+      const totals = new Map(await Promise.all(session.nodes().map(async ({ id, conn: node }) => {
+        const stats = (await node.info('stats')).sections().get('Stats');
+        return [id, Number(stats.get('total_commands_processed'))];
+      })));
       const t = performance.now();
-      ops = last ? ((total - last.total) * 1000) / (t - last.t) : null;
-      last = { total, t };
+      if (last) {
+        opsBy = new Map([...totals].filter(([id]) => last.totals.has(id)).map(([id, total]) => [id, ((total - last.totals.get(id)) * 1000) / (t - last.t)]));
+        ops = [...opsBy.values()].reduce((sum, n) => sum + n, 0);
+      }
+      last = { totals, t };
       note.textContent = '';
     } catch (err) {
       last = null;
       note.textContent = `Commands/s needs INFO: ${notAllowed(err) ?? err.message}.`;
     }
-    return { p50: percentile(window, 0.5), p99: percentile(window, 0.99), ops };
+    return { p50: percentile(window, 0.5), p99: percentile(window, 0.99), ops, opsBy: session.isCluster ? opsBy : null };
   }
 
   async function tick() {
@@ -171,12 +189,33 @@ export function startChart({ session, isShown }) {
     now.p50.textContent = point.p50 === null ? '—' : `${point.p50.toFixed(2)} ms`;
     now.p99.textContent = point.p99 === null ? '—' : `${point.p99.toFixed(2)} ms`;
     now.ops.textContent = point.ops === null ? '—' : `${count(Math.round(point.ops))} cmd/s`;
+    showNodes(point);
     showCache();
     if (isShown()) draw();
     setTimeout(tick, TICK_MS);
   }
   tick();
-  session.addEventListener('change', () => { trips = []; points = []; last = null; lastCache = null; });
+  /** The masters' legend (on a cluster): each one's colour, short id and commands/s now. */
+  function showNodes(point) {
+    const ids = session.isCluster ? session.nodes().map((node) => node.id) : [];
+    masters = [...masters.filter((id) => ids.includes(id)), ...ids.filter((id) => !masters.includes(id))];
+    nodesLegend.hidden = masters.length === 0;
+    opsLegend.textContent = masters.length ? 'masters' : 'server';
+    nodesLegend.replaceChildren(...masters.map((id, i) => {
+      const ops = point.opsBy?.get(id);
+      const item = document.createElement('span');
+      item.className = `legend ops-node n${i % 6}`;
+      item.title = `master ${id}`;
+      item.dataset.node = id;
+      item.textContent = `${shortId(id)} `;
+      const value = document.createElement('strong');
+      value.textContent = ops === undefined ? '—' : `${count(Math.round(ops))}/s`;
+      item.append(value);
+      return item;
+    }));
+  }
+
+  session.addEventListener('change', () => { trips = []; points = []; last = null; lastCache = null; masters = []; });
 
   const burst = document.getElementById('burst');
   const burstResult = document.getElementById('burst-result');

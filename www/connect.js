@@ -1,10 +1,51 @@
-// The connection manager: a form for the bridge URL, token and database,
-// connections saved in localStorage (the token only when "remember" is
-// ticked), what went wrong when a bridge refuses, and the connection's
-// state with its last events.
+// The connection manager: a form for the bridge URL, token and database
+// (or cluster mode), connections saved in localStorage (the token only
+// when "remember" is ticked), what went wrong when a bridge refuses, and
+// the connection's state with its last events.
+//
+// A page only sees a failed WebSocket, never the bridge's 400 "this bridge
+// serves a cluster", and a refused Connection keeps retrying until its
+// connect timeout. So the page's first, automatic connection (to the
+// bridge that served it, or ?bridge=) asks first whether the bridge's
+// cluster feed takes a WebSocket (a plain bridge answers 404 at once), and
+// connects in cluster mode when it does. A plain connection from the form
+// to a bridge that serves a cluster is not tried: the page says at once
+// to tick "Redis Cluster".
 import { diagnose } from './diagnose.js';
 import { confirmDialog } from './dialog.js';
 import { h } from './dom.js';
+import { clusterUrl } from './session.js';
+
+const PROBE_MS = 3000;
+
+/** Whether the bridge at `url` serves a cluster: its topology feed (`…/ws/cluster`) takes a WebSocket. */
+function servesCluster(url) {
+  let feed;
+  try {
+    feed = new URL(clusterUrl(url));
+  } catch {
+    return Promise.resolve(false);
+  }
+  feed.pathname = `${feed.pathname.replace(/\/$/, '')}/cluster`;
+  return new Promise((resolve) => {
+    let socket;
+    try {
+      socket = new WebSocket(feed.href);
+    } catch {
+      resolve(false); // not a WebSocket URL: the connection says why
+      return;
+    }
+    const done = (answer) => {
+      clearTimeout(timer);
+      socket.onopen = socket.onerror = null;
+      socket.close();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), PROBE_MS);
+    socket.onopen = () => done(true);
+    socket.onerror = () => done(false);
+  });
+}
 
 const SAVED_KEY = 'redis-wasm-gui:connections';
 const LAST_KEY = 'redis-wasm-gui:last';
@@ -36,7 +77,11 @@ export const optionsOf = (saved) => ({
   db: saved.db ?? 0,
   protocol: saved.protocol ?? 2,
   clientSideCache: saved.cache || undefined,
+  cluster: saved.cluster || undefined,
 });
+
+/** `ws://… · db 0 · RESP2`, what a connection's options say in a line. */
+const summary = (saved) => `${saved.url} · ${saved.cluster ? 'cluster' : `db ${saved.db ?? 0}`} · RESP${saved.protocol ?? 2}${saved.cache ? ' · cache' : ''}`;
 
 export function startConnectionManager({ session, defaultUrl, showPanel }) {
   const form = document.getElementById('conn-form');
@@ -47,6 +92,7 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     db: document.getElementById('conn-db'),
     protocol: document.getElementById('conn-protocol'),
     cache: document.getElementById('conn-cache'),
+    cluster: document.getElementById('conn-cluster'),
     remember: document.getElementById('conn-remember'),
   };
   const problem = document.getElementById('conn-error');
@@ -63,6 +109,19 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
   fields.protocol.addEventListener('change', () => {
     if (fields.protocol.value === '2') fields.cache.checked = false;
   });
+  // A cluster has db 0 only and no client-side cache: both are disabled, and the note says why.
+  const clusterNote = document.getElementById('conn-cluster-note');
+  function syncCluster() {
+    const cluster = fields.cluster.checked;
+    if (cluster) {
+      fields.db.value = '0';
+      fields.cache.checked = false;
+    }
+    fields.db.disabled = fields.cache.disabled = cluster;
+    fields.db.title = fields.cache.title = cluster ? clusterNote.textContent : '';
+    clusterNote.hidden = !cluster;
+  }
+  fields.cluster.addEventListener('change', syncCluster);
 
   /** What the form asks for, as `Connection.create` options. */
   function optionsFromForm() {
@@ -73,6 +132,7 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
       db,
       protocol: Number(fields.protocol.value),
       clientSideCache: fields.cache.checked || undefined,
+      cluster: fields.cluster.checked || undefined,
     };
   }
 
@@ -83,21 +143,44 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     fields.db.value = String(saved.db ?? 0);
     fields.protocol.value = String(saved.protocol ?? 2);
     fields.cache.checked = Boolean(saved.cache);
+    fields.cluster.checked = Boolean(saved.cluster);
+    syncCluster();
     fields.token.value = saved.token ?? '';
     fields.remember.checked = saved.token !== undefined;
   }
 
   const connectButton = document.getElementById('conn-connect');
 
-  async function connect(options, label) {
+  /**
+   * Opens `options`; with `detect` (the page's automatic first
+   * connection), in cluster mode when the bridge serves a cluster (only
+   * for db 0 without the cache, which a cluster has not).
+   */
+  async function connect(options, label, { detect = false } = {}) {
     problem.hidden = true;
     form.ariaBusy = 'true';
     connectButton.disabled = true;
     try {
+      if (!options.cluster && await servesCluster(options.url)) {
+        if (!detect || options.db || options.clientSideCache) {
+          showProblem(null, {
+            title: 'This bridge serves a Redis Cluster',
+            causes: ['It refuses plain connections ("cluster_only"): tick "Redis Cluster" and connect again.',
+              'A cluster has database 0 only, and no client-side cache.'],
+            log: null,
+          });
+          showPanel('connection');
+          return false;
+        }
+        options = { ...options, cluster: true };
+        fields.cluster.checked = true;
+        syncCluster();
+        session.log('cluster', 'this bridge serves a Redis Cluster: connecting in cluster mode');
+      }
       await session.open(options, label);
       return true;
     } catch (err) {
-      await showProblem(err, options);
+      showProblem(err, await diagnose(err, options));
       showPanel('connection');
       return false;
     } finally {
@@ -106,11 +189,10 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     }
   }
 
-  async function showProblem(err, options) {
-    const { title, causes, log } = await diagnose(err, options);
+  function showProblem(err, { title, causes, log }) {
     problem.replaceChildren(h('div', {},
       h('strong', { textContent: title }),
-      h('p.note', { textContent: `The client said: ${err.message}` }),
+      err ? h('p.note', { textContent: `The client said: ${err.message}` }) : null,
       log ? h('p', { textContent: 'Likely causes, most likely first:' }) : null,
       h('ul', {}, causes.map((text) => h('li', { textContent: text }))),
       log ? h('p.note', { textContent: `The bridge's log (its stderr) says which: look for ${log}.` }) : null));
@@ -128,6 +210,7 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     if (!options.url) return;
     const name = fields.name.value.trim() || `${new URL(options.url, location.href).host}${options.db ? ` db ${options.db}` : ''}`;
     const entry = { name, url: options.url, db: options.db, protocol: options.protocol, cache: Boolean(options.clientSideCache) };
+    if (options.cluster) entry.cluster = true;
     // The token is a secret: kept on this device only when asked to.
     if (fields.remember.checked && options.token) entry.token = options.token;
     writeSaved([...readSaved().filter((c) => c.name !== name), entry]);
@@ -149,7 +232,7 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
           }
         },
       }),
-      h('span.saved-url', { textContent: `${saved.url} · db ${saved.db ?? 0} · RESP${saved.protocol ?? 2}${saved.cache ? ' · cache' : ''}${saved.token ? ' · token remembered' : ''}` }),
+      h('span.saved-url', { textContent: `${summary(saved)}${saved.token ? ' · token remembered' : ''}` }),
       h('button.small.saved-edit', { type: 'button', textContent: 'Edit', onclick: () => { fill(saved); fields.url.focus(); } }),
       h('button.small.remove.saved-remove', {
         type: 'button',
@@ -171,7 +254,7 @@ export function startConnectionManager({ session, defaultUrl, showPanel }) {
     const options = session.options;
     stateBox.replaceChildren(h('div', {},
       h(`span.status.${session.state}`, { textContent: stateText[session.state] }),
-      options ? h('span', { textContent: ` ${session.label} · db ${options.db ?? 0}${options.token ? ' · with a token' : ''}` }) : null));
+      options ? h('span', { textContent: ` ${session.label} · ${options.cluster ? `Redis Cluster of ${session.nodes().length} masters` : `db ${options.db ?? 0}`}${options.token ? ' · with a token' : ''}` }) : null));
   }
 
   function renderLog() {

@@ -6,6 +6,7 @@
 // JS task, so the client pipelines them into one WebSocket message.
 // Everything run in this page session can be exported as a JSON file.
 import { download } from './dom.js';
+import { unescapeBytes } from './keynames.js';
 import { bridgeRefusal } from './refusal.js';
 import { render, renderError } from './render.js';
 
@@ -24,29 +25,9 @@ export function parseCommandLine(line) {
   const words = [];
   const pattern = /"((?:\\.|[^"\\])*)"|'([^']*)'|(\S+)/g;
   for (const [, doubleQuoted, singleQuoted, bare] of line.matchAll(pattern)) {
-    words.push(doubleQuoted !== undefined ? unescape(doubleQuoted) : utf8.encode(singleQuoted ?? bare));
+    words.push(doubleQuoted !== undefined ? unescapeBytes(doubleQuoted) : utf8.encode(singleQuoted ?? bare));
   }
   return words;
-}
-
-function unescape(text) {
-  const bytes = [];
-  const simple = { n: 10, r: 13, t: 9, b: 8, a: 7, '\\': 92, '"': 34 };
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '\\' && text[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
-      bytes.push(parseInt(text.slice(i + 2, i + 4), 16));
-      i += 3;
-    } else if (text[i] === '\\' && text[i + 1] in simple) {
-      bytes.push(simple[text[i + 1]]);
-      i += 1;
-    } else {
-      const codePoint = text.codePointAt(i);
-      const char = String.fromCodePoint(codePoint);
-      bytes.push(...utf8.encode(char));
-      i += char.length - 1;
-    }
-  }
-  return new Uint8Array(bytes);
 }
 
 /** `name` → `{ summary, syntax }` from `COMMAND DOCS`, for the hint line. */

@@ -29,8 +29,8 @@ async function reachable(wsUrl) {
 }
 
 /**
- * `{ title, causes: [text…], log }` for a failed `Connection.create` with
- * `options` (`{ url, token, db }`). `log`, when the bridge refused the
+ * `{ title, causes: [text…], log }` for a failed `Connection.create` (or
+ * `Cluster.create`) with `options` (`{ url, token, db, cluster }`). `log`, when the bridge refused the
  * handshake, is what to look for in its log; the causes are then ranked.
  */
 export async function diagnose(error, options) {
@@ -74,10 +74,14 @@ export async function diagnose(error, options) {
   const origin = `403 origin: this page (${location.origin}) is neither the bridge's own origin nor listed with --allow-origin ("origin not allowed").`;
   const host = `403 host: "${url.host}" is not a name this bridge serves (--allow-host) ("host not served").`;
   const limits = '429 / 503 limits: too many WebSockets from this address (--max-connections-per-ip) or in total (--max-connections) ("too many connections").';
+  // A cluster bridge refuses /ws with 400; a plain one refuses the cluster feed with 404.
+  const mode = options.cluster
+    ? '404 not a cluster: this bridge serves one Redis, not a cluster ("not_a_cluster"): untick Redis Cluster.'
+    : '400 cluster: this bridge serves a Redis Cluster (--redis-cluster) and refuses plain connections ("cluster_only"): tick Redis Cluster.';
   // The bridge checks the origin before the token: a page from elsewhere is
   // most likely refused for its origin; its own page cannot be.
-  if (location.origin === ownOrigin) causes.push(token, host, limits, origin);
-  else causes.push(origin, token, host, limits);
+  if (location.origin === ownOrigin) causes.push(token, mode, host, limits, origin);
+  else causes.push(origin, token, mode, host, limits);
   return {
     title: `The bridge at ${url.host} answered, but refused the WebSocket`,
     causes,

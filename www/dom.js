@@ -22,6 +22,9 @@ const number = new Intl.NumberFormat('en');
 /** `12,345`. */
 export const count = (n) => number.format(n);
 
+/** A cluster node's id shortened for the page (the full id goes in its title). */
+export const shortId = (id) => id.slice(0, 8);
+
 /** `3 keys`, `1 key`. */
 export const plural = (n, word) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 

@@ -2,8 +2,15 @@
 // at a time, shown as a namespace tree; the selected key's viewer
 // (keyview.js); a form for new keys; and bulk delete of everything the
 // pattern and filter match, counted first, confirmed, with progress.
+//
+// It scans every node the keys live on (each master of a cluster, through
+// its ClusterNode, or the one server) with the session's BytesEncoder
+// connection, so names arrive as their bytes and are shown escaped
+// (keynames.js); reads and writes of one key go through the session's
+// connection, which routes them to the key's master on a cluster.
 import { confirmDialog } from './dialog.js';
-import { count, h, plural } from './dom.js';
+import { count, h, plural, shortId } from './dom.js';
+import { keyArg, keyName, nameOf } from './keynames.js';
 import { openKey } from './keyview.js';
 import { buildTree, renderTree } from './tree.js';
 
@@ -17,25 +24,50 @@ const BATCH = 500;
 
 const TYPES = ['string', 'hash', 'list', 'set', 'zset', 'stream'];
 
-/** One SCAN call: `[nextCursor, keys]`. The package's scan() cursor has no TYPE filter; call() sends it. */
-function scanStep(conn, cursor, pattern, type) {
-  return conn.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT, ...(type ? ['TYPE', type] : []));
+const utf8 = new TextEncoder();
+const utf8Text = new TextDecoder();
+
+/**
+ * One SCAN call on a node's BytesEncoder connection: `[nextCursor, keys]`,
+ * the keys as their bytes. The package's scan() cursor has no TYPE
+ * filter; call() sends it (every argument as bytes).
+ */
+async function scanStep(raw, cursor, pattern, type) {
+  const words = [cursor, 'MATCH', pattern, 'COUNT', String(SCAN_COUNT), ...(type ? ['TYPE', type] : [])];
+  const [next, keys] = await raw.call('SCAN', ...words.map((word) => utf8.encode(word)));
+  return [utf8Text.decode(next), keys];
+}
+
+/** A scan of every node: each with its cursor, whether it is done, and the keys it gave. */
+const scanOf = (nodes) => nodes.map(({ id, conn, raw }) => ({ id, conn, raw, cursor: '0', done: false, found: 0 }));
+
+/**
+ * One SCAN step on each node not done yet, side by side; `add(bytes, node)`
+ * for each key. Resolves to whether every node is done.
+ */
+async function stepAll(scans, pattern, type, add) {
+  await Promise.all(scans.filter((node) => !node.done).map(async (node) => {
+    const [cursor, keys] = await scanStep(node.raw, node.cursor, pattern, type);
+    node.cursor = cursor;
+    node.done = cursor === '0';
+    for (const key of keys) add(key, node);
+  }));
+  return scans.every((node) => node.done);
 }
 
 /**
- * Every key matching `pattern` (and `type`), deduplicated (SCAN may give
- * a key twice); `progress(n)` after each SCAN call; stops early when
- * `stopped()` says so.
+ * Every key matching `pattern` (and `type`) on every node, as shown name
+ * → bytes (SCAN may give a key twice); `progress(n)` after each round of
+ * SCAN calls; stops early when `stopped()` says so.
  */
-async function scanAll(conn, pattern, type, { progress, stopped }) {
-  const keys = new Set();
-  let cursor = '0';
-  do {
-    const [next, batch] = await scanStep(conn, cursor, pattern, type);
-    cursor = next;
-    for (const key of batch) keys.add(key);
+async function scanAll(nodes, pattern, type, { progress, stopped }) {
+  const keys = new Map();
+  const scans = scanOf(nodes);
+  let done = false;
+  while (!done && !stopped() && keys.size < MAX_KEYS) {
+    done = await stepAll(scans, pattern, type, (bytes) => keys.set(keyName(bytes), bytes));
     progress(keys.size);
-  } while (cursor !== '0' && !stopped() && keys.size < MAX_KEYS);
+  }
   return keys;
 }
 
@@ -51,7 +83,7 @@ export function startKeyBrowser({ session, report }) {
   const view = document.getElementById('key-view');
   const bulk = document.getElementById('bulk-progress');
 
-  /** The scan shown: its pattern, type, cursor, keys, and whether it is complete. */
+  /** The scan shown: its pattern, type, nodes (each with its cursor), keys (shown names), and whether it is complete. */
   let scan = null;
   /** Types learned so far, for the badges. */
   const types = new Map();
@@ -71,7 +103,7 @@ export function startKeyBrowser({ session, report }) {
     const unknown = [...tree.querySelectorAll('li.leaf')].map((li) => li.dataset.key).filter((key) => !types.has(key));
     for (let at = 0; at < unknown.length; at += BATCH) {
       const batch = unknown.slice(at, at + BATCH);
-      const replies = await Promise.all(batch.map((key) => conn().type(key).then((r) => r.status, () => null)));
+      const replies = await Promise.all(batch.map((key) => conn().type(keyArg(key)).then((r) => r.status, () => null)));
       batch.forEach((key, i) => { if (replies[i]) types.set(key, replies[i]); });
     }
     for (const element of tree.querySelectorAll('.badge[data-badge-for]')) {
@@ -81,13 +113,20 @@ export function startKeyBrowser({ session, report }) {
   }
 
   function showCounts() {
-    const { keys, done, pattern, type } = scan;
+    const { keys, done, pattern, type, nodes } = scan;
     const what = `${pattern}${type ? `, type ${type}` : ''}`;
+    const cluster = session.isCluster;
     counts.replaceChildren(
       h('strong', { textContent: plural(keys.size, 'key') }),
       ` ${done ? 'match' : 'so far match'} ${what}`,
-      total === null ? '' : ` · ${count(total)} in this database`,
-      keys.size >= MAX_KEYS ? h('span.warn', { textContent: ` · stopped at ${count(MAX_KEYS)}: narrow the pattern` }) : '');
+      total === null ? '' : ` · ${count(total)} in ${cluster ? 'the cluster' : 'this database'}`,
+      keys.size >= MAX_KEYS ? h('span.warn', { textContent: ` · stopped at ${count(MAX_KEYS)}: narrow the pattern` }) : '',
+      // On a cluster, what each master gave: its keys live on it alone.
+      cluster ? h('span.node-counts', {}, nodes.map((node) => h('span.node-count', {
+        textContent: ` · ${shortId(node.id)}: ${count(node.found)}${node.done ? '' : '+'}`,
+        title: `master ${node.id}: ${plural(node.found, 'key')} ${node.done ? 'match' : 'so far'}`,
+        dataset: { node: node.id, found: String(node.found) },
+      }))) : '');
     counts.dataset.loaded = String(keys.size);
     counts.dataset.done = String(done);
     more.hidden = all.hidden = done;
@@ -113,16 +152,20 @@ export function startKeyBrowser({ session, report }) {
     try {
       while (!state.done && !enough(state)) {
         const { pattern, type } = state;
-        const [cursor, batch] = await scanStep(conn(), state.cursor, pattern, type);
+        const all = await stepAll(state.nodes, pattern, type, (bytes, node) => {
+          const name = keyName(bytes);
+          if (state.keys.has(name)) return;
+          state.keys.add(name);
+          node.found += 1;
+          if (type) types.set(name, type);
+        });
         if (state !== scan) return; // a new scan started meanwhile
-        state.cursor = cursor;
-        for (const key of batch) {
-          state.keys.add(key);
-          if (type) types.set(key, type);
-        }
-        state.done = cursor === '0' || state.keys.size >= MAX_KEYS;
+        state.done = all || state.keys.size >= MAX_KEYS;
       }
-      total = await conn().dbsize().catch(() => null);
+      // DBSIZE of each node: on a cluster, the Cluster's own would answer for one master.
+      const sizes = await Promise.all(state.nodes.map((node) => node.conn.dbsize())).catch(() => null);
+      total = sizes && sizes.reduce((sum, n) => sum + Number(n), 0);
+      if (state !== scan) return;
       render();
       showCounts();
     } finally {
@@ -139,7 +182,7 @@ export function startKeyBrowser({ session, report }) {
   }
 
   function startScan() {
-    scan = { pattern: patternInput.value || '*', type: typeSelect.value, cursor: '0', keys: new Set(), done: false };
+    scan = { pattern: patternInput.value || '*', type: typeSelect.value, nodes: scanOf(session.nodes()), keys: new Set(), done: false };
     return nextPage();
   }
 
@@ -171,6 +214,7 @@ export function startKeyBrowser({ session, report }) {
     }
   }
 
+  /** Opens the key shown as `key` (its name, escaped as keynames.js does). */
   function open(key) {
     selected = key;
     for (const li of tree.querySelectorAll('li.leaf')) li.setAttribute('aria-selected', String(li.dataset.key === key));
@@ -178,7 +222,8 @@ export function startKeyBrowser({ session, report }) {
       view,
       conn: conn(),
       raw: session.raw,
-      key,
+      key: keyArg(key),
+      label: key,
       report,
       isCurrent: () => selected === key,
       onType: (type) => {
@@ -198,7 +243,7 @@ export function startKeyBrowser({ session, report }) {
 
   function newKeyForm() {
     const type = h('select.new-type', { 'aria-label': 'type of the new key' }, TYPES.map((t) => h('option', { textContent: t })));
-    const name = h('input.new-name', { placeholder: 'key name', 'aria-label': 'name of the new key', spellcheck: false });
+    const name = h('input.new-name', { placeholder: 'key name', title: '\\xNN escapes for any byte, \\\\ for a backslash', 'aria-label': 'name of the new key', spellcheck: false });
     const extra = h('input.new-extra', { 'aria-label': 'field or score', spellcheck: false });
     const value = h('input.new-value', { placeholder: 'value', 'aria-label': 'value of the new key', spellcheck: false });
     const extraLabel = { hash: 'field', zset: 'score', stream: 'field' };
@@ -211,8 +256,9 @@ export function startKeyBrowser({ session, report }) {
     return h('form.new-key', {
       onsubmit: async (event) => {
         event.preventDefault();
-        const key = name.value.trim();
-        if (!key) return;
+        if (!name.value.trim()) return;
+        const key = keyArg(name.value.trim());
+        const label = nameOf(key);
         const c = conn();
         const create = {
           string: () => c.set(key, value.value, { onlyIfNotExists: true }),
@@ -225,11 +271,11 @@ export function startKeyBrowser({ session, report }) {
         view.ariaBusy = 'true';
         try {
           // Adding to an existing key of another type would be a WRONGTYPE error; to one of the same type, a surprise.
-          if (await c.exists(key)) throw new Error(`${key} already exists`);
+          if (await c.exists(key)) throw new Error(`${label} already exists`);
           await create();
-          types.set(key, type.value);
-          remember(key);
-          await open(key);
+          types.set(label, type.value);
+          remember(label);
+          await open(label);
         } catch (err) {
           report(err);
         } finally {
@@ -246,7 +292,6 @@ export function startKeyBrowser({ session, report }) {
   async function bulkDelete() {
     const pattern = patternInput.value || '*';
     const type = typeSelect.value;
-    const c = conn();
     const bar = bulk.querySelector('progress');
     const label = bulk.querySelector('.bulk-text');
     bulk.hidden = false;
@@ -254,7 +299,7 @@ export function startKeyBrowser({ session, report }) {
     bar.removeAttribute('value');
     try {
       // Count first: the dialog shows exactly what will be deleted.
-      const keys = await scanAll(c, pattern, type, {
+      const keys = await scanAll(session.nodes(), pattern, type, {
         progress: (n) => { label.textContent = `counting: ${count(n)} keys match so far…`; },
         stopped: () => stopBulk,
       });
@@ -267,7 +312,7 @@ export function startKeyBrowser({ session, report }) {
       const sure = await confirmDialog({
         title: `Delete ${plural(keys.size, 'key')}?`,
         message: `Every key ${what}: ${plural(keys.size, 'key')}. This cannot be undone.`,
-        details: [...keys].slice(0, 5).concat(keys.size > 5 ? [`… and ${count(keys.size - 5)} more`] : []),
+        details: [...keys.keys()].slice(0, 5).concat(keys.size > 5 ? [`… and ${count(keys.size - 5)} more`] : []),
         confirm: `Delete ${count(keys.size)}`,
         danger: true,
       });
@@ -275,14 +320,17 @@ export function startKeyBrowser({ session, report }) {
         label.textContent = 'Nothing deleted.';
         return;
       }
-      const list = [...keys];
+      const list = [...keys.values()];
+      const raw = session.raw;
       bar.max = list.length;
       let deleted = 0;
       let done = 0;
       for (let at = 0; at < list.length && !stopBulk; at += BATCH) {
         const batch = list.slice(at, at + BATCH);
         // UNLINK frees the memory in the background; a key deleted meanwhile counts as not deleted.
-        deleted += Number(await c.call('UNLINK', ...batch));
+        // One key a command, pipelined: on a cluster the keys of a batch are in many slots.
+        const replies = await Promise.all(batch.map((key) => raw.call('UNLINK', key)));
+        deleted += replies.reduce((sum, n) => sum + Number(n), 0);
         done += batch.length;
         bar.value = done;
         label.textContent = `deleted ${count(deleted)} of ${count(list.length)}`;

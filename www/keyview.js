@@ -3,9 +3,13 @@
 // editor for its type. Every edit goes through `action()`, which marks
 // the view `aria-busy`, runs the command, shows the key again and reports
 // a failure without losing what was typed.
+//
+// `key` is what commands are given (text, or the exact bytes of a name that
+// is not printable UTF-8), `label` the name shown (keynames.js).
 import { confirmDialog } from './dialog.js';
 import { formatBytes, formatTtl, h } from './dom.js';
 import { collectionViewers } from './collections.js';
+import { keyArg, nameOf } from './keynames.js';
 import { notAllowed } from './refusal.js';
 import { streamViewer } from './streams.js';
 import { stringViewer } from './strings.js';
@@ -16,8 +20,8 @@ const viewers = { string: stringViewer, ...collectionViewers, stream: streamView
 let kept = { key: null, state: {} };
 
 export async function openKey(args) {
-  const { view, conn, key, report, isCurrent, onType, onGone } = args;
-  if (kept.key !== key) kept = { key, state: {} };
+  const { view, conn, key, label, report, isCurrent, onType, onGone } = args;
+  if (kept.key !== label) kept = { key: label, state: {} };
   view.ariaBusy = 'true';
   try {
     const [type, ttl, memory] = await Promise.all([
@@ -30,7 +34,7 @@ export async function openKey(args) {
     if (!isCurrent()) return;
     if (type === 'none') {
       onGone();
-      report(new Error(`${key} does not exist (any more)`));
+      report(new Error(`${label} does not exist (any more)`));
       return;
     }
     const reload = () => openKey(args);
@@ -52,7 +56,7 @@ export async function openKey(args) {
     const memoryText = memory?.refused ? `memory: ${memory.refused}` : formatBytes(memory);
     view.replaceChildren(
       h('div.key-head', {},
-        h('strong.key-name', { textContent: key }),
+        h('strong.key-name', { textContent: label }),
         h(`span.badge.t-${type}`, { textContent: type }),
         h('span.meta', { textContent: `TTL ${formatTtl(ttl)} · ${memoryText}`, dataset: { ttl: String(ttl) } })),
       keyActions(ctx, ttl),
@@ -62,25 +66,26 @@ export async function openKey(args) {
   }
 }
 
-function keyActions({ conn, key, action, onRenamed, onGone }, ttl) {
-  const renameInput = h('input.rename', { value: key, 'aria-label': 'new name', spellcheck: false });
+function keyActions({ conn, key, label, action, onRenamed, onGone }, ttl) {
+  const renameInput = h('input.rename', { value: label, 'aria-label': 'new name (\\xNN escapes for any byte)', spellcheck: false });
   const ttlInput = h('input.ttl', { value: ttl > 0 ? String(Math.ceil(ttl / 1000)) : '', placeholder: 'seconds', 'aria-label': 'TTL in seconds', inputMode: 'numeric' });
   return h('div.key-actions', {},
     h('form.rename-form', {
       onsubmit: action(async () => {
-        const to = renameInput.value;
-        if (!to || to === key) return false;
+        const to = keyArg(renameInput.value);
+        const toLabel = nameOf(to);
+        if (!renameInput.value || toLabel === label) return false;
         const exists = await conn.exists(to);
         const sure = await confirmDialog({
           title: 'Rename this key?',
-          message: `${key} → ${to}`,
-          details: exists ? [`${to} exists and will be overwritten.`] : [],
+          message: `${label} → ${toLabel}`,
+          details: exists ? [`${toLabel} exists and will be overwritten.`] : [],
           confirm: 'Rename',
           danger: Boolean(exists),
         });
         if (!sure) return false;
         await conn.rename(key, to);
-        await onRenamed(to);
+        await onRenamed(toLabel);
         return false;
       }),
     }, renameInput, h('button.rename-button', { type: 'submit', textContent: 'Rename' })),
@@ -96,7 +101,7 @@ function keyActions({ conn, key, action, onRenamed, onGone }, ttl) {
       type: 'button',
       textContent: 'Delete',
       onclick: action(async () => {
-        if (!await confirmDialog({ title: 'Delete this key?', message: key, details: ['This cannot be undone.'], confirm: 'Delete', danger: true })) return false;
+        if (!await confirmDialog({ title: 'Delete this key?', message: label, details: ['This cannot be undone.'], confirm: 'Delete', danger: true })) return false;
         await conn.delete([key]);
         onGone();
         return false;

@@ -1,9 +1,10 @@
 // Live pub/sub: subscribe to channels and patterns on a connection of its
-// own (a subscribed connection takes no other commands), see messages as
+// own (a subscribed connection takes no other commands; on a cluster, a
+// Cluster of its own, whose PUBLISH reaches every node's subscribers), see messages as
 // they arrive, and publish on the main connection. The subscriber is
 // opened with the session's options and belongs to the session: a new
 // connection starts with no subscriptions.
-import { Connection } from './pkg/index.js';
+import { openClient } from './session.js';
 
 const MAX_MESSAGES = 200;
 const isPattern = (name) => /[*?[]/.test(name);
@@ -20,7 +21,7 @@ export function startPubSub({ session, report }) {
   /** The Subscription, made on first use: `startSubscribe()` on a second connection. */
   function subscriber() {
     subscription ??= (async () => {
-      const subConn = await Connection.create(session.options);
+      const subConn = await openClient(session.options);
       session.track(subConn);
       const sub = await subConn.startSubscribe();
       receive(sub);

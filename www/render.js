@@ -82,9 +82,14 @@ function renderList(entries, length, ordered) {
   return tree;
 }
 
-/** An error reply, or the bridge's refusal (class `refusal`) with what the bridge said. */
+/**
+ * An error reply, or the bridge's refusal (class `refusal`) with what the
+ * bridge said, or an error of the client (such as a Cluster's
+ * `CrossSlotError`: nothing was sent) under its name.
+ */
 export function renderError(error) {
   const refusal = bridgeRefusal(error);
+  if (!refusal && error?.name && !(error instanceof ErrorReply)) return span(`error client-error ${error.name}`, `(${error.name}) ${error.message}`);
   if (!refusal) return span('error', `(error) ${error.message}`);
   const node = span('refusal', `(refused by the bridge) ${refusal.command}: ${refusal.reason}`);
   node.title = 'The bridge kept this command from Redis: its policy does not allow it (see redis-ws-bridge --help for the flags that do).';

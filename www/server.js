@@ -3,7 +3,13 @@
 // refreshed every two seconds while the panel is shown; the slowlog and
 // the client list. A bridge for the web refuses INFO, SLOWLOG and CLIENT
 // LIST: each part then says so instead of showing an error.
-import { count, h } from './dom.js';
+//
+// On a Redis Cluster the panel starts with the Nodes view (nodes.js), and
+// the overview, slowlog and clients are those of the master picked below
+// it, read through `cluster.node(id)`: the Cluster's own INFO would answer
+// for a different master each time.
+import { count, h, shortId } from './dom.js';
+import { nodesInfo, nodesTable } from './nodes.js';
 import { notAllowed } from './refusal.js';
 
 const REFRESH_MS = 2000;
@@ -86,6 +92,26 @@ export function startServerPanel({ session, isShown }) {
     clients: document.getElementById('server-clients'),
   };
   const updated = document.getElementById('server-updated');
+  const clusterBox = document.getElementById('server-cluster');
+  const nodesPart = document.getElementById('server-nodes');
+  const nodePick = document.getElementById('server-node');
+
+  /** Keeps the master picker in step with the topology; the one picked stays picked. */
+  function syncPicker() {
+    const masters = session.nodes().map((node) => node.id);
+    const shown = [...nodePick.options].map((option) => option.value);
+    if (masters.join() === shown.join()) return;
+    const picked = nodePick.value;
+    nodePick.replaceChildren(...masters.map((id, i) => h('option', { value: id, textContent: `shard ${i + 1}: master ${shortId(id)}`, title: id })));
+    if (masters.includes(picked)) nodePick.value = picked;
+  }
+
+  /** The connection the overview, slowlog and clients read: the picked master's on a cluster. */
+  function target() {
+    if (!session.isCluster) return session.conn;
+    syncPicker();
+    return session.conn.node(nodePick.value);
+  }
   let timer = null;
 
   /** Fills `element` with `build(await fetch())`, or says why it cannot. */
@@ -100,9 +126,11 @@ export function startServerPanel({ session, isShown }) {
   }
 
   async function refresh() {
-    const conn = session.conn;
-    if (!conn) return;
+    if (!session.conn) return;
+    clusterBox.hidden = !session.isCluster;
+    const conn = target();
     await Promise.all([
+      session.isCluster ? part(nodesPart, () => nodesInfo(session), (stats) => nodesTable(session.conn.shards, stats)) : null,
       part(parts.overview, async () => (await conn.info()).sections(), overview),
       part(parts.slowlog, () => conn.call('SLOWLOG', 'GET', SLOWLOG_SHOWN), slowlog),
       part(parts.clients, async () => (await conn.clientList()).clients(), clients),
@@ -117,6 +145,7 @@ export function startServerPanel({ session, isShown }) {
   }
 
   document.getElementById('server-refresh').addEventListener('click', () => refresh());
+  nodePick.addEventListener('change', () => refresh());
   return {
     /** Called when the panel is shown: refresh now, then every REFRESH_MS. */
     shown() {

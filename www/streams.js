@@ -58,7 +58,7 @@ function addForm({ conn, key, action }) {
   h('div.buttons', {}, h('button.small.add-pair', { type: 'button', textContent: '+ field', onclick: addPair }), h('button.xadd-button', { type: 'submit', textContent: 'Add entry' })));
 }
 
-async function groups({ conn, key, action }) {
+async function groups({ conn, key, label, action }) {
   const infos = (await conn.call('XINFO', 'GROUPS', key)).map(pairs);
   const details = await Promise.all(infos.map((info) => Promise.all([
     conn.call('XINFO', 'CONSUMERS', key, info.get('name')),
@@ -74,7 +74,7 @@ async function groups({ conn, key, action }) {
         h('button.small.remove.destroy-group', {
           type: 'button', textContent: 'Destroy',
           onclick: action(async () => {
-            const sure = await confirmDialog({ title: 'Destroy this consumer group?', message: `${name} on ${key}`, details: [`Its ${info.get('pending')} pending entries are forgotten.`], confirm: 'Destroy', danger: true });
+            const sure = await confirmDialog({ title: 'Destroy this consumer group?', message: `${name} on ${label}`, details: [`Its ${info.get('pending')} pending entries are forgotten.`], confirm: 'Destroy', danger: true });
             if (!sure) return false;
             return conn.call('XGROUP', 'DESTROY', key, name);
           }),

@@ -28,7 +28,7 @@ function parseHex(text) {
 const toHex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 
 export async function stringViewer({ conn, raw, key, action }) {
-  const keyBytes = utf8.encode(key);
+  const keyBytes = typeof key === 'string' ? utf8.encode(key) : key;
   const bytes = await raw.get(keyBytes);
   if (bytes === null) return [];
   // SET … KEEPTTL: saving a value keeps the key's expiry. set() has no
