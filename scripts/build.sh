@@ -14,6 +14,7 @@ node client-wasm/gen/generate.mjs
 # frames in a profiler (build with CARGO_PROFILE_RELEASE_STRIP=false for one).
 CARGO_PROFILE_RELEASE_STRIP=${CARGO_PROFILE_RELEASE_STRIP:-true} \
   wasm-pack build client-wasm --release --target web --mode no-install --out-dir pkg
+scripts/wasm-opt.sh client-wasm/pkg/redis_wasm_bg.wasm
 node client-wasm/finish-pkg.mjs
 rm -rf www/pkg
 cp -r client-wasm/pkg www/pkg

@@ -213,6 +213,10 @@ family('sorted sets', async () => {
   eq(await conn.zscore(z, 'd'), -Infinity, 'zscore -inf');
   eq(await conn.zscore(z, 'nope'), null, 'zscore of a missing member');
   eq(await conn.zincrby(z, 0.5, 'a'), 1.5, 'zincrby');
+  const sums = key('sums');
+  eq(await conn.zincrby(sums, 0.1, 'x'), 0.1, 'zincrby creates');
+  // 17 significant digits: read back as the nearest double, not rounded.
+  eq(await conn.zincrby(sums, 0.2, 'x'), 0.1 + 0.2, 'zincrby to 0.30000000000000004');
   eq(await conn.zrank(z, 'a'), 1, 'zrank');
   eq(await conn.zrevrank(z, 'a'), 2, 'zrevrank');
   eq(await conn.zrank(z, 'nope'), null, 'zrank of a missing member');

@@ -13,7 +13,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::{AggregateKind, DecodeErrorKind, Frame, Limits};
+use crate::{parse_double, AggregateKind, DecodeErrorKind, Frame, Limits};
 
 /// Longest integer line content: a sign and the 19 digits of `i64::MIN`.
 const MAX_INTEGER_LEN: usize = 20;
@@ -306,10 +306,6 @@ fn find_crlf(
             Ok(None)
         }
     }
-}
-
-fn parse_double(text: &[u8]) -> Option<f64> {
-    std::str::from_utf8(text).ok()?.parse().ok()
 }
 
 /// An optional minus sign and at least one digit.

@@ -151,7 +151,7 @@ impl Cmd {
     pub fn name(&self) -> String {
         match self.info {
             Some(info) => info.name.to_owned(),
-            None => String::from_utf8_lossy(self.arg(0).unwrap_or_default()).to_uppercase(),
+            None => String::from_utf8_lossy(self.arg(0).unwrap_or_default()).to_ascii_uppercase(),
         }
     }
 

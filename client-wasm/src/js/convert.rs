@@ -130,20 +130,13 @@ pub fn float(frame: Frame) -> Result<JsValue, JsValue> {
         Frame::Double(value) => Ok(JsValue::from_f64(value)),
         Frame::Integer(value) => Ok(JsValue::from_f64(value as f64)),
         Frame::Null => Ok(JsValue::NULL),
-        Frame::Bulk(bytes) | Frame::Simple(bytes) => {
-            let spelled = text(&bytes);
-            let value = match spelled.as_str() {
-                "inf" | "+inf" => f64::INFINITY,
-                "-inf" => f64::NEG_INFINITY,
-                other => other.parse().map_err(|_| {
-                    error(
-                        ErrorClass::RedisError,
-                        &format!("not a float reply: {other:?}"),
-                    )
-                })?,
-            };
-            Ok(JsValue::from_f64(value))
-        }
+        Frame::Bulk(bytes) | Frame::Simple(bytes) => match resp::parse_double(&bytes) {
+            Some(value) => Ok(JsValue::from_f64(value)),
+            None => Err(error(
+                ErrorClass::RedisError,
+                &format!("not a float reply: {:?}", text(&bytes)),
+            )),
+        },
         other => Err(unexpected("a float", &other)),
     }
 }

@@ -91,7 +91,7 @@ pub struct Cursor {
 impl Cursor {
     pub fn new(via: Via, kind: ScanKind, key: JsValue, pattern: JsValue) -> Cursor {
         let reader = via.reader();
-        let name = kind.command().to_lowercase();
+        let name = kind.command().to_ascii_lowercase();
         let walk = (|| {
             let key = match kind {
                 ScanKind::Keys => None,

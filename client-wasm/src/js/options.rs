@@ -266,7 +266,10 @@ fn cache_options(
         .map(|names| {
             names
                 .iter()
-                .map(|n| n.as_string().map(|n| n.to_uppercase().replace(' ', "|")))
+                .map(|n| {
+                    n.as_string()
+                        .map(|n| n.to_ascii_uppercase().replace(' ', "|"))
+                })
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| type_error(&format!("{} must be command names", what("commands"))))
         })

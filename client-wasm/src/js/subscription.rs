@@ -88,7 +88,7 @@ impl SubState {
         let mut line = vec![word.as_bytes().to_vec()];
         reader.list(
             &names,
-            &|| format!("{}: argument 'channels'", word.to_lowercase()),
+            &|| format!("{}: argument 'channels'", word.to_ascii_lowercase()),
             &mut line,
             |n, d| reader.native(n, d),
         )?;
