@@ -81,6 +81,8 @@ enum Host {
     Node(usize, usize),
     /// A subscription: its node sessions deliver under this one.
     Subscription,
+    /// A session of a node pool that was replaced.
+    Retired,
 }
 
 /// A subscription's sockets: one for channels and patterns, one per node
@@ -312,23 +314,38 @@ impl Cluster {
 
     /// The node for `id`, with a pool dialling it from now on.
     fn node(&mut self, id: &str, replica: bool) -> usize {
-        if let Some(&n) = self.by_id.get(id) {
-            if self.nodes[n].gone {
-                // Named again: a fresh pool (the old one's sessions ended).
-                let node = self.fresh_node(id, replica);
-                self.nodes[n] = node;
-                self.nodes[n].pool.start(self.now);
-                self.collect(n);
+        let node = match self.by_id.get(id) {
+            Some(&n) if !self.nodes[n].gone => return n,
+            // Named again: a fresh pool (the old one's sessions ended), on
+            // host sessions of its own, so that a late event of an old
+            // socket cannot reach a new one.
+            Some(&n) => {
+                self.retire_hosts(n);
+                self.nodes[n] = self.fresh_node(id, replica);
+                n
             }
-            return n;
-        }
-        let n = self.nodes.len();
-        let node = self.fresh_node(id, replica);
-        self.nodes.push(node);
-        self.by_id.insert(id.to_owned(), n);
-        self.nodes[n].pool.start(self.now);
-        self.collect(n);
-        n
+            None => {
+                let fresh = self.fresh_node(id, replica);
+                self.nodes.push(fresh);
+                self.by_id.insert(id.to_owned(), self.nodes.len() - 1);
+                self.nodes.len() - 1
+            }
+        };
+        self.nodes[node].pool.start(self.now);
+        self.collect(node);
+        node
+    }
+
+    /// Node `n`'s host sessions stand for nothing any more.
+    fn retire_hosts(&mut self, n: usize) {
+        let hosts = &mut self.hosts;
+        self.host_of.retain(|&(node, _), &mut g| {
+            if node == n {
+                hosts[g] = Host::Retired;
+            }
+            node != n
+        });
+        self.sub_of.retain(|&(node, _), _| node != n);
     }
 
     fn fresh_node(&mut self, id: &str, replica: bool) -> Node {
@@ -970,7 +987,7 @@ impl Core for Cluster {
         match self.hosts.get(session)? {
             Host::Feed => Some("/cluster".into()),
             Host::Node(n, _) => Some(format!("/node/{}", self.nodes[*n].id)),
-            Host::Subscription => None,
+            Host::Subscription | Host::Retired => None,
         }
     }
 
