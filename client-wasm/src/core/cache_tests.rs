@@ -11,7 +11,7 @@ use super::session::Event;
 use super::tests::{bulk, cmd, config, resp, simple, streamed, Wire};
 use super::ClientError;
 
-fn cache_config() -> CacheConfig {
+pub(super) fn cache_config() -> CacheConfig {
     CacheConfig {
         max_entries: 100,
         max_bytes: 1 << 20,
@@ -23,7 +23,7 @@ fn cache_config() -> CacheConfig {
     }
 }
 
-fn cached_config(cache: CacheConfig) -> Config {
+pub(super) fn cached_config(cache: CacheConfig) -> Config {
     let mut config = config();
     config.remembered.protocol = Some(b"3".to_vec());
     config.cache = Some(cache);

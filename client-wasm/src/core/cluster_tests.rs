@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use resp::Frame;
 
+use super::cache_tests::{cache_config, cached_config};
 use super::cluster::{Cluster, ClusterConfig, ReadFrom, MAX_REDIRECTS, RETRY_MS};
 use super::host::Core;
 use super::pipeline::Outcome;
@@ -25,6 +26,28 @@ struct Net {
     outbox: HashMap<usize, Vec<u8>>,
 }
 
+/// A node of the feed's frame.
+pub(super) fn node_frame(id: &str, role: &str, health: &str) -> Frame {
+    Frame::Array(vec![
+        bulk("id"),
+        bulk(id),
+        bulk("role"),
+        bulk(role),
+        bulk("health"),
+        bulk(health),
+    ])
+}
+
+/// A shard of the feed's frame: slot bounds (start, end, ...) and nodes.
+pub(super) fn shard_frame(slots: &[i64], nodes: Vec<Frame>) -> Frame {
+    Frame::Array(vec![
+        bulk("slots"),
+        Frame::Array(slots.iter().map(|&s| Frame::Integer(s)).collect()),
+        bulk("nodes"),
+        Frame::Array(nodes),
+    ])
+}
+
 /// Three masters, a replica each: `a` (slots 0-5460), `b` (5461-10922),
 /// `c` (10923-16383); replicas `ra`, `rb`, `rc`.
 fn shards(moved: &[(&str, u16, u16)]) -> Frame {
@@ -33,29 +56,15 @@ fn shards(moved: &[(&str, u16, u16)]) -> Frame {
     } else {
         moved.to_vec()
     };
-    let node = |id: &str, role: &str| {
-        Frame::Array(vec![
-            bulk("id"),
-            bulk(id),
-            bulk("role"),
-            bulk(role),
-            bulk("health"),
-            bulk("online"),
-        ])
-    };
     Frame::Array(
         layout
             .iter()
             .map(|&(id, start, end)| {
-                Frame::Array(vec![
-                    bulk("slots"),
-                    Frame::Array(vec![
-                        Frame::Integer(start.into()),
-                        Frame::Integer(end.into()),
-                    ]),
-                    bulk("nodes"),
-                    Frame::Array(vec![node(id, "master"), node(&format!("r{id}"), "replica")]),
-                ])
+                let nodes = vec![
+                    node_frame(id, "master", "online"),
+                    node_frame(&format!("r{id}"), "replica", "online"),
+                ];
+                shard_frame(&[start.into(), end.into()], nodes)
             })
             .collect(),
     )
@@ -628,18 +637,7 @@ fn a_command_to_a_named_node_goes_there_and_follows_no_redirect() {
 
 #[test]
 fn each_node_caches_its_own_keys_and_their_invalidations_reach_the_sum() {
-    use super::cache::{CacheConfig, TrackingMode};
-    let mut pool = config();
-    pool.remembered.protocol = Some(b"3".to_vec());
-    pool.cache = Some(CacheConfig {
-        max_entries: 100,
-        max_bytes: 1 << 20,
-        ttl_ms: None,
-        mode: TrackingMode::Default,
-        prefixes: Vec::new(),
-        noloop: false,
-        commands: None,
-    });
+    let pool = cached_config(cache_config());
     let mut net = Net::new(ReadFrom::Master);
     net.cluster = Cluster::new(
         ClusterConfig {
@@ -699,29 +697,11 @@ fn each_node_caches_its_own_keys_and_their_invalidations_reach_the_sum() {
 fn failed_masters_do_not_hold_up_the_start() {
     // After a failover the old master stays listed, failed, in a shard of
     // its own without slots; before it, a failed master keeps its slots.
-    let node = |id: &str, role: &str, health: &str| {
-        Frame::Array(vec![
-            bulk("id"),
-            bulk(id),
-            bulk("role"),
-            bulk(role),
-            bulk("health"),
-            bulk(health),
-        ])
-    };
-    let shard = |slots: &[i64], nodes: Vec<Frame>| {
-        Frame::Array(vec![
-            bulk("slots"),
-            Frame::Array(slots.iter().map(|&s| Frame::Integer(s)).collect()),
-            bulk("nodes"),
-            Frame::Array(nodes),
-        ])
-    };
     let frame = Frame::Array(vec![
-        shard(&[0, 5460], vec![node("a", "master", "online")]),
-        shard(&[5461, 10922], vec![node("b", "master", "failed")]),
-        shard(&[10923, 16383], vec![node("rc", "master", "online")]),
-        shard(&[], vec![node("c", "master", "failed")]),
+        shard_frame(&[0, 5460], vec![node_frame("a", "master", "online")]),
+        shard_frame(&[5461, 10922], vec![node_frame("b", "master", "failed")]),
+        shard_frame(&[10923, 16383], vec![node_frame("rc", "master", "online")]),
+        shard_frame(&[], vec![node_frame("c", "master", "failed")]),
     ]);
     let mut net = Net::new(ReadFrom::Master);
     net.open(0);
@@ -740,4 +720,34 @@ fn failed_masters_do_not_hold_up_the_start() {
     // b's commands wait for its failover.
     let id = net.send(&["GET", &key_on("b")]);
     assert!(net.pending(id));
+}
+
+#[test]
+fn a_node_named_again_gets_new_sockets_that_an_old_socket_cannot_touch() {
+    let mut net = Net::ready(ReadFrom::Master);
+    let old = net.session("c");
+    // c leaves (its slots to rc), then comes back as the master.
+    net.feed(&shards(&[
+        ("a", 0, 5460),
+        ("b", 5461, 10922),
+        ("rc", 10923, 16383),
+    ]));
+    net.feed(&shards(&[]));
+    let new = net.session("c");
+    assert_ne!(new, old, "a host session of its own");
+    assert_eq!(
+        net.cluster.path(old),
+        None,
+        "the old one stands for nothing"
+    );
+    // The old socket's late close, with the generation the new socket has.
+    net.cluster
+        .on_closed(old, net.generations[&new], 1006, "", net.now);
+    net.collect();
+    net.handshake("c");
+    let key = key_on("c");
+    let id = net.send(&["GET", &key]);
+    assert_eq!(net.sent(new), resp(&[&["GET", &key]]));
+    net.answer(new, &[bulk("v")]);
+    assert_eq!(net.outcome(id), Outcome::Reply(bulk("v")));
 }

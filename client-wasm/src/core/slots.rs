@@ -234,26 +234,15 @@ mod tests {
 
     #[test]
     fn the_feed_frame_reads_as_shards() {
-        let node = |id: &str, role: &str, health: &str| {
-            Frame::Array(vec![
-                bulk("id"),
-                bulk(id),
-                bulk("role"),
-                bulk(role),
-                bulk("health"),
-                bulk(health),
-            ])
-        };
-        let frame = Frame::Array(vec![Frame::Array(vec![
-            bulk("slots"),
-            Frame::Array(vec![Frame::Integer(0), Frame::Integer(5460)]),
-            bulk("nodes"),
-            Frame::Array(vec![
-                node("a", "master", "online"),
-                node("b", "replica", "online"),
-                node("c", "replica", "failed"),
-            ]),
-        ])]);
+        use crate::core::cluster_tests::{node_frame, shard_frame};
+        let frame = Frame::Array(vec![shard_frame(
+            &[0, 5460],
+            vec![
+                node_frame("a", "master", "online"),
+                node_frame("b", "replica", "online"),
+                node_frame("c", "replica", "failed"),
+            ],
+        )]);
         let topology = Topology::from_frame(&frame).unwrap();
         assert_eq!(
             topology.shards,
