@@ -21,6 +21,7 @@ use resp::Frame;
 
 use super::cmd::Cmd;
 use super::command_info::{Flags, Tips};
+use super::ids::IdMap;
 use super::session::RequestId;
 
 /// How Redis tells the client what changed (`CLIENT TRACKING` options).
@@ -151,14 +152,14 @@ impl Read {
 
 pub struct Cache {
     config: CacheConfig,
-    entries: HashMap<u64, Entry>,
+    entries: IdMap<u64, Entry>,
     lines: HashMap<Box<[u8]>, u64>,
     by_key: HashMap<Box<[u8]>, Vec<u64>>,
     /// Entry ids by last use, oldest first.
     order: BTreeMap<u64, u64>,
     clock: u64,
     next_id: u64,
-    fills: HashMap<RequestId, Fill>,
+    fills: IdMap<RequestId, Fill>,
     stats: Stats,
 }
 
@@ -166,13 +167,13 @@ impl Cache {
     pub fn new(config: CacheConfig) -> Cache {
         Cache {
             config,
-            entries: HashMap::new(),
+            entries: IdMap::default(),
             lines: HashMap::new(),
             by_key: HashMap::new(),
             order: BTreeMap::new(),
             clock: 0,
             next_id: 1,
-            fills: HashMap::new(),
+            fills: IdMap::default(),
             stats: Stats::default(),
         }
     }

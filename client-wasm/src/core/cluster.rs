@@ -33,6 +33,7 @@ use super::cache;
 use super::cmd::{Channels, Cmd, Role};
 use super::command_info::Flags;
 use super::host::Core;
+use super::ids::IdMap;
 use super::keys;
 use super::pipeline::Outcome;
 use super::pool::{Config, Mode, Pool, QueueLimits, DEFAULT_OFFLINE_QUEUE};
@@ -90,7 +91,7 @@ enum Host {
 struct Sub {
     owner: u32,
     plain: (usize, usize),
-    shards: HashMap<usize, usize>,
+    shards: IdMap<usize, usize>,
 }
 
 struct Node {
@@ -177,7 +178,7 @@ pub struct Cluster {
     /// The feed's last topology.
     topology: Option<Topology>,
     /// Each master's online replicas, by node index.
-    replicas: HashMap<usize, Vec<usize>>,
+    replicas: IdMap<usize, Vec<usize>>,
     masters: Vec<usize>,
     /// The masters whose health is online.
     online: Vec<usize>,
@@ -185,16 +186,16 @@ pub struct Cluster {
     by_id: HashMap<String, usize>,
     /// Host sessions, by number (0 is the feed).
     hosts: Vec<Host>,
-    host_of: HashMap<(usize, usize), usize>,
-    subs: HashMap<usize, Sub>,
+    host_of: IdMap<(usize, usize), usize>,
+    subs: IdMap<usize, Sub>,
     /// Node sessions of subscriptions: their pushes, and the lease each
     /// takes once ready.
-    sub_of: HashMap<(usize, usize), (usize, u32)>,
-    requests: HashMap<RequestId, Routed>,
-    inner: HashMap<(usize, RequestId), Inner>,
+    sub_of: IdMap<(usize, usize), (usize, u32)>,
+    requests: IdMap<RequestId, Routed>,
+    inner: IdMap<(usize, RequestId), Inner>,
     waiting: VecDeque<RequestId>,
     later: Vec<(f64, RequestId)>,
-    txs: HashMap<TxId, Tx>,
+    txs: IdMap<TxId, Tx>,
     next_id: RequestId,
     next_tx: TxId,
     turn: usize,
@@ -224,20 +225,20 @@ impl Cluster {
             },
             owners: vec![NONE; SLOTS],
             topology: None,
-            replicas: HashMap::new(),
+            replicas: IdMap::default(),
             masters: Vec::new(),
             online: Vec::new(),
             nodes: Vec::new(),
             by_id: HashMap::new(),
             hosts: vec![Host::Feed],
-            host_of: HashMap::new(),
-            subs: HashMap::new(),
-            sub_of: HashMap::new(),
-            requests: HashMap::new(),
-            inner: HashMap::new(),
+            host_of: IdMap::default(),
+            subs: IdMap::default(),
+            sub_of: IdMap::default(),
+            requests: IdMap::default(),
+            inner: IdMap::default(),
             waiting: VecDeque::new(),
             later: Vec::new(),
-            txs: HashMap::new(),
+            txs: IdMap::default(),
             next_id: 1,
             next_tx: 1,
             turn: 0,
@@ -367,7 +368,7 @@ impl Cluster {
         let read_replicas = self.config.read_from != ReadFrom::Master;
         let mut owners = vec![NONE; SLOTS];
         let mut masters = Vec::new();
-        let mut replicas = HashMap::new();
+        let mut replicas = IdMap::default();
         // A failed master that lost its slots to a replica stays listed, in a
         // shard of its own without slots: it serves nothing.
         let mut online = Vec::new();
@@ -1336,7 +1337,7 @@ impl Core for Cluster {
             Sub {
                 owner,
                 plain: (n, local),
-                shards: HashMap::new(),
+                shards: IdMap::default(),
             },
         );
         Ok(sub)

@@ -172,18 +172,19 @@ impl Cmd {
 
     /// What the command does to its connection.
     pub fn role(&self) -> Role {
-        let word = |i| self.arg(i).map(|w| w.to_ascii_uppercase());
-        let first = word(0).unwrap_or_default();
-        let second = || word(1).unwrap_or_default();
-        match first.as_slice() {
+        let word = |i| Word::of(self.arg(i));
+        let second = || word(1);
+        match word(0).as_slice() {
             b"SELECT" => Role::Select,
             b"AUTH" => Role::Auth,
             b"HELLO" => Role::Hello,
             b"CLIENT" => match second().as_slice() {
                 b"SETNAME" => Role::SetName,
-                b"REPLY" if word(2).is_none_or(|w| w != b"ON") => Role::Refused(
-                    "CLIENT REPLY OFF and SKIP are refused: they would leave commands without the reply they wait for",
-                ),
+                b"REPLY" if self.arg(2).is_none_or(|w| !w.eq_ignore_ascii_case(b"ON")) => {
+                    Role::Refused(
+                        "CLIENT REPLY OFF and SKIP are refused: they would leave commands without the reply they wait for",
+                    )
+                }
                 _ => self.flagged(),
             },
             b"MONITOR" => Role::Refused(
@@ -223,6 +224,33 @@ impl Cmd {
             Role::Unsubscribe(_) => self.len() - 1,
             _ => 1,
         }
+    }
+}
+
+/// A word of a line in upper case, on the stack: every command asks for
+/// its role several times on its way out, so this must not allocate. A
+/// word longer than any the roles name is left empty (it names none).
+struct Word {
+    bytes: [u8; 12],
+    len: usize,
+}
+
+impl Word {
+    fn of(word: Option<&[u8]>) -> Word {
+        let mut upper = Word {
+            bytes: [0; 12],
+            len: 0,
+        };
+        if let Some(word) = word.filter(|w| w.len() <= upper.bytes.len()) {
+            upper.bytes[..word.len()].copy_from_slice(word);
+            upper.bytes[..word.len()].make_ascii_uppercase();
+            upper.len = word.len();
+        }
+        upper
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -273,6 +301,13 @@ mod tests {
             Role::Subscribe(Channels::Shard)
         );
         assert_eq!(cmd(&["exec"]).role(), Role::Transaction);
+        assert_eq!(
+            cmd(&["PUnsubscribe"]).role(),
+            Role::Unsubscribe(Channels::Patterns),
+            "the longest name a role has"
+        );
+        assert_eq!(cmd(&["punsubscribes"]).role(), Role::Plain);
+        assert_eq!(cmd(&[""]).role(), Role::Plain);
         assert_eq!(
             cmd(&["BLPOP", "l", "0"]).role(),
             Role::Plain,

@@ -17,6 +17,7 @@ pub mod command_info;
 pub mod cursor;
 pub mod error;
 pub mod host;
+pub mod ids;
 pub mod keys;
 pub mod pipeline;
 pub mod pool;

@@ -18,7 +18,7 @@
 //! begun (blocking commands excepted; the late reply is read and dropped);
 //! an aborted request is not sent, or its reply is dropped.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use resp::{Bytes, Frame};
 
@@ -26,6 +26,7 @@ use super::backoff::Rng;
 use super::cache::{self, Cache, CacheConfig, Lookup, Read, TrackingMode};
 use super::cmd::{Cmd, Role};
 use super::command::ReplyKind;
+use super::ids::IdMap;
 use super::pipeline::{Delivery, Outcome, Shape};
 use super::session::{
     Cx, Event, Lease, LeaseKind, Output, Remembered, RequestId, Session, Settings, Tag, TxId,
@@ -118,9 +119,9 @@ pub struct Pool {
     config: Config,
     sessions: Vec<Session>,
     rng: Rng,
-    requests: HashMap<RequestId, Record>,
+    requests: IdMap<RequestId, Record>,
     next_id: RequestId,
-    txs: HashMap<TxId, Tx>,
+    txs: IdMap<TxId, Tx>,
     next_tx: TxId,
     offline: VecDeque<(RequestId, Cmd)>,
     offline_bytes: usize,
@@ -148,9 +149,9 @@ impl Pool {
             config,
             sessions,
             rng: Rng::new(seed),
-            requests: HashMap::new(),
+            requests: IdMap::default(),
             next_id: 1,
-            txs: HashMap::new(),
+            txs: IdMap::default(),
             next_tx: 1,
             offline: VecDeque::new(),
             offline_bytes: 0,

@@ -4,8 +4,10 @@
 //! of one) or a cluster router over a pool per node:
 //! it feeds the core the transports' events and the clock, and carries out
 //! what the core answers — dial, close, settle a request, dispatch an
-//! event. The map from request id to [`Sink`] is the only place JS functions
-//! are held: the core sees ids, bytes and frames only.
+//! event. The core sees ids, bytes and frames only. A request's Promise is
+//! made and settled in JS (`js/install.js`), in a map from request id to
+//! its resolvers: that is the only place JS functions are held, and it
+//! spares each command the wasm-to-JS round trips of making a Promise here.
 //!
 //! Writes are batched: commands issued in one JS task are queued in the core
 //! and transmitted by one microtask, as one WebSocket message. One timer at
@@ -15,9 +17,9 @@
 //! does): a connection the user no longer references still settles every
 //! Promise it gave out.
 
+use crate::core::ids::IdMap;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -48,12 +50,22 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
 }
 
+#[wasm_bindgen(module = "/js/install.js")]
+extern "C" {
+    /// A Promise for request `id`, its resolvers kept in `settlers`.
+    fn deferred(settlers: &JsValue, id: f64) -> Promise;
+    /// Resolves request `id`'s Promise.
+    #[wasm_bindgen(js_name = resolveRequest)]
+    fn resolve_request(settlers: &JsValue, id: f64, value: &JsValue);
+    /// Rejects request `id`'s Promise.
+    #[wasm_bindgen(js_name = rejectRequest)]
+    fn reject_request(settlers: &JsValue, id: f64, error: &JsValue);
+}
+
 /// What settles when a request completes.
 pub enum Sink {
-    /// A Promise that gets the reply as the JS value of its kind.
+    /// A Promise (in `settlers`) that gets the reply as the JS value of its kind.
     Value {
-        resolve: Function,
-        reject: Function,
         reply: ReplyKind,
         command: Cow<'static, str>,
         stream: Option<Stream>,
@@ -104,7 +116,9 @@ pub struct ClientInner {
     protocols: Vec<String>,
     websocket: Function,
     transports: RefCell<Vec<Option<Transport>>>,
-    pending: RefCell<HashMap<RequestId, Sink>>,
+    pending: RefCell<IdMap<RequestId, Sink>>,
+    /// The resolvers of the pending Promises, by request id (a JS `Map`).
+    settlers: JsValue,
     pub events: EventTarget,
     subscriptions: RefCell<Vec<Option<Rc<SubState>>>>,
     opening: RefCell<Option<(Function, Function)>>,
@@ -113,6 +127,9 @@ pub struct ClientInner {
     on_timer: Closure<dyn FnMut()>,
     on_flush: Closure<dyn FnMut()>,
     flush_queued: Cell<bool>,
+    /// The time read once in this JS task (cleared by the flush), for the
+    /// requests it issues: reading the clock per command showed in profiles.
+    task_now: Cell<Option<f64>>,
     keep_alive: RefCell<Option<Rc<ClientInner>>>,
     ended: Cell<bool>,
 }
@@ -156,7 +173,8 @@ impl ClientInner {
                 protocols: options.protocols,
                 websocket: options.websocket,
                 transports: RefCell::new((0..size).map(|_| None).collect()),
-                pending: RefCell::new(HashMap::new()),
+                pending: RefCell::new(IdMap::default()),
+                settlers: js_sys::Map::new().into(),
                 events: EventTarget::new().expect("EventTarget exists"),
                 subscriptions: RefCell::new(vec![None; size]),
                 opening: RefCell::new(None),
@@ -172,10 +190,12 @@ impl ClientInner {
                 on_flush: Closure::new(move || {
                     if let Some(inner) = flush.upgrade() {
                         inner.flush_queued.set(false);
+                        inner.task_now.set(None);
                         inner.drive();
                     }
                 }),
                 flush_queued: Cell::new(false),
+                task_now: Cell::new(None),
                 keep_alive: RefCell::new(None),
                 ended: Cell::new(false),
             }
@@ -302,6 +322,17 @@ impl ClientInner {
             );
             *timer = Some((at, handle));
         }
+    }
+
+    /// The time for a request: read once per JS task.
+    pub fn clock(&self) -> f64 {
+        if let Some(now) = self.task_now.get() {
+            return now;
+        }
+        let now = now();
+        self.task_now.set(Some(now));
+        self.queue_flush();
+        now
     }
 
     fn queue_flush(&self) {
@@ -469,7 +500,7 @@ impl ClientInner {
     pub fn request(self: &Rc<Self>, cmd: Cmd, signal: Option<AbortSignal>) -> Promise {
         let command = command_name(&cmd);
         let reply = cmd.reply();
-        let sent = self.core.borrow_mut().request(cmd, now());
+        let sent = self.core.borrow_mut().request(cmd, self.clock());
         self.promise(sent, reply, command, signal)
     }
 
@@ -482,7 +513,7 @@ impl ClientInner {
     ) -> Promise {
         let command = command_name(&cmd);
         let reply = cmd.reply();
-        let sent = self.core.borrow_mut().request_to(node, cmd, now());
+        let sent = self.core.borrow_mut().request_to(node, cmd, self.clock());
         self.promise(sent, reply, command, signal)
     }
 
@@ -503,7 +534,10 @@ impl ClientInner {
 
     /// A script's EVALSHA, with its EVAL for NOSCRIPT.
     pub fn request_script(self: &Rc<Self>, evalsha: Cmd, eval: Cmd) -> Promise {
-        let sent = self.core.borrow_mut().request_script(evalsha, eval, now());
+        let sent = self
+            .core
+            .borrow_mut()
+            .request_script(evalsha, eval, self.clock());
         self.promise(sent, ReplyKind::EvalScript, "EVALSHA".into(), None)
     }
 
@@ -522,17 +556,13 @@ impl ClientInner {
         command: Cow<'static, str>,
         signal: Option<AbortSignal>,
     ) -> Promise {
-        let mut settlers = None;
-        let promise = Promise::new(&mut |resolve, reject| settlers = Some((resolve, reject)));
-        let (resolve, reject) = settlers.expect("a Promise runs its executor at once");
         match sent {
             Ok(id) => {
-                let abort = signal.map(|signal| self.abort_on(id, signal, &reject));
+                let promise = deferred(&self.settlers, id as f64);
+                let abort = signal.map(|signal| self.abort_on(id, signal));
                 self.pending.borrow_mut().insert(
                     id,
                     Sink::Value {
-                        resolve,
-                        reject,
                         reply,
                         command,
                         stream: None,
@@ -540,26 +570,23 @@ impl ClientInner {
                     },
                 );
                 self.queue_flush();
+                promise
             }
-            Err(why) => {
-                let _ = reject.call1(&JsValue::NULL, &JsValue::from(why));
-            }
+            Err(why) => Promise::reject(&JsValue::from(why)),
         }
-        promise
     }
 
     /// Rejects request `id` with the signal's reason when it aborts (and
     /// tells the core, which does not send it or drops its reply).
-    fn abort_on(self: &Rc<Self>, id: RequestId, signal: AbortSignal, reject: &Function) -> Abort {
+    fn abort_on(self: &Rc<Self>, id: RequestId, signal: AbortSignal) -> Abort {
         let weak = Rc::downgrade(self);
-        let reject = reject.clone();
         let reason_of = signal.clone();
         let listener = Closure::<dyn FnMut()>::new(move || {
             let Some(inner) = weak.upgrade() else { return };
             let removed = inner.pending.borrow_mut().remove(&id);
             if let Some(sink) = removed {
                 inner.core.borrow_mut().abort(id);
-                let _ = reject.call1(&JsValue::NULL, &reason_of.reason());
+                reject_request(&inner.settlers, id as f64, &reason_of.reason());
                 inner.drive();
                 // The sink owns this listener: let it go after it returns.
                 retire(sink);
@@ -593,33 +620,25 @@ impl ClientInner {
         }
         if last {
             if let Some(Sink::Value {
-                resolve,
-                reject,
                 reply,
                 command,
                 stream,
                 ..
             }) = sink
             {
-                self.settle(&resolve, &reject, reply, &command, stream, outcome);
+                self.settle(id, reply, &command, stream, outcome);
             }
             return;
         }
         // A streamed reply in progress: the sink stays.
         let mut pending = self.pending.borrow_mut();
-        let Some(Sink::Value {
-            resolve,
-            reply,
-            stream,
-            ..
-        }) = pending.get_mut(&id)
-        else {
+        let Some(Sink::Value { reply, stream, .. }) = pending.get_mut(&id) else {
             return;
         };
         match outcome {
             Outcome::Start { len, kind } => {
                 let started = Stream::new(*reply, len, kind == resp::AggregateKind::Map);
-                let _ = resolve.call1(&JsValue::NULL, started.container());
+                resolve_request(&self.settlers, id as f64, started.container());
                 *stream = Some(started);
             }
             Outcome::Item(frame) => {
@@ -639,8 +658,7 @@ impl ClientInner {
 
     fn settle(
         &self,
-        resolve: &Function,
-        reject: &Function,
+        id: RequestId,
         reply: ReplyKind,
         command: &str,
         stream: Option<Stream>,
@@ -657,16 +675,12 @@ impl ClientInner {
             (Outcome::End, Some(stream)) => stream.end(),
             (Outcome::Failed(why), Some(stream)) => stream.fail(&JsValue::from(why)),
             (Outcome::Failed(why), None) => {
-                let _ = reject.call1(&JsValue::NULL, &JsValue::from(why));
+                reject_request(&self.settlers, id as f64, &JsValue::from(why));
             }
             (Outcome::Reply(frame), _) => {
                 match convert::reply(frame, reply, &self.encoder, command) {
-                    Ok(value) => {
-                        let _ = resolve.call1(&JsValue::NULL, &value);
-                    }
-                    Err(err) => {
-                        let _ = reject.call1(&JsValue::NULL, &err);
-                    }
+                    Ok(value) => resolve_request(&self.settlers, id as f64, &value),
+                    Err(err) => reject_request(&self.settlers, id as f64, &err),
                 }
             }
             _ => {}

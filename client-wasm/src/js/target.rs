@@ -5,14 +5,21 @@
 //! calls the class's one `__send(cmd, kind, line, signal)`. A command goes
 //! to the client, whose core decides where it goes and whether it may go
 //! at all, or to a transaction's queue.
+//!
+//! A line that fits is not handed over as an Array but written by the
+//! method straight into [`WIRE`], a buffer in wasm memory, and sent with
+//! `__sendWire(cmd, kind, args, signal)`: crossing into wasm once per
+//! command instead of two or three times per argument was the larger part
+//! of the client's cost per command.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::client::{now, ClientInner};
+use super::client::ClientInner;
 use super::convert::ArgReader;
 use super::errors::type_error;
 use crate::core::cmd::{Cmd, Role};
@@ -22,22 +29,53 @@ use crate::core::{table, ReplyKind};
 #[wasm_bindgen(module = "/js/install.js")]
 extern "C" {
     /// Gives a new instance its builder options, and its class the methods.
-    fn adopt(instance: &JsValue, options: &JsValue, reply_kinds: &JsValue) -> JsValue;
+    fn adopt(
+        instance: &JsValue,
+        options: &JsValue,
+        reply_kinds: &JsValue,
+        wire: &JsValue,
+    ) -> JsValue;
     #[wasm_bindgen(js_name = installAll)]
-    fn install_all(classes: &JsValue, reply_kinds: &JsValue);
+    fn install_all(classes: &JsValue, reply_kinds: &JsValue, wire: &JsValue);
+}
+
+/// How many arguments, and how many bytes of them, a line in [`WIRE`] holds
+/// at most (a longer one goes as an Array).
+const WIRE_ARGS: usize = 256;
+const WIRE_BYTES: usize = 16 * 1024;
+
+thread_local! {
+    /// The line a command method wrote: the end of each argument (`u32`,
+    /// little-endian, from the first byte of the arguments), then their bytes.
+    static WIRE: RefCell<Vec<u8>> = RefCell::new(vec![0; WIRE_ARGS * 4 + WIRE_BYTES]);
+}
+
+/// Where the methods write lines: `{ memory, at, args, bytes }`.
+fn wire() -> JsValue {
+    let at = WIRE.with(|wire| wire.borrow_mut().as_mut_ptr() as usize);
+    let object = js_sys::Object::new();
+    for (key, value) in [
+        ("memory", wasm_bindgen::memory()),
+        ("at", JsValue::from(at as u32)),
+        ("args", JsValue::from(WIRE_ARGS as u32)),
+        ("bytes", JsValue::from(WIRE_BYTES as u32)),
+    ] {
+        let _ = js_sys::Reflect::set(&object, &key.into(), &value);
+    }
+    object.into()
 }
 
 /// Installs the command methods on `classes` (the package entry's call).
 #[wasm_bindgen(js_name = __installMethods)]
 pub fn install_methods(classes: JsValue) {
-    REPLY_KINDS.with(|kinds| install_all(&classes, kinds));
+    REPLY_KINDS.with(|kinds| install_all(&classes, kinds, &wire()));
 }
 
 /// Gives an instance of a class of JS (a `SharedConnection`'s tab side) the
 /// command methods, which build lines with `options` (`{ encoder, strict }`).
 #[wasm_bindgen(js_name = __adopt)]
 pub fn adopt_instance(instance: JsValue, options: JsValue) -> JsValue {
-    REPLY_KINDS.with(|kinds| adopt(&instance, &options, kinds))
+    REPLY_KINDS.with(|kinds| adopt(&instance, &options, kinds, &JsValue::UNDEFINED))
 }
 
 /// Where a `SharedConnection`'s worker sends a built line: `null` on the
@@ -84,7 +122,7 @@ thread_local! {
 /// `instance` (a new Connection, Pool or Transaction) ready for use.
 pub fn adopted(instance: JsValue, client: &ClientInner) -> JsValue {
     METHODS.with(|_| ());
-    REPLY_KINDS.with(|kinds| adopt(&instance, &client.builders, kinds))
+    REPLY_KINDS.with(|kinds| adopt(&instance, &client.builders, kinds, &wire()))
 }
 
 /// Where a command method sends.
@@ -111,8 +149,11 @@ impl Via {
     ) -> Result<(), crate::core::ClientError> {
         let client = self.client();
         let id = match self {
-            Via::Node(_, node) => client.core.borrow_mut().request_to(node, cmd, now()),
-            _ => client.core.borrow_mut().request(cmd, now()),
+            Via::Node(_, node) => client
+                .core
+                .borrow_mut()
+                .request_to(node, cmd, client.clock()),
+            _ => client.core.borrow_mut().request(cmd, client.clock()),
         }?;
         client.wait(id, then);
         Ok(())
@@ -138,12 +179,25 @@ impl Via {
     /// A built line from JS: `cmd` is the table index (negative: look the
     /// name up, as `call()` does), `kind` the reply kind's number.
     pub fn send_line(&self, cmd: i32, kind: u8, line: &Array, signal: JsValue) -> Promise {
-        let signal: Option<AbortSignal> = signal.dyn_into().ok();
+        self.send_built(command(cmd, kind, line), signal)
+    }
+
+    /// The line of `args` arguments a method wrote into [`WIRE`].
+    pub fn send_wired(&self, cmd: i32, kind: u8, args: usize, signal: JsValue) -> Promise {
+        self.send_built(wired(cmd, kind, args), signal)
+    }
+
+    fn send_built(&self, built: Result<Cmd, JsValue>, signal: JsValue) -> Promise {
+        // Most calls have no signal: no `instanceof` for them.
+        let signal: Option<AbortSignal> = match signal.is_undefined() {
+            true => None,
+            false => signal.dyn_into().ok(),
+        };
         if let Some(signal) = signal.as_ref().filter(|s| s.aborted()) {
             // Aborted already: nothing is sent.
             return Promise::reject(&signal.reason());
         }
-        match command(cmd, kind, line) {
+        match built {
             Ok(cmd) => self.send(cmd, signal),
             Err(err) => Promise::reject(&err),
         }
@@ -151,20 +205,52 @@ impl Via {
 }
 
 fn command(cmd: i32, kind: u8, line: &Array) -> Result<Cmd, JsValue> {
+    with_arguments(cmd, kind, |built| {
+        for item in line.iter() {
+            match item.as_string() {
+                Some(text) => built.push(text.as_bytes()),
+                None => match item.dyn_ref::<Uint8Array>() {
+                    Some(bytes) => built.push(&bytes.to_vec()),
+                    None => return Err(type_error("__send: a line holds strings and Uint8Arrays")),
+                },
+            }
+        }
+        Ok(())
+    })
+}
+
+fn wired(cmd: i32, kind: u8, args: usize) -> Result<Cmd, JsValue> {
+    with_arguments(cmd, kind, |built| {
+        WIRE.with(|wire| {
+            let wire = wire.borrow();
+            let (ends, bytes) = wire.split_at(WIRE_ARGS * 4);
+            let mut start = 0;
+            for end in ends.chunks_exact(4).take(args.min(WIRE_ARGS)) {
+                let end = u32::from_le_bytes([end[0], end[1], end[2], end[3]]) as usize;
+                let arg = bytes
+                    .get(start..end)
+                    .ok_or_else(|| type_error("__sendWire: a line out of bounds"))?;
+                built.push(arg);
+                start = end;
+            }
+            Ok(())
+        })
+    })
+}
+
+/// A command of table entry `cmd` (negative: looked up by its name) and
+/// reply kind `kind`, with the arguments `push` gives it.
+fn with_arguments(
+    cmd: i32,
+    kind: u8,
+    push: impl FnOnce(&mut Cmd) -> Result<(), JsValue>,
+) -> Result<Cmd, JsValue> {
     let reply = *ReplyKind::ALL
         .get(usize::from(kind))
         .ok_or_else(|| type_error("__send: unknown reply kind"))?;
     let info = u16::try_from(cmd).ok().map(table::by_index);
     let mut built = Cmd::new(std::iter::empty::<&[u8]>(), info, reply);
-    for item in line.iter() {
-        match item.as_string() {
-            Some(text) => built.push(text.as_bytes()),
-            None => match item.dyn_ref::<Uint8Array>() {
-                Some(bytes) => built.push(&bytes.to_vec()),
-                None => return Err(type_error("__send: a line holds strings and Uint8Arrays")),
-            },
-        }
-    }
+    push(&mut built)?;
     if info.is_none() {
         built = Cmd::lookup(built.args(), reply);
     }
@@ -193,6 +279,18 @@ macro_rules! sending_methods {
                 signal: wasm_bindgen::JsValue,
             ) -> js_sys::Promise {
                 $crate::js::target::Target::via(self).send_line(cmd, kind, &line, signal)
+            }
+
+            /// Sends the line a command method wrote into wasm memory.
+            #[wasm_bindgen(js_name = __sendWire)]
+            pub fn send_wired(
+                &self,
+                cmd: i32,
+                kind: u8,
+                args: usize,
+                signal: wasm_bindgen::JsValue,
+            ) -> js_sys::Promise {
+                $crate::js::target::Target::via(self).send_wired(cmd, kind, args, signal)
             }
         }
     };
