@@ -9,16 +9,28 @@
 //! connection enters is decided here, from the command and never from the
 //! JS method that built it, so `call()` and the methods behave the same.
 
+use std::cell::Cell;
+
 use super::command::ReplyKind;
 use super::command_info::{CommandInfo, Flags};
 use super::{keys, table};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Cmd {
     bytes: Vec<u8>,
     ends: Vec<u32>,
     info: Option<&'static CommandInfo>,
     reply: ReplyKind,
+    /// The role, once asked for: a command is asked several times on its
+    /// way out (refusal, the pool's choice, the session's mode).
+    role: Cell<Option<Role>>,
+}
+
+impl PartialEq for Cmd {
+    fn eq(&self, other: &Cmd) -> bool {
+        (&self.bytes, &self.ends, self.info, self.reply)
+            == (&other.bytes, &other.ends, other.info, other.reply)
+    }
 }
 
 /// What a command does to the connection it is sent on.
@@ -90,6 +102,7 @@ impl Cmd {
             ends: Vec::new(),
             info,
             reply,
+            role: Cell::new(None),
         };
         for arg in args {
             cmd.push(arg.as_ref());
@@ -105,6 +118,7 @@ impl Cmd {
     {
         let mut cmd = Cmd::new(args, None, reply);
         cmd.info = table::lookup(&cmd.args().take(2).collect::<Vec<_>>());
+        cmd.role.set(None);
         cmd
     }
 
@@ -112,6 +126,7 @@ impl Cmd {
     pub fn push(&mut self, arg: &[u8]) {
         self.bytes.extend_from_slice(arg);
         self.ends.push(self.bytes.len() as u32);
+        self.role.set(None);
     }
 
     pub fn len(&self) -> usize {
@@ -172,6 +187,15 @@ impl Cmd {
 
     /// What the command does to its connection.
     pub fn role(&self) -> Role {
+        if let Some(role) = self.role.get() {
+            return role;
+        }
+        let role = self.role_of_line();
+        self.role.set(Some(role));
+        role
+    }
+
+    fn role_of_line(&self) -> Role {
         let word = |i| Word::of(self.arg(i));
         let second = || word(1);
         match word(0).as_slice() {
