@@ -32,10 +32,11 @@ export function targets(med, { items, nativeMBps }) {
       ratio(`1 MB values ${metric === 'upMBps' ? 'SET' : 'GET'} via ${system} ÷ 1 GB/s`, med('1 MB values', system, metric), 1000, 1);
     }
   }
-  // Our own bar: the wasm client costs little over a bare browser WebSocket.
+  // Our own bar (issue 13): the client's cost is noise over a bare browser
+  // WebSocket that sends prebuilt lines and only counts replies.
   for (const [w, metric] of [['sequential SET/GET', 'opsPerSec'], ['pipeline 100', 'opsPerSec'], ['pipeline 1000', 'opsPerSec'],
     ['1 MB values', 'upMBps'], ['1 MB values', 'downMBps']]) {
-    ratio(`wasm client ÷ bare browser WebSocket: ${w}, ${metric}`, med(w, S.wasmBridge, metric), med(w, S.bareBridge, metric), 0.8);
+    ratio(`wasm client ÷ bare browser WebSocket: ${w}, ${metric}`, med(w, S.wasmBridge, metric), med(w, S.bareBridge, metric), 0.95);
   }
   // Redis Cluster (issue 16): three masters serve a pipeline at least as fast as one.
   for (const depth of [100, 1000]) {

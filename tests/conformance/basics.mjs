@@ -123,6 +123,53 @@ export const tests = {
     eq(wrong, -1, 'HGETALL decodes like one by one');
   },
 
+  // A method writes its line straight into wasm memory when it fits (256
+  // arguments, 16 KiB) and hands it over as an Array when not: both ways,
+  // and across a growth of the wasm's memory, Redis gets the UTF-8 bytes
+  // TextEncoder gives (a lone surrogate as U+FFFD).
+  'lines reach Redis byte for byte at the edges of the line buffer': async ({ m, connect, eq, key }) => {
+    const conn = await connect();
+    const raw = await connect({ encoder: new m.BytesEncoder() });
+    const utf8 = new TextEncoder();
+    const sameBytes = (a, b) => a.length === b.length && a.every((byte, i) => byte === b[i]);
+    const check = async (value, what) => {
+      const k = key('wire');
+      await conn.set(k, value);
+      const stored = await raw.get(utf8.encode(k));
+      eq(sameBytes(stored, utf8.encode(value)), true, `${what}: the bytes in Redis`);
+      eq(await conn.get(k), new TextDecoder().decode(utf8.encode(value)), `${what}: read back`);
+    };
+    // The line is SET, the key and the value: the value's room in 16 KiB.
+    const room = 16 * 1024 - 3 - utf8.encode(key('wire')).length;
+    const texts = {
+      'ASCII': 'plain text',
+      'non-ASCII first': 'é then ascii',
+      'non-ASCII last': 'ascii then é',
+      'astral': '🚀 x 🚀',
+      'a lone surrogate': 'a\ud800b',
+      'ASCII filling the buffer': 'x'.repeat(room),
+      'ASCII one byte over': 'x'.repeat(room + 1),
+      'three-byte characters that fit': '日'.repeat(Math.floor(room / 3)),
+      'three-byte characters that fit as UTF-16 only': '日'.repeat(Math.floor(room / 2)),
+      'ASCII then non-ASCII past the end': 'x'.repeat(room - 2) + 'ééé',
+    };
+    for (const [what, value] of Object.entries(texts)) await check(value, what);
+    // A value of megabytes grows the wasm's memory; lines after it still go right.
+    const big = 'y'.repeat(4_000_000);
+    await check(big, '4 MB');
+    for (const [what, value] of Object.entries(texts)) await check(value, `${what}, after the growth`);
+    for (const count of [254, 255]) {
+      const list = key('wire-args');
+      const items = Array.from({ length: count }, (_, i) => (i % 3 ? `item ${i}` : `élément ${i}`));
+      eq(await conn.rpush(list, items), count, `RPUSH of ${count + 2} arguments`);
+      eq(await conn.lrangeAsList(list), items, `the ${count} items in order`);
+    }
+    const k = utf8.encode(key('wire-bytes'));
+    const bytes = new Uint8Array(300).map((_, i) => (i * 7) % 256);
+    await raw.set(k, bytes);
+    eq(sameBytes(await raw.get(k), bytes), true, 'a Uint8Array in a line');
+  },
+
   // The bridge refuses messages over 1 MiB: a 3 MB value only gets through
   // because the client splits its writes, and comes back whole.
   'a value larger than a WebSocket message round trips byte for byte': async ({ m, connect, eq, ok }) => {
