@@ -111,6 +111,21 @@ impl Decoder {
         self.reader.buf.len()
     }
 
+    /// Hands a large bulk string to the caller instead of buffering it: when
+    /// the next top-level frame is a `$` bulk string of at least `min` bytes
+    /// that has not all arrived, consumes its header and what is buffered of
+    /// its payload and CRLF, and returns its length and those bytes. The
+    /// caller then takes the rest of the payload and the CRLF (`len + 2`
+    /// bytes in all) from the stream itself, and feeds what follows. A host
+    /// that receives a large value in many messages can so gather it in
+    /// place once, instead of buffering it here and copying it out again.
+    pub fn take_large_bulk(&mut self, min: usize) -> Option<(usize, BytesMut)> {
+        if self.error.is_some() || !self.stack.is_empty() {
+            return None;
+        }
+        self.reader.large_bulk(min)
+    }
+
     /// Next complete top-level frame, `Ok(None)` if more input is needed.
     ///
     /// Fails with [`DecodeErrorKind::StreamInProgress`] while an aggregate

@@ -212,6 +212,27 @@ impl Reader {
         parse_integer_line(&self.buf, self.limits.max_line_len, invalid)
     }
 
+    /// A `$` bulk string of at least `min` bytes whose payload has not all
+    /// arrived: consumes its header, and whatever of its payload and CRLF
+    /// is buffered, and returns its length and those bytes. The rest of the
+    /// payload and the CRLF are the caller's to take from the stream.
+    pub(crate) fn large_bulk(&mut self, min: usize) -> Option<(usize, BytesMut)> {
+        if self.buf.first() != Some(&b'$') {
+            return None;
+        }
+        let (len, header) = self.integer_line(DecodeErrorKind::InvalidLength).ok()??;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&n| n >= min && n <= self.limits.max_bulk_len)?;
+        if self.buf.len() >= header + len + 2 {
+            return None;
+        }
+        self.skip(header);
+        let buffered = self.buf.split_to(self.buf.len());
+        self.offset += len as u64 + 2;
+        Some((len, buffered))
+    }
+
     /// Consumes `len` bytes.
     #[inline]
     fn skip(&mut self, len: usize) {

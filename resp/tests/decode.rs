@@ -519,3 +519,60 @@ fn streaming_finishes_an_aggregate_that_decode_began() {
         ]))))
     );
 }
+
+#[test]
+fn a_large_bulk_string_is_handed_over_with_what_is_buffered_of_it() {
+    let mut decoder = Decoder::new();
+    // Small, whole, or not a bulk string: the decoder keeps them.
+    decoder.feed(b"$3\r\nab");
+    assert_eq!(decoder.take_large_bulk(4), None, "shorter than the minimum");
+    decoder.feed(b"c\r\n");
+    assert_eq!(decoder.decode(), Ok(Some(Frame::Bulk("abc".into()))));
+    decoder.feed(b"$5\r\nhello\r\n");
+    assert_eq!(decoder.take_large_bulk(4), None, "already whole");
+    assert_eq!(decoder.decode(), Ok(Some(Frame::Bulk("hello".into()))));
+    decoder.feed(b"*1\r\n$5\r\nhel");
+    assert_eq!(decoder.decode(), Ok(None));
+    assert_eq!(decoder.take_large_bulk(4), None, "inside an array");
+    decoder.feed(b"lo\r\n");
+    assert_eq!(
+        decoder.decode(),
+        Ok(Some(Frame::Array(vec![Frame::Bulk("hello".into())])))
+    );
+    decoder.feed(b"$-1\r\n");
+    assert_eq!(decoder.take_large_bulk(0), None, "nil");
+    assert_eq!(decoder.decode(), Ok(Some(Frame::Null)));
+    decoder.feed(b"$1");
+    assert_eq!(decoder.take_large_bulk(0), None, "a header not yet whole");
+    decoder.feed(b"0\r\n0123");
+
+    let (len, buffered) = decoder.take_large_bulk(8).expect("a large bulk string");
+    assert_eq!((len, &buffered[..]), (10, &b"0123"[..]));
+    assert_eq!(decoder.buffered(), 0);
+    // The caller took the rest of the payload and its CRLF; what follows decodes.
+    decoder.feed(b":7\r\n");
+    assert_eq!(decoder.decode(), Ok(Some(Frame::Integer(7))));
+}
+
+#[test]
+fn offsets_count_a_bulk_string_handed_over() {
+    let mut decoder = Decoder::new();
+    decoder.feed(b"$6\r\nab");
+    let (len, _) = decoder.take_large_bulk(1).expect("a large bulk string");
+    assert_eq!(len, 6);
+    decoder.feed(b"?");
+    let error = decoder.decode().expect_err("not a type byte");
+    // `$6\r\n` (4 bytes), the payload (6) and its CRLF (2) came before.
+    assert_eq!(error.offset, 12);
+}
+
+#[test]
+fn a_bulk_string_over_the_limit_is_left_for_the_decoder_to_refuse() {
+    let mut decoder = Decoder::with_limits(resp::Limits {
+        max_bulk_len: 8,
+        ..resp::Limits::default()
+    });
+    decoder.feed(b"$9\r\nabc");
+    assert_eq!(decoder.take_large_bulk(1), None);
+    assert!(decoder.decode().is_err());
+}
