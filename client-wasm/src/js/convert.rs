@@ -125,22 +125,28 @@ fn decimal(number: f64, js_text: &str) -> String {
     if number.is_infinite() {
         return if number > 0.0 { "inf" } else { "-inf" }.into();
     }
-    let sign = if number.is_sign_negative() { "-" } else { "" };
+    let mut out = String::new();
+    if number.is_sign_negative() && !number.is_nan() {
+        out.push('-');
+    }
     let unsigned = js_text.trim_start_matches('-');
     let Some((mantissa, exponent)) = unsigned.split_once('e') else {
-        return if number.is_nan() {
-            js_text.into()
-        } else {
-            sign.to_owned() + unsigned
-        };
+        out.push_str(unsigned);
+        return out;
     };
-    let digits = mantissa.replace('.', "");
     let exponent: i32 = exponent.parse().unwrap_or_default();
-    let zeros = |count: i32| "0".repeat(count.max(0) as usize);
-    match exponent >= 0 {
-        true => sign.to_owned() + &digits + &zeros(exponent + 1 - digits.len() as i32),
-        false => sign.to_owned() + "0." + &zeros(-exponent - 1) + &digits,
+    let digits = mantissa.chars().filter(|&c| c != '.');
+    if exponent < 0 {
+        out.push_str("0.");
+        out.extend((1..-exponent).map(|_| '0'));
+        out.extend(digits);
+    } else {
+        let before = out.len();
+        out.extend(digits);
+        let written = (out.len() - before) as i32;
+        out.extend((written..=exponent).map(|_| '0'));
     }
+    out
 }
 
 /// An integer reply: a `number` where exact, a `BigInt` beyond.
