@@ -32,6 +32,7 @@ use super::backoff::{self, Rng};
 use super::cache;
 use super::cmd::{Channels, Cmd, Role};
 use super::command_info::Flags;
+use super::error::number_text;
 use super::host::Core;
 use super::ids::IdMap;
 use super::keys;
@@ -1087,7 +1088,8 @@ impl Core for Cluster {
             self.waiting.retain(|&w| w != id);
             if self.requests.remove(&id).is_some() {
                 let why = ClientError::NotConnected(format!(
-                    "no node of the cluster served it within {limit} ms"
+                    "no node of the cluster served it within {} ms",
+                    number_text(limit)
                 ));
                 self.out.push(Output::Completion(id, Outcome::Failed(why)));
             }

@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use super::client::{seed, ClientInner};
 use super::errors::type_error;
+use super::opening::{open, Opening};
 use super::options;
 use super::subscription::Subscription;
 use super::target::{adopted, sending_methods, Target, Via};
@@ -33,16 +34,12 @@ impl Target for Cluster {
 
 sending_methods!(Cluster, issuing);
 
-#[wasm_bindgen]
 impl Cluster {
-    /// Opens the bridge's topology feed and a pool of `poolsize` sockets
-    /// (default 1) per node; `readFrom: 'master' | 'replica' | 'any'` says
-    /// where read-only commands go. The other options are `Pool.create`'s.
-    /// Resolves once every master was ready.
-    pub async fn create(options: JsValue) -> Result<JsValue, JsValue> {
+    /// `create`'s options: the pools' (`Pool.create`'s) and `readFrom`.
+    fn opening(options: &JsValue) -> Result<Opening, JsValue> {
         let who = "Cluster.create";
-        let per_node = options::poolsize(&options, who)?;
-        let read_from = match Reflect::get(&options, &"readFrom".into())?.as_string() {
+        let per_node = options::poolsize(options, who)?;
+        let read_from = match Reflect::get(options, &"readFrom".into())?.as_string() {
             None => ReadFrom::Master,
             Some(from) => match from.as_str() {
                 "master" => ReadFrom::Master,
@@ -55,7 +52,7 @@ impl Cluster {
                 }
             },
         };
-        let options = options::read(&options, who)?;
+        let options = options::read(options, who)?;
         if options.config.cache.is_some() && read_from != ReadFrom::Master {
             return Err(type_error(&format!(
                 "{who}: clientSideCache reads from masters only (readFrom: 'master')"
@@ -71,12 +68,23 @@ impl Cluster {
             per_node,
             read_from,
         };
-        let router = Router::new(config, seed());
-        let inner = ClientInner::connect_core(options, Box::new(router), 1).await?;
-        let cluster = Cluster {
-            inner: Rc::clone(&inner),
-        };
-        Ok(adopted(cluster.into(), &inner))
+        Ok(Opening {
+            core: Box::new(Router::new(config, seed())),
+            options,
+            ready: 1,
+            wrap: |inner| Cluster { inner }.into(),
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl Cluster {
+    /// Opens the bridge's topology feed and a pool of `poolsize` sockets
+    /// (default 1) per node; `readFrom: 'master' | 'replica' | 'any'` says
+    /// where read-only commands go. The other options are `Pool.create`'s.
+    /// Resolves once every master was ready.
+    pub fn create(options: JsValue) -> Promise {
+        open(Box::new(move || Cluster::opening(&options)))
     }
 
     /// The bridge's ids of the nodes the client has pools for.
@@ -142,8 +150,8 @@ impl Cluster {
 
     /// A transaction, on the node of its first keyed command (or of the
     /// watched keys): every key must be in one slot.
-    pub async fn multi(&self, watch: JsValue) -> Result<JsValue, JsValue> {
-        Transaction::begin(&self.inner, watch).await
+    pub fn multi(&self, watch: JsValue) -> Promise {
+        Transaction::begin(&self.inner, watch)
     }
 
     /// Pub/sub on a socket of one master (published messages reach every

@@ -12,12 +12,13 @@ use std::rc::Rc;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::client::{ClientInner, ClientOptions};
+use super::client::{seed, ClientInner, ClientOptions};
+use super::opening::{open, Opening};
 use super::options;
 use super::subscription::Subscription;
-use super::target::{adopted, sending_methods, Target, Via};
+use super::target::{sending_methods, Target, Via};
 use super::transaction::Transaction;
-use crate::core::pool::Mode;
+use crate::core::pool::{Mode, Pool};
 
 /// One connection to Redis through a WebSocket bridge.
 #[wasm_bindgen]
@@ -34,12 +35,13 @@ impl Target for Connection {
 sending_methods!(Connection, issuing);
 
 impl Connection {
-    async fn open(options: ClientOptions) -> Result<JsValue, JsValue> {
-        let inner = ClientInner::connect(options, 1, Mode::Single).await?;
-        let connection = Connection {
-            inner: Rc::clone(&inner),
-        };
-        Ok(adopted(connection.into(), &inner))
+    fn opening(options: ClientOptions) -> Opening {
+        Opening {
+            core: Box::new(Pool::new(options.config.clone(), 1, Mode::Single, seed())),
+            options,
+            ready: 1,
+            wrap: |inner| Connection { inner }.into(),
+        }
     }
 }
 
@@ -49,15 +51,19 @@ impl Connection {
     /// enableTypechecking, token, reconnectCap, connectTimeout,
     /// commandTimeout, maxRetries, offlineQueue, protocol, clientName,
     /// WebSocket }`. Resolves once the handshake is done.
-    pub async fn create(options: JsValue) -> Result<JsValue, JsValue> {
-        Connection::open(options::read(&options, "Connection.create")?).await
+    pub fn create(options: JsValue) -> Promise {
+        open(Box::new(move || {
+            options::read(&options, "Connection.create").map(Connection::opening)
+        }))
     }
 
     /// Opens a connection from `ws[s]://[user:password@]host:port[/path][/DB][?password=...]`;
     /// `options` may add any other option of `create`.
     #[wasm_bindgen(js_name = fromUri)]
-    pub async fn from_uri(uri: String, options: JsValue) -> Result<JsValue, JsValue> {
-        Connection::open(options::from_uri(&uri, &options, "Connection.fromUri")?).await
+    pub fn from_uri(uri: String, options: JsValue) -> Promise {
+        open(Box::new(move || {
+            options::from_uri(&uri, &options, "Connection.fromUri").map(Connection::opening)
+        }))
     }
 
     /// Closes the connection; commands still in flight reject with
@@ -67,8 +73,8 @@ impl Connection {
     }
 
     /// Start a transaction, watching `watch` (any iterable of keys) first.
-    pub async fn multi(&self, watch: JsValue) -> Result<JsValue, JsValue> {
-        Transaction::begin(&self.inner, watch).await
+    pub fn multi(&self, watch: JsValue) -> Promise {
+        Transaction::begin(&self.inner, watch)
     }
 
     /// Enter pub/sub mode: the `Subscription` subscribes and receives.

@@ -7,7 +7,7 @@ use js_sys::{Array, BigInt, Map, Set};
 use resp::Frame;
 use wasm_bindgen::prelude::*;
 
-use super::encoder::{loose_bytes, type_name, Encoder};
+use super::encoder::{js_string, loose_bytes, type_name, Encoder};
 use super::errors::{error, error_reply, type_error, ErrorClass};
 use super::interned;
 use super::replies::{reply_object, Stream};
@@ -106,9 +106,47 @@ impl ArgReader<'_> {
 /// A value's type, and the number itself when that is what is wrong with it.
 fn describe_value(value: &JsValue) -> String {
     match value.as_f64() {
-        Some(number) => format!("the number {number}"),
+        Some(number) => format!("the number {}", number_text(number)),
         None => type_name(value),
     }
+}
+
+/// `number` as Rust's `{}` prints it, without std's float printer (17 KB of
+/// wasm): see `decimal`.
+pub fn number_text(number: f64) -> String {
+    decimal(number, &js_string(&JsValue::from_f64(number)))
+}
+
+/// `number` as Rust's `{}` prints it (`inf`, `-0`, never an exponent), from
+/// `js_text`, what JS's `String()` made of it: both print the shortest digits
+/// that read back as the number. JS writes an exponent only beyond 1e21 and below 1e-6, so the
+/// point falls after the digits or before them.
+fn decimal(number: f64, js_text: &str) -> String {
+    if number.is_infinite() {
+        return if number > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let mut out = String::new();
+    if number.is_sign_negative() && !number.is_nan() {
+        out.push('-');
+    }
+    let unsigned = js_text.trim_start_matches('-');
+    let Some((mantissa, exponent)) = unsigned.split_once('e') else {
+        out.push_str(unsigned);
+        return out;
+    };
+    let exponent: i32 = exponent.parse().unwrap_or_default();
+    let digits = mantissa.chars().filter(|&c| c != '.');
+    if exponent < 0 {
+        out.push_str("0.");
+        out.extend((1..-exponent).map(|_| '0'));
+        out.extend(digits);
+    } else {
+        let before = out.len();
+        out.extend(digits);
+        let written = (out.len() - before) as i32;
+        out.extend((written..=exponent).map(|_| '0'));
+    }
+    out
 }
 
 /// An integer reply: a `number` where exact, a `BigInt` beyond.
@@ -391,5 +429,38 @@ fn frame_name(frame: &Frame) -> &'static str {
         Frame::Set(_) => "set",
         Frame::Push(_) => "push",
         Frame::Attributed { .. } => "attributed frame",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    /// Each number with the text node's `String()` gives it, against what
+    /// Rust's `{}` prints.
+    #[test]
+    fn prints_numbers_as_rust_does() {
+        let cases: [(f64, &str); 17] = [
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (9007199254740992.0, "9007199254740992"),
+            (1e21, "1e+21"),
+            (-1.2345e25, "-1.2345e+25"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (0.000001, "0.000001"),
+            (1e-7, "1e-7"),
+            (-1.5e-7, "-1.5e-7"),
+            (1.2345678901234568e-300, "1.2345678901234568e-300"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (f64::MIN_POSITIVE * f64::EPSILON, "5e-324"),
+        ];
+        for (number, js_text) in cases {
+            assert_eq!(decimal(number, js_text), format!("{number}"), "{js_text}");
+        }
     }
 }

@@ -105,7 +105,7 @@ pub fn loose_bytes(value: &JsValue) -> Vec<u8> {
 extern "C" {
     /// The global `String()`: JS's own conversion of any value to text.
     #[wasm_bindgen(js_name = String)]
-    fn js_string(value: &JsValue) -> String;
+    pub fn js_string(value: &JsValue) -> String;
 }
 
 #[wasm_bindgen(module = "/js/args.js")]

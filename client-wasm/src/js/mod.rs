@@ -11,6 +11,7 @@ pub mod errors;
 pub mod interned;
 #[cfg(feature = "bench")]
 pub mod micro;
+pub mod opening;
 pub mod options;
 pub mod pool;
 pub mod replies;

@@ -10,12 +10,13 @@ use std::rc::Rc;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::client::ClientInner;
+use super::client::{seed, ClientInner};
+use super::opening::{open, Opening};
 use super::options;
 use super::subscription::Subscription;
-use super::target::{adopted, sending_methods, Target, Via};
+use super::target::{sending_methods, Target, Via};
 use super::transaction::Transaction;
-use crate::core::pool::Mode;
+use crate::core::pool::{Mode, Pool as PoolCore};
 use crate::core::Core;
 
 /// A pool of connections with every command method of `Connection`.
@@ -43,14 +44,22 @@ impl Pool {
 impl Pool {
     /// Opens `poolsize` connections (default 1) with the options of
     /// `Connection.create`; resolves once each was ready.
-    pub async fn create(options: JsValue) -> Result<JsValue, JsValue> {
-        let size = options::poolsize(&options, "Pool.create")?;
-        let options = options::read(&options, "Pool.create")?;
-        let inner = ClientInner::connect(options, size, Mode::Pool).await?;
-        let pool = Pool {
-            inner: Rc::clone(&inner),
-        };
-        Ok(adopted(pool.into(), &inner))
+    pub fn create(options: JsValue) -> Promise {
+        open(Box::new(move || {
+            let size = options::poolsize(&options, "Pool.create")?;
+            let options = options::read(&options, "Pool.create")?;
+            Ok(Opening {
+                core: Box::new(PoolCore::new(
+                    options.config.clone(),
+                    size,
+                    Mode::Pool,
+                    seed(),
+                )),
+                options,
+                ready: size,
+                wrap: |inner| Pool { inner }.into(),
+            })
+        }))
     }
 
     #[wasm_bindgen(getter)]
@@ -81,8 +90,8 @@ impl Pool {
     }
 
     /// A transaction on a free connection.
-    pub async fn multi(&self, watch: JsValue) -> Result<JsValue, JsValue> {
-        Transaction::begin(&self.inner, watch).await
+    pub fn multi(&self, watch: JsValue) -> Promise {
+        Transaction::begin(&self.inner, watch)
     }
 
     /// Pub/sub on a free connection, which stays subscribed.

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::client::{reply_error, ClientInner};
 use super::convert::ArgReader;
@@ -37,9 +37,14 @@ impl Target for Transaction {
 }
 
 impl Transaction {
+    /// `multi(watch)` of every client class: one future for them all.
+    pub fn begin(client: &Rc<ClientInner>, watch: JsValue) -> Promise {
+        future_to_promise(Transaction::started(Rc::clone(client), watch))
+    }
+
     /// WATCH `watch` (any iterable of keys, or nothing), then MULTI, on a
     /// connection the transaction holds until exec or discard.
-    pub async fn begin(client: &Rc<ClientInner>, watch: JsValue) -> Result<JsValue, JsValue> {
+    async fn started(client: Rc<ClientInner>, watch: JsValue) -> Result<JsValue, JsValue> {
         let watch = match watch.is_undefined() || watch.is_null() {
             true => None,
             false => {
@@ -72,10 +77,10 @@ impl Transaction {
         });
         JsFuture::from(begun).await?;
         let transaction = Transaction {
-            client: Rc::clone(client),
+            client: Rc::clone(&client),
             tx,
         };
-        Ok(adopted(transaction.into(), client))
+        Ok(adopted(transaction.into(), &client))
     }
 }
 
