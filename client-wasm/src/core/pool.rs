@@ -275,7 +275,10 @@ impl Pool {
             {
                 let ms = self.config.command_timeout_ms.unwrap_or_default();
                 self.withdraw(id);
-                let why = ClientError::Timeout(format!("commandTimeout: no reply within {ms} ms"));
+                let why = ClientError::Timeout(format!(
+                    "commandTimeout: no reply within {} ms",
+                    super::error::number_text(ms)
+                ));
                 self.out.push(Output::Completion(id, Outcome::Failed(why)));
             }
         }
@@ -494,7 +497,8 @@ impl Pool {
                 Some(due) if due <= now && s.health_pending() => {
                     let (s, mut cx) = self.at(i, now);
                     let why = ClientError::ConnectionLost(format!(
-                        "no reply from Redis for {HEALTH_CHECK_MS} ms (health check)"
+                        "no reply from Redis for {} ms (health check)",
+                        HEALTH_CHECK_MS as u32
                     ));
                     let delivered = s.give_up(why, &mut cx);
                     self.after(i, delivered, now);

@@ -586,8 +586,10 @@ impl Session {
                 if now >= d =>
             {
                 let ms = cx.settings.connect_timeout_ms.unwrap_or_default();
-                let why =
-                    ClientError::Timeout(format!("connectTimeout: not connected within {ms} ms"));
+                let why = ClientError::Timeout(format!(
+                    "connectTimeout: not connected within {} ms",
+                    super::error::number_text(ms)
+                ));
                 self.fail(why, 1000, "connect timeout", cx)
             }
             State::Backoff { until } if now >= until => {

@@ -35,7 +35,7 @@ use super::subscription::SubState;
 use super::transport::{Events, Transport};
 use crate::core::cmd::Cmd;
 use crate::core::pipeline::Outcome;
-use crate::core::pool::{Config, Mode, Pool};
+use crate::core::pool::Config;
 use crate::core::session::{Event, Output, RequestId, TxId};
 use crate::core::Core;
 use crate::core::{ClientError, ReplyKind};
@@ -144,16 +144,6 @@ pub fn seed() -> u64 {
 }
 
 impl ClientInner {
-    /// Opens a pool of `size` sessions; resolves once each was ready once.
-    pub async fn connect(
-        options: ClientOptions,
-        size: usize,
-        mode: Mode,
-    ) -> Result<Rc<ClientInner>, JsValue> {
-        let core = Pool::new(options.config.clone(), size, mode, seed());
-        ClientInner::connect_core(options, Box::new(core), size).await
-    }
-
     /// Starts `core` and resolves once sessions `0..ready` were each ready
     /// once; rejects when one ends first (see `Session` for when that is).
     pub async fn connect_core(

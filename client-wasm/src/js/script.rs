@@ -18,8 +18,12 @@ pub struct Script {
 }
 
 impl Script {
-    /// `SCRIPT LOAD code`, through `via`.
-    pub async fn register(via: Via, code: JsValue) -> Result<Script, JsValue> {
+    /// `SCRIPT LOAD code`, through `via`: resolves to the `Script`.
+    pub fn register(via: Via, code: JsValue) -> Promise {
+        wasm_bindgen_futures::future_to_promise(Script::loaded(via, code))
+    }
+
+    async fn loaded(via: Via, code: JsValue) -> Result<JsValue, JsValue> {
         let body = via
             .reader()
             .native(&code, &|| "registerScript: argument 'script'".into())?;
@@ -28,7 +32,7 @@ impl Script {
             .await?
             .as_string()
             .unwrap_or_default();
-        Ok(Script { via, sha, code })
+        Ok(Script { via, sha, code }.into())
     }
 }
 

@@ -300,13 +300,10 @@ macro_rules! sending_methods {
         #[wasm_bindgen::prelude::wasm_bindgen]
         impl $target {
             /// Load a Lua script; its `run(keys, args)` uses EVALSHA.
+            /// Resolves to a `Script`.
             #[wasm_bindgen(js_name = registerScript)]
-            pub async fn register_script(
-                &self,
-                script: wasm_bindgen::JsValue,
-            ) -> Result<$crate::js::script::Script, wasm_bindgen::JsValue> {
+            pub fn register_script(&self, script: wasm_bindgen::JsValue) -> js_sys::Promise {
                 $crate::js::script::Script::register($crate::js::target::Target::via(self), script)
-                    .await
             }
 
             /// The client-side cache's counters `{ hits, misses,
