@@ -175,3 +175,11 @@ export function rejectRequest(settlers, id, error) {
   settlers.delete(id);
   settler.reject(error);
 }
+
+// Text of gathered reply bytes (js/encoder.rs): invalid UTF-8 replaced, as
+// in the wasm, and a leading BOM kept as the wasm keeps it.
+const text = new TextDecoder('utf-8', { ignoreBOM: true });
+
+export function utf8Text(bytes) {
+  return text.decode(bytes);
+}

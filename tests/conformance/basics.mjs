@@ -170,6 +170,42 @@ export const tests = {
     eq(sameBytes(await raw.get(k), bytes), true, 'a Uint8Array in a line');
   },
 
+  // A large bulk reply that spans WebSocket messages is gathered in place
+  // (core/gather.rs) for the kinds that take it as it is: text, bytes, a
+  // custom encoder's value and call(); replies around it keep their order.
+  'large values spanning messages decode exactly under every encoder': async ({ m, connect, eq, ok, key }) => {
+    const conn = await connect();
+    const raw = await connect({ encoder: new m.BytesEncoder() });
+    const utf8 = new TextEncoder();
+    const text = '\ufeff' + 'ünïcödé 日本語 🚀 '.repeat(40_000);
+    const k = key('gathered-text');
+    await conn.set(k, text);
+    const [before, got, after, plain, asText] = await Promise.all([
+      conn.ping(), conn.get(k), conn.incr(key('gathered-count')), conn.call('GET', k), conn.getex(k),
+    ]);
+    eq(before.status, 'PONG', 'the reply before');
+    ok(got === text, `the text, a leading BOM kept (${got.length} of ${text.length} code units)`);
+    eq(after, 1, 'the reply after');
+    ok(plain === text, 'call() gets the same text');
+    ok(asText === text, 'GETEX too');
+    const bytes = new Uint8Array(700_000).map((_, i) => (i * 31) % 256);
+    bytes.set([0xc3, 0x28, 0xff], 1000); // not UTF-8
+    const kb = utf8.encode(key('gathered-bytes'));
+    await raw.set(kb, bytes);
+    const back = await raw.get(kb);
+    ok(back.length === bytes.length && back.every((b, i) => b === bytes[i]), 'every byte');
+    eq(await conn.get(new TextDecoder().decode(kb)), new TextDecoder().decode(bytes), 'invalid UTF-8 replaced as TextDecoder does');
+    const seen = [];
+    const custom = await connect({
+      encoder: {
+        encodeFromNative: (v) => utf8.encode(v),
+        decodeToNative: (b) => { seen.push(b.length); return `custom:${b.length}`; },
+      },
+    });
+    eq(await custom.get(k), `custom:${utf8.encode(text).length}`, 'a custom encoder gets the whole value');
+    eq(seen, [utf8.encode(text).length], 'once');
+  },
+
   // The bridge refuses messages over 1 MiB: a 3 MB value only gets through
   // because the client splits its writes, and comes back whole.
   'a value larger than a WebSocket message round trips byte for byte': async ({ m, connect, eq, ok }) => {

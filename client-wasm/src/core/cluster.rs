@@ -1038,6 +1038,25 @@ impl Core for Cluster {
         }
     }
 
+    fn take_large_bulk(
+        &mut self,
+        session: usize,
+        generation: u32,
+        min: usize,
+    ) -> Option<(usize, BytesMut)> {
+        // The feed's topology frames are the router's own to read.
+        let (n, s) = self.local(session)?;
+        self.nodes[n].pool.take_large_bulk(s, generation, min)
+    }
+
+    fn gathered(&mut self, session: usize, generation: u32, ended: bool, now: f64) {
+        self.now = now;
+        if let Some((n, s)) = self.local(session) {
+            self.nodes[n].pool.gathered(s, generation, ended, now);
+            self.collect(n);
+        }
+    }
+
     fn on_closed(&mut self, session: usize, generation: u32, code: u16, reason: &str, now: f64) {
         self.now = now;
         if session == FEED {

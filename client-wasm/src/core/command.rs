@@ -90,6 +90,16 @@ impl ReplyKind {
         ReplyKind::EvalScript,
     ];
 
+    /// Whether a bulk string reply is the value as it is (the encoder's
+    /// native type), with nothing read in its bytes: such a reply may be
+    /// gathered by the host (see `Pipeline::take_large_bulk`).
+    pub fn takes_bytes_as_they_are(self) -> bool {
+        matches!(
+            self,
+            ReplyKind::Native | ReplyKind::NativeOrTimeout | ReplyKind::Plain
+        )
+    }
+
     /// Whether the reply is a container handed out before it is complete.
     pub fn streams(self) -> bool {
         matches!(

@@ -30,6 +30,17 @@ pub trait Core {
     /// [`Core::on_received`].
     fn input(&mut self, session: usize, generation: u32) -> Option<&mut BytesMut>;
     fn on_received(&mut self, session: usize, now: f64);
+    /// See `Pipeline::take_large_bulk`: a large bulk reply on `session`
+    /// that the host gathers itself, its length and what is buffered of it.
+    fn take_large_bulk(
+        &mut self,
+        session: usize,
+        generation: u32,
+        min: usize,
+    ) -> Option<(usize, BytesMut)>;
+    /// The host gathered it (`ended`: CRLF followed): its request completes
+    /// with `Outcome::Gathered`.
+    fn gathered(&mut self, session: usize, generation: u32, ended: bool, now: f64);
     fn on_closed(&mut self, session: usize, generation: u32, code: u16, reason: &str, now: f64);
     fn on_tick(&mut self, now: f64);
     fn next_deadline(&mut self) -> Option<f64>;
@@ -89,6 +100,17 @@ impl Core for Pool {
     }
     fn on_received(&mut self, session: usize, now: f64) {
         Pool::on_received(self, session, now)
+    }
+    fn take_large_bulk(
+        &mut self,
+        session: usize,
+        generation: u32,
+        min: usize,
+    ) -> Option<(usize, BytesMut)> {
+        Pool::take_large_bulk(self, session, generation, min)
+    }
+    fn gathered(&mut self, session: usize, generation: u32, ended: bool, now: f64) {
+        Pool::gathered(self, session, generation, ended, now)
     }
     fn on_closed(&mut self, session: usize, generation: u32, code: u16, reason: &str, now: f64) {
         Pool::on_closed(self, session, generation, code, reason, now)

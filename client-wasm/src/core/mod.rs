@@ -16,6 +16,7 @@ pub mod command;
 pub mod command_info;
 pub mod cursor;
 pub mod error;
+pub mod gather;
 pub mod host;
 pub mod ids;
 pub mod keys;

@@ -16,6 +16,11 @@
 //!   pub/sub mode `message`, `pmessage` and `smessage` arrays are pushes.
 //! - An abandoned entry (timed out, aborted after sending) still takes its
 //!   replies, which are dropped, so the order holds.
+//! - A large bulk reply still arriving may be gathered by the host outside
+//!   the decoder ([`Pipeline::take_large_bulk`]), for an entry whose reply
+//!   is taken as it is: the host then fills the value in place as messages
+//!   come, instead of the bytes being buffered in wasm memory and copied
+//!   out again; the entry completes with [`Outcome::Gathered`].
 //!
 //! When the socket closes, every entry still waiting is handed back to be
 //! failed, and the pipeline takes nothing more: no later socket's bytes can
@@ -41,6 +46,9 @@ pub enum Outcome {
     Item(Frame),
     /// The streamed reply is complete: the request is done.
     End,
+    /// Its reply, a bulk string, was gathered by the host: the request is
+    /// done, and the host has the value.
+    Gathered,
 }
 
 impl Outcome {
@@ -71,6 +79,9 @@ pub struct Shape {
     /// The subscription kind it (un)subscribes: its RESP3 confirmations are
     /// pushes that it takes.
     pub confirms: Option<Channels>,
+    /// Whether a large bulk reply may be gathered by the host: its value is
+    /// the bulk string's bytes as they are, with nothing to read in them.
+    pub gathers: bool,
 }
 
 impl Shape {
@@ -78,6 +89,7 @@ impl Shape {
         replies: 1,
         streams: false,
         confirms: None,
+        gathers: false,
     };
 }
 
@@ -102,6 +114,8 @@ pub struct Pipeline<T> {
     pubsub: bool,
     /// A push being streamed because the head entry streams: collected.
     push: Option<Vec<Frame>>,
+    /// The host is gathering the head entry's bulk reply.
+    gathering: bool,
 }
 
 impl<T> Default for Pipeline<T> {
@@ -114,6 +128,7 @@ impl<T> Default for Pipeline<T> {
             closed: false,
             pubsub: false,
             push: None,
+            gathering: false,
         }
     }
 }
@@ -210,11 +225,49 @@ impl<T: Copy + PartialEq> Pipeline<T> {
         Ok(out)
     }
 
+    /// When the head entry's reply is a bulk string of at least `min` bytes
+    /// still arriving and the entry gathers, hands it to the host: its
+    /// length, and what is buffered of it and of its CRLF (the host takes
+    /// the rest of those `len + 2` bytes from the socket, then calls
+    /// [`Pipeline::gathered`] before feeding what follows).
+    pub fn take_large_bulk(&mut self, min: usize) -> Option<(usize, bytes::BytesMut)> {
+        if self.closed || self.pubsub || self.push.is_some() || self.gathering {
+            return None;
+        }
+        let head = self.waiting.front()?;
+        let sent = self.waiting.len() > self.unsent.len();
+        if !sent || !head.shape.gathers || head.started || !head.collected.is_empty() {
+            return None;
+        }
+        let taken = self.decoder.take_large_bulk(min)?;
+        self.gathering = true;
+        Some(taken)
+    }
+
+    /// The host gathered the head entry's bulk reply (`ended`: it was
+    /// followed by CRLF, else the stream is out of step).
+    pub fn gathered(&mut self, ended: bool) -> Result<Vec<Delivery<T>>, ClientError> {
+        if !std::mem::take(&mut self.gathering) {
+            return Ok(Vec::new());
+        }
+        if !ended {
+            return Err(ClientError::Protocol(
+                "a bulk string not ended by CRLF".into(),
+            ));
+        }
+        let head = self.waiting.pop_front().ok_or_else(unasked)?;
+        Ok(vec![match head.abandoned {
+            true => Delivery::Dropped(head.tag),
+            false => Delivery::Reply(head.tag, Outcome::Gathered),
+        }])
+    }
+
     /// Decodes what the input buffer holds into `out`. A decode error, or a
     /// reply that no entry waits for, is an error: the stream is out of step
     /// and nothing after it can be trusted (close the pipeline then).
     pub fn replies(&mut self, out: &mut Vec<Delivery<T>>) -> Result<(), ClientError> {
-        while !self.closed {
+        // A gathered bulk's bytes never reach the decoder.
+        while !self.closed && !self.gathering {
             let head = self.waiting.front();
             let streams = !self.pubsub
                 && head.is_some_and(|e| e.shape.streams && (e.started || !e.abandoned));
@@ -325,6 +378,7 @@ impl<T: Copy + PartialEq> Pipeline<T> {
     /// still waits (abandoned ones excepted). Unsent commands are dropped.
     pub fn close(&mut self) -> Vec<T> {
         self.closed = true;
+        self.gathering = false;
         self.unsent.clear();
         self.outgoing.clear();
         self.waiting

@@ -238,6 +238,28 @@ impl Pool {
         }
     }
 
+    /// See [`Session::take_large_bulk`].
+    pub fn take_large_bulk(
+        &mut self,
+        session: usize,
+        generation: u32,
+        min: usize,
+    ) -> Option<(usize, bytes::BytesMut)> {
+        self.sessions
+            .get_mut(session)?
+            .take_large_bulk(generation, min)
+    }
+
+    /// The host gathered session `session`'s bulk reply (see [`Session::gathered`]).
+    pub fn gathered(&mut self, session: usize, generation: u32, ended: bool, now: f64) {
+        if session < self.sessions.len() {
+            let (s, mut cx) = self.at(session, now);
+            s.heard_now(now);
+            let delivered = s.gathered(generation, ended, &mut cx);
+            self.after(session, delivered, now);
+        }
+    }
+
     pub fn on_closed(
         &mut self,
         session: usize,
@@ -584,6 +606,7 @@ impl Pool {
             // A read for the cache is kept whole.
             streams: cmd.reply().streams() && !fills,
             confirms: None,
+            gathers: matches!(tag, Tag::User(_)) && !fills && cmd.reply().takes_bytes_as_they_are(),
         };
         let in_tx = matches!(tag, Tag::TxQueued(..));
         match cmd.role() {
@@ -602,8 +625,8 @@ impl Pool {
                 }
                 shape = Shape {
                     replies: cmd.replies(s.subscribed(kind)),
-                    streams: false,
                     confirms: Some(kind),
+                    ..Shape::ONE
                 };
                 let names: Vec<&[u8]> = cmd.args().skip(1).collect();
                 s.track(kind, subscribe, &names);

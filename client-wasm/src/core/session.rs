@@ -349,8 +349,8 @@ impl Session {
             let shape = match cmd.role() {
                 super::cmd::Role::Subscribe(kind) => Shape {
                     replies: cmd.len() - 1,
-                    streams: false,
                     confirms: Some(kind),
+                    ..Shape::ONE
                 },
                 _ => Shape::ONE,
             };
@@ -424,6 +424,30 @@ impl Session {
         }
         self.pipeline.input().extend_from_slice(data);
         self.received(cx)
+    }
+
+    /// See [`Pipeline::take_large_bulk`]: for the requests of a ready session.
+    pub fn take_large_bulk(
+        &mut self,
+        generation: u32,
+        min: usize,
+    ) -> Option<(usize, bytes::BytesMut)> {
+        if !self.is_current(generation) || !self.is_ready() {
+            return None;
+        }
+        self.pipeline.take_large_bulk(min)
+    }
+
+    /// See [`Pipeline::gathered`]; a bulk string not ended by CRLF is a
+    /// protocol error, as the decoder would have found it.
+    pub fn gathered(&mut self, generation: u32, ended: bool, cx: &mut Cx) -> Vec<Delivery<Tag>> {
+        if !self.is_current(generation) {
+            return Vec::new();
+        }
+        match self.pipeline.gathered(ended) {
+            Ok(delivered) => delivered,
+            Err(why) => self.fail(why, 4002, "protocol error", cx),
+        }
     }
 
     /// Decodes what [`Pipeline::input`] was given.

@@ -34,6 +34,7 @@ use super::replies::Stream;
 use super::subscription::SubState;
 use super::transport::{Events, Transport};
 use crate::core::cmd::Cmd;
+use crate::core::gather::{Gathering, MIN_GATHERED};
 use crate::core::pipeline::Outcome;
 use crate::core::pool::Config;
 use crate::core::session::{Event, Output, RequestId, TxId};
@@ -121,6 +122,11 @@ pub struct ClientInner {
     settlers: JsValue,
     pub events: EventTarget,
     subscriptions: RefCell<Vec<Option<Rc<SubState>>>>,
+    /// The large bulk replies being gathered, by session (`core::gather`).
+    gathering: RefCell<IdMap<usize, Gather>>,
+    /// A gathered value, from when its session completed it to when its
+    /// request settles (in the same `drive`).
+    gathered: RefCell<Option<Uint8Array>>,
     opening: RefCell<Option<(Function, Function)>>,
     ready_once: RefCell<Vec<bool>>,
     timer: RefCell<Option<(f64, JsValue)>>,
@@ -167,6 +173,8 @@ impl ClientInner {
                 settlers: js_sys::Map::new().into(),
                 events: EventTarget::new().expect("EventTarget exists"),
                 subscriptions: RefCell::new(vec![None; size]),
+                gathering: RefCell::new(IdMap::default()),
+                gathered: RefCell::new(None),
                 opening: RefCell::new(None),
                 ready_once: RefCell::new(vec![false; ready]),
                 timer: RefCell::new(None),
@@ -662,6 +670,14 @@ impl ClientInner {
             other => other,
         };
         match (outcome, stream) {
+            (Outcome::Gathered, _) => {
+                let value = self.gathered.borrow_mut().take();
+                match value.map(|bytes| self.encoder.decode_array(bytes)) {
+                    Some(Ok(value)) => resolve_request(&self.settlers, id as f64, &value),
+                    Some(Err(err)) => reject_request(&self.settlers, id as f64, &err),
+                    None => {}
+                }
+            }
             (Outcome::End, Some(stream)) => stream.end(),
             (Outcome::Failed(why), Some(stream)) => stream.fail(&JsValue::from(why)),
             (Outcome::Failed(why), None) => {
@@ -708,20 +724,50 @@ impl Events for ClientInner {
     }
 
     fn received(this: &Rc<Self>, session: usize, generation: u32, data: &Uint8Array) {
-        {
-            let mut pool = this.core.borrow_mut();
-            let Some(input) = pool.input(session, generation) else {
+        let total = data.length() as usize;
+        // A value being gathered takes the front of the message.
+        let mut at = this.gather(session, generation, data);
+        if at == total {
+            return;
+        }
+        // The rest goes to the decoder.
+        let taken = {
+            let mut core = this.core.borrow_mut();
+            let Some(input) = core.input(session, generation) else {
                 return;
             };
             let start = input.len();
-            input.resize(start + data.length() as usize, 0);
-            data.copy_to(&mut input[start..]);
-            pool.on_received(session, now());
+            input.resize(start + total - at, 0);
+            data.subarray(at as u32, total as u32)
+                .copy_to(&mut input[start..]);
+            at = total;
+            core.on_received(session, now());
+            core.take_large_bulk(session, generation, MIN_GATHERED)
+        };
+        // A large bulk reply begun and not whole: gather it from now on.
+        if let Some((len, buffered)) = taken {
+            let value = Uint8Array::new_with_length(len as u32);
+            let mut progress = Gathering::new(len);
+            progress.take(&buffered, |offset, part| {
+                value
+                    .subarray(offset as u32, (offset + part.len()) as u32)
+                    .copy_from(part)
+            });
+            this.gathering.borrow_mut().insert(
+                session,
+                Gather {
+                    generation,
+                    progress,
+                    value,
+                },
+            );
         }
+        debug_assert_eq!(at, total);
         this.drive();
     }
 
     fn closed(this: &Rc<Self>, session: usize, generation: u32, code: u16, reason: &str) {
+        this.gathering.borrow_mut().remove(&session);
         {
             let mut transports = this.transports.borrow_mut();
             if let Some(slot) = transports.get_mut(session) {
@@ -734,6 +780,56 @@ impl Events for ClientInner {
             .borrow_mut()
             .on_closed(session, generation, code, reason, now());
         this.drive();
+    }
+}
+
+/// A large bulk reply being gathered on one socket.
+struct Gather {
+    generation: u32,
+    progress: Gathering,
+    value: Uint8Array,
+}
+
+impl ClientInner {
+    /// Gives the front of `data` to the value session `session` is
+    /// gathering, if any: returns how many bytes it took. Once the value and
+    /// its CRLF are whole, its request completes with it.
+    fn gather(self: &Rc<Self>, session: usize, generation: u32, data: &Uint8Array) -> usize {
+        let total = data.length() as usize;
+        let finished = {
+            let mut gathering = self.gathering.borrow_mut();
+            let Some(g) = gathering.get_mut(&session) else {
+                return 0;
+            };
+            if g.generation != generation {
+                // A new socket: the old one's value is gone with it.
+                gathering.remove(&session);
+                return 0;
+            }
+            let share = g.progress.share(total);
+            if share > 0 {
+                let offset = g.progress.filled() as u32;
+                g.value.set(&data.subarray(0, share as u32), offset);
+                g.progress.fill(share);
+            }
+            let mut at = share;
+            while at < total && g.progress.end_byte(data.get_index(at as u32)) {
+                at += 1;
+            }
+            if !g.progress.is_done() {
+                return at;
+            }
+            gathering.remove(&session).map(|g| (g, at))
+        };
+        let Some((g, at)) = finished else { return 0 };
+        *self.gathered.borrow_mut() = Some(g.value);
+        self.core
+            .borrow_mut()
+            .gathered(session, generation, g.progress.ended(), now());
+        self.drive();
+        // Unclaimed if its request was aborted meanwhile.
+        self.gathered.borrow_mut().take();
+        at
     }
 }
 

@@ -81,6 +81,16 @@ impl Encoder {
         }
     }
 
+    /// The native value of reply bytes gathered in a JS array (see
+    /// `core::gather`): the array itself for bytes, so nothing is copied.
+    pub fn decode_array(&self, bytes: Uint8Array) -> Result<JsValue, JsValue> {
+        match self {
+            Encoder::Utf8 => Ok(utf8_text(&bytes)),
+            Encoder::Bytes => Ok(bytes.into()),
+            Encoder::Custom { decode, this, .. } => decode.call1(this, &bytes),
+        }
+    }
+
     /// The native value of reply bytes. Invalid UTF-8 under the UTF-8
     /// encoder decodes as `TextDecoder` does, with replacement characters.
     pub fn decode(&self, bytes: &[u8]) -> Result<JsValue, JsValue> {
@@ -106,6 +116,14 @@ extern "C" {
     /// The global `String()`: JS's own conversion of any value to text.
     #[wasm_bindgen(js_name = String)]
     pub fn js_string(value: &JsValue) -> String;
+}
+
+#[wasm_bindgen(module = "/js/install.js")]
+extern "C" {
+    /// UTF-8 bytes as text, as `String::from_utf8_lossy` reads them (a
+    /// leading BOM kept).
+    #[wasm_bindgen(js_name = utf8Text)]
+    fn utf8_text(bytes: &Uint8Array) -> JsValue;
 }
 
 #[wasm_bindgen(module = "/js/args.js")]
