@@ -17,8 +17,10 @@ for (const file of [...ENTRIES, ...SHARED, 'index.d.ts', 'methods.d.ts']) {
 }
 
 // Minified in place, one module at a time (no bundling: the modules import
-// each other, and the glue the snippets, by these paths). Names are kept:
-// users match errors on `err.name` and replies on `constructor.name`. Once
+// each other, and the glue the snippets, by these paths). Names are kept
+// (users match errors on `err.name` and replies on `constructor.name`), but
+// not in the command table and its argument builders, which hold only plain
+// functions whose names nobody reads. Once
 // only: the glue must be wasm-bindgen's own (it opens with its types
 // comment); the entries were copied afresh above. The glue imports one
 // snippet's namespace under several names, which esbuild reports as
@@ -27,13 +29,14 @@ const glue = new URL('redis_wasm.js', pkg);
 if (!readFileSync(glue, 'utf8').startsWith('/* @ts-self-types=')) {
   throw new Error('finish-pkg: pkg/redis_wasm.js is not wasm-bindgen output (already finished?): run scripts/build.sh');
 }
+const KEEP_NAMES_NEEDLESS = new Set(['args.js', 'commands.js']);
 const esbuild = createRequire(new URL('../tests/package.json', import.meta.url))('esbuild');
 for (const file of readdirSync(pkg, { recursive: true }).filter((name) => name.endsWith('.js'))) {
   const url = new URL(file, pkg);
   const { code } = esbuild.transformSync(readFileSync(url, 'utf8'), {
     format: 'esm',
     minify: true,
-    keepNames: true,
+    keepNames: !KEEP_NAMES_NEEDLESS.has(file.split('/').pop()),
     logOverride: { 'duplicate-object-key': 'silent' },
   });
   writeFileSync(url, code);

@@ -23,7 +23,7 @@
 //! their keys. Pub/sub lives on one node (Redis Cluster delivers PUBLISH to
 //! every node).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use bytes::BytesMut;
 use resp::{Bytes, Decoder, Frame};
@@ -40,6 +40,7 @@ use super::pipeline::Outcome;
 use super::pool::{Config, Mode, Pool, QueueLimits, DEFAULT_OFFLINE_QUEUE};
 use super::session::{Event, Output, RequestId, TxId};
 use super::slots::{self, Redirect, Topology, SLOTS};
+use super::small_map::SmallMap;
 use super::ClientError;
 
 /// Where read-only commands may go.
@@ -92,7 +93,7 @@ enum Host {
 struct Sub {
     owner: u32,
     plain: (usize, usize),
-    shards: IdMap<usize, usize>,
+    shards: SmallMap<usize, usize>,
 }
 
 struct Node {
@@ -179,19 +180,19 @@ pub struct Cluster {
     /// The feed's last topology.
     topology: Option<Topology>,
     /// Each master's online replicas, by node index.
-    replicas: IdMap<usize, Vec<usize>>,
+    replicas: SmallMap<usize, Vec<usize>>,
     masters: Vec<usize>,
     /// The masters whose health is online.
     online: Vec<usize>,
     nodes: Vec<Node>,
-    by_id: HashMap<String, usize>,
+    by_id: SmallMap<String, usize>,
     /// Host sessions, by number (0 is the feed).
     hosts: Vec<Host>,
-    host_of: IdMap<(usize, usize), usize>,
-    subs: IdMap<usize, Sub>,
+    host_of: SmallMap<(usize, usize), usize>,
+    subs: SmallMap<usize, Sub>,
     /// Node sessions of subscriptions: their pushes, and the lease each
     /// takes once ready.
-    sub_of: IdMap<(usize, usize), (usize, u32)>,
+    sub_of: SmallMap<(usize, usize), (usize, u32)>,
     requests: IdMap<RequestId, Routed>,
     inner: IdMap<(usize, RequestId), Inner>,
     waiting: VecDeque<RequestId>,
@@ -226,15 +227,15 @@ impl Cluster {
             },
             owners: vec![NONE; SLOTS],
             topology: None,
-            replicas: IdMap::default(),
+            replicas: SmallMap::default(),
             masters: Vec::new(),
             online: Vec::new(),
             nodes: Vec::new(),
-            by_id: HashMap::new(),
+            by_id: SmallMap::default(),
             hosts: vec![Host::Feed],
-            host_of: IdMap::default(),
-            subs: IdMap::default(),
-            sub_of: IdMap::default(),
+            host_of: SmallMap::default(),
+            subs: SmallMap::default(),
+            sub_of: SmallMap::default(),
             requests: IdMap::default(),
             inner: IdMap::default(),
             waiting: VecDeque::new(),
@@ -369,7 +370,7 @@ impl Cluster {
         let read_replicas = self.config.read_from != ReadFrom::Master;
         let mut owners = vec![NONE; SLOTS];
         let mut masters = Vec::new();
-        let mut replicas = IdMap::default();
+        let mut replicas = SmallMap::default();
         // A failed master that lost its slots to a replica stays listed, in a
         // shard of its own without slots: it serves nothing.
         let mut online = Vec::new();
@@ -1358,7 +1359,7 @@ impl Core for Cluster {
             Sub {
                 owner,
                 plain: (n, local),
-                shards: IdMap::default(),
+                shards: SmallMap::default(),
             },
         );
         Ok(sub)

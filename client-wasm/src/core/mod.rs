@@ -25,6 +25,7 @@ pub mod pool;
 pub mod script;
 pub mod session;
 pub mod slots;
+pub mod small_map;
 pub mod table;
 pub mod uri;
 
