@@ -1,7 +1,8 @@
 //! A map kept as a list of pairs, for the router's few-entry tables.
 //!
-//! A cluster has a handful of nodes, a few sockets on each and a
-//! subscription or two: a linear scan over that many pairs is as fast as
+//! A cluster has a handful of nodes and a bounded number of sockets on
+//! each (its pool, plus at most `cluster::MAX_EXTRA_SOCKETS` that
+//! subscriptions hold): a linear scan over that many pairs is as fast as
 //! hashing, and each `HashMap` instantiation costs the wasm a copy of
 //! hashbrown's code (about half a kilobyte gzip per key and value type).
 
