@@ -3,7 +3,8 @@
 // It talks through a connection with a `BytesEncoder`, so arguments can
 // hold any bytes ("\xff" escapes) and binary replies are shown exactly.
 // Several lines (paste them, or Shift+Enter between them) are issued in one
-// JS task, so the client pipelines them into one WebSocket message.
+// JS task, so the client pipelines them: one WebSocket message (or one per
+// 8 KiB, for a longer paste).
 // Everything run in this page session can be exported as a JSON file.
 import { download } from './dom.js';
 import { unescapeBytes } from './keynames.js';
@@ -133,7 +134,7 @@ export function startConsole({ session }) {
       show(lines[i], reply, reply.at - started);
     }
     if (lines.length > 1) {
-      note(`${lines.length} commands pipelined: sent in one WebSocket message, all replies in ${(performance.now() - started).toFixed(1)} ms`);
+      note(`${lines.length} commands pipelined: sent without waiting for replies, all replies in ${(performance.now() - started).toFixed(1)} ms`);
     }
     output.scrollTop = output.scrollHeight;
   }

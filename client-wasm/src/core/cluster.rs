@@ -986,6 +986,10 @@ impl Core for Cluster {
         }
     }
 
+    fn burst_due(&self) -> bool {
+        self.nodes.iter().any(|node| node.pool.burst_due())
+    }
+
     fn path(&self, session: usize) -> Option<String> {
         match self.hosts.get(session)? {
             Host::Feed => Some("/cluster".into()),

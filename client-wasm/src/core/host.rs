@@ -20,6 +20,9 @@ pub trait Core {
     fn take_outputs(&mut self) -> Vec<Output>;
     /// Hands each socket's queued bytes to `send(session, bytes)`.
     fn transmit(&mut self, send: &mut dyn FnMut(usize, &[u8]));
+    /// A burst of requests is big enough to transmit before the host's
+    /// task ends (see `Pipeline`).
+    fn burst_due(&self) -> bool;
     /// Where session `session` connects, below the URL (`None`: the URL).
     fn path(&self, session: usize) -> Option<String>;
     /// A cluster's node ids (none for a pool).
@@ -85,6 +88,9 @@ impl Core for Pool {
     }
     fn transmit(&mut self, send: &mut dyn FnMut(usize, &[u8])) {
         Pool::transmit(self, send)
+    }
+    fn burst_due(&self) -> bool {
+        Pool::burst_due(self)
     }
     fn path(&self, _session: usize) -> Option<String> {
         None

@@ -130,6 +130,8 @@ pub struct Pool {
     cache: Option<Cache>,
     /// When hits began to be served since the sockets last gave input.
     hits_since: Option<f64>,
+    /// A session's unsent burst grew past `BURST_BYTES` (see `Pipeline`).
+    burst_due: bool,
     out: Vec<Output>,
 }
 
@@ -158,6 +160,7 @@ impl Pool {
             timeouts: VecDeque::new(),
             cache,
             hits_since: None,
+            burst_due: false,
             out: Vec::new(),
         }
     }
@@ -191,8 +194,15 @@ impl Pool {
         !self.out.is_empty()
     }
 
+    /// Whether a burst of requests is big enough to send before the host's
+    /// task ends: then it calls [`Pool::transmit`] at once.
+    pub fn burst_due(&self) -> bool {
+        self.burst_due
+    }
+
     /// Hands each session's queued bytes to `send(session, bytes)`.
     pub fn transmit(&mut self, mut send: impl FnMut(usize, &[u8])) {
+        self.burst_due = false;
         for session in &mut self.sessions {
             if session.is_ready()
                 || matches!(session.state, super::session::State::Handshake { .. })
@@ -638,9 +648,9 @@ impl Pool {
                 record.place = Place::Session(i);
             }
         }
-        if let Err(cmd) = s.pipeline.push(cmd, tag, shape) {
-            drop(cmd);
-            self.fail_tag(tag, closed());
+        match s.pipeline.push(cmd, tag, shape) {
+            Ok(()) => self.burst_due |= s.pipeline.take_burst_due(),
+            Err(_) => self.fail_tag(tag, closed()),
         }
     }
 

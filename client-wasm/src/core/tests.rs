@@ -8,7 +8,7 @@ use super::backoff::FIRST_DELAY_MS;
 use super::cmd::Cmd;
 use super::command::ReplyKind;
 use super::cursor::{Cursor, ScanKind};
-use super::pipeline::Outcome;
+use super::pipeline::{Outcome, BURST_BYTES};
 use super::pool::{Config, Mode, Pool, QueueLimits};
 use super::session::{Event, Output, Remembered, RequestId, Settings};
 use super::{script, ClientError};
@@ -262,6 +262,45 @@ fn ten_thousand_pipelined_replies_stay_matched() {
     for (i, id) in ids.into_iter().enumerate() {
         assert_eq!(wire.outcome(id), reply(Frame::Integer(i as i64 + 1)));
     }
+}
+
+#[test]
+fn a_burst_past_burst_bytes_is_due_once_and_leaves_whole() {
+    let mut wire = Wire::ready(1, Mode::Single);
+    let value = "v".repeat(1000);
+    let set = || cmd(&["SET", "k", &value]);
+    let weight = set().byte_len() + 8 * set().len();
+    let needed = BURST_BYTES.div_ceil(weight);
+    let mut ids: Vec<_> = (2..needed).map(|_| wire.send(set())).collect();
+    // One taken back before it was sent no longer counts.
+    let aborted = wire.send(set());
+    wire.pool.abort(aborted);
+    ids.push(wire.send(set()));
+    assert!(
+        !wire.pool.burst_due(),
+        "{} commands are not a burst",
+        needed - 1
+    );
+    ids.push(wire.send(set()));
+    assert!(wire.pool.burst_due(), "{needed} commands are");
+    ids.push(wire.send(set()));
+    assert!(wire.pool.burst_due(), "due until the host transmits");
+    let lines = vec![["SET", "k", value.as_str()]; ids.len()];
+    let lines: Vec<&[&str]> = lines.iter().map(|line| &line[..]).collect();
+    assert_eq!(
+        wire.sent(0),
+        resp(&lines),
+        "every command, in order, at once"
+    );
+    assert!(!wire.pool.burst_due(), "sent: nothing due");
+    ids.push(wire.send(set()));
+    assert!(!wire.pool.burst_due(), "a new burst starts from nothing");
+    wire.sent(0);
+    wire.answer(0, &vec![simple("OK"); ids.len()]);
+    for id in ids {
+        assert_eq!(wire.outcome(id), reply(simple("OK")));
+    }
+    assert!(wire.completions.is_empty(), "none for the aborted request");
 }
 
 #[test]

@@ -568,6 +568,9 @@ impl ClientInner {
                     },
                 );
                 self.queue_flush();
+                if self.core.borrow().burst_due() {
+                    self.transmit();
+                }
                 promise
             }
             Err(why) => Promise::reject(&JsValue::from(why)),
