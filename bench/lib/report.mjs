@@ -6,6 +6,7 @@ export const UNITS = {
   itemsPerSec: 'items/s', MBps: 'MB/s', msgsPerSec: 'msgs/s', relayCpuMsPerMB: 'relay CPU ms/MB',
   relayCpuUsPerOp: 'relay CPU µs/op', relayCpuUsPerMsg: 'relay CPU µs/msg',
   decodeMBps: 'decode MB/s', decodeToJsMBps: 'decode → JS values MB/s', nsPerCommand: 'ns per command read + encoded',
+  freshMiBMs: 'ms to fill a fresh 1 MiB array', reusedMiBMs: 'ms to fill a reused one',
   p50Us: 'p50 µs (batches of 100)', p99Us: 'p99 µs (batches of 100)',
   wasmBytesPerEntry: 'wasm memory bytes/entry', accountedBytesPerEntry: 'cache-counted bytes/entry',
 };
