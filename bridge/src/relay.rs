@@ -60,6 +60,15 @@ use crate::tokens::{Credentials, Tokens};
 /// Size of the Redis read buffer; each read becomes one binary message.
 const READ_BUFFER: usize = 64 * 1024;
 
+/// A bulk reply up to this size (with what came before it in the same
+/// reads) goes to the browser whole, in one message, not one message per
+/// read: a client can then hand the value over as a view of the message
+/// it came in, where a value in pieces must be copied into fresh memory,
+/// which costs a browser more than the copy itself. It bounds what a
+/// connection holds of Redis's replies; from the browser, a message may
+/// be far larger (`--max-message-size`).
+const WHOLE_BULK: u64 = 2 << 20;
+
 /// How long to wait for the browser to answer our close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -420,8 +429,9 @@ pub(crate) fn pings(idle: Option<Duration>) -> Option<Interval> {
 }
 
 /// Sends each read from Redis to the browser as one binary message (with
-/// its redirections rewritten, from a cluster node), and a ping every half
-/// idle timeout; a send stuck for the idle timeout ends it.
+/// its redirections rewritten, from a cluster node; from a single server,
+/// the reads up to the end of a bulk reply of up to [`WHOLE_BULK`]), and a
+/// ping every half idle timeout; a send stuck for the idle timeout ends it.
 async fn redis_to_browser(
     from_redis: &mut (impl AsyncRead + Unpin),
     to_browser: &mut SplitSink<WebSocket, Message>,
@@ -446,12 +456,15 @@ async fn redis_to_browser(
                 Ok(0) => return End::RedisClosed,
                 Ok(n) => {
                     metrics.bytes_to_browser.inc_by(n as u64);
-                    metrics.messages_to_browser.inc();
                     between.reply_timer.replied(&metrics.reply_latency);
                     let done = replies.feed(&buf[buf.len() - n..]);
                     let size = if replies.lost() { 0 } else { replies.reply_size() };
                     between.backpressure.received(done, size);
                     let Some(cluster) = cluster else {
+                        if replies.blob_due().is_some_and(|due| buf.len() as u64 + due <= WHOLE_BULK) {
+                            continue 'reads;
+                        }
+                        metrics.messages_to_browser.inc();
                         break 'read Message::Binary(buf.split().freeze());
                     };
                     // Fail closed: a redirection the counter missed would
@@ -472,6 +485,7 @@ async fn redis_to_browser(
                     if sent.is_empty() {
                         continue 'reads;
                     }
+                    metrics.messages_to_browser.inc();
                     Message::Binary(sent)
                 }
                 Err(error) => {

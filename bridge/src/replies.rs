@@ -332,6 +332,15 @@ impl ReplyCounter {
         }
     }
 
+    /// The bytes still due of a top-level blob (a bulk string's payload
+    /// and CRLF) when the stream stopped inside one.
+    pub fn blob_due(&self) -> Option<u64> {
+        match self.state {
+            State::Payload(due) if self.open.is_empty() && !self.lost => Some(due),
+            _ => None,
+        }
+    }
+
     /// An aggregate header (or a null blob) ended: what follows it.
     fn open(&mut self, header: Header, len: u64, negative: bool) {
         if negative {
@@ -406,6 +415,22 @@ mod tests {
             assert!(!counter.lost());
         }
         whole
+    }
+
+    #[test]
+    fn tells_what_a_top_level_blob_still_owes() {
+        let mut counter = ReplyCounter::default();
+        counter.feed(b"+OK\r\n$11\r\nhel");
+        assert_eq!(counter.blob_due(), Some(10), "8 bytes and CRLF");
+        counter.feed(b"lo world");
+        assert_eq!(counter.blob_due(), Some(2), "its CRLF");
+        counter.feed(b"\r\n");
+        assert_eq!(counter.blob_due(), None, "whole");
+        counter.feed(b"*2\r\n$3\r\nab");
+        assert_eq!(counter.blob_due(), None, "inside an array: not top level");
+        counter.feed(b"c\r\n$3\r\nxyz\r\n$4\r\n");
+        assert_eq!(counter.blob_due(), Some(6), "a header alone");
+        assert!(!counter.lost());
     }
 
     #[test]

@@ -79,13 +79,23 @@ async fn large_reply_arrives_whole() {
     let bridge = Bridge::with_redis(&redis, &[]);
     let mut ws = connect(&bridge.url("/")).await;
 
-    let value = "x".repeat(1 << 20);
-    round_trip(&mut ws, &command(&["SET", "big", &value]), b"+OK\r\n").await;
-    send(&mut ws, &command(&["GET", "big"])).await;
-    let expected = format!("${}\r\n{value}\r\n", value.len());
-    let (got, messages) = receive(&mut ws, expected.len()).await;
-    assert!(got == expected.as_bytes(), "GET big returned other bytes");
-    assert!(messages > 1, "a 1 MiB reply spans several 64 KiB reads");
+    // Up to 2 MiB, a bulk reply comes in one message, however many reads it
+    // took; a larger one comes read by read.
+    for (len, whole) in [(1 << 20, true), (3 << 20, false)] {
+        let value = "x".repeat(len);
+        round_trip(&mut ws, &command(&["SET", "big", &value]), b"+OK\r\n").await;
+        send(&mut ws, &command(&["GET", "big"])).await;
+        let expected = format!("${}\r\n{value}\r\n", value.len());
+        let (got, messages) = receive(&mut ws, expected.len()).await;
+        assert!(
+            got == expected.as_bytes(),
+            "GET of {len} bytes returned other bytes"
+        );
+        match whole {
+            true => assert_eq!(messages, 1, "{len} bytes in one message"),
+            false => assert!(messages > 1, "{len} bytes span several 64 KiB reads"),
+        }
+    }
 }
 
 #[tokio::test]

@@ -173,11 +173,12 @@ export const tests = {
   // A large bulk reply that spans WebSocket messages is gathered in place
   // (core/gather.rs) for the kinds that take it as it is: text, bytes, a
   // custom encoder's value and call(); replies around it keep their order.
+  // Values past 2 MiB, which the bridge does not send whole.
   'large values spanning messages decode exactly under every encoder': async ({ m, connect, eq, ok, key }) => {
     const conn = await connect();
     const raw = await connect({ encoder: new m.BytesEncoder() });
     const utf8 = new TextEncoder();
-    const text = '\ufeff' + 'ünïcödé 日本語 🚀 '.repeat(40_000);
+    const text = '\ufeff' + 'ünïcödé 日本語 🚀 '.repeat(90_000);
     const k = key('gathered-text');
     await conn.set(k, text);
     const [before, got, after, plain, asText] = await Promise.all([
@@ -188,7 +189,7 @@ export const tests = {
     eq(after, 1, 'the reply after');
     ok(plain === text, 'call() gets the same text');
     ok(asText === text, 'GETEX too');
-    const bytes = new Uint8Array(700_000).map((_, i) => (i * 31) % 256);
+    const bytes = new Uint8Array(2_500_000).map((_, i) => (i * 31) % 256);
     bytes.set([0xc3, 0x28, 0xff], 1000); // not UTF-8
     const kb = utf8.encode(key('gathered-bytes'));
     await raw.set(kb, bytes);
@@ -204,6 +205,31 @@ export const tests = {
     });
     eq(await custom.get(k), `custom:${utf8.encode(text).length}`, 'a custom encoder gets the whole value');
     eq(seen, [utf8.encode(text).length], 'once');
+  },
+
+  // The bridge sends a bulk reply of up to 2 MiB in one message; the value
+  // is then a view of that message, copied nowhere, and the caller's own.
+  'a large value that comes whole in one message is a view of it, and its own': async ({ m, connect, eq, ok, key }) => {
+    const raw = await connect({ encoder: new m.BytesEncoder() });
+    const conn = await connect();
+    const bytes = new Uint8Array(1_000_000).map((_, i) => (i * 7) % 256);
+    const k = new TextEncoder().encode(key('whole'));
+    await raw.set(k, bytes);
+    const same = (got) => got.length === bytes.length && got.every((b, i) => b === bytes[i]);
+    const first = await raw.get(k);
+    const second = await raw.get(k);
+    ok(same(first) && same(second), 'every byte');
+    ok(first.byteOffset > 0 && first.buffer.byteLength > first.length,
+      `a view of the message (offset ${first.byteOffset} in ${first.buffer.byteLength} bytes)`);
+    first.fill(0);
+    ok(same(second) && same(await raw.get(k)), 'changing one value changes no other');
+    const text = 'é'.repeat(300_000);
+    const kt = key('whole-text');
+    await conn.set(kt, text);
+    const [before, got, after] = await Promise.all([conn.ping(), conn.get(kt), conn.incr(key('whole-count'))]);
+    eq(before.status, 'PONG', 'the reply before');
+    ok(got === text, `text in the same message as other replies (${got.length} code units)`);
+    eq(after, 1, 'the reply after');
   },
 
   // The bridge refuses messages over 1 MiB: a 3 MB value only gets through

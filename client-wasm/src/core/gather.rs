@@ -8,10 +8,38 @@
 //! allocates the value once and copies each message's share of it there;
 //! [`Gathering`] says which bytes of the stream that share is, and checks
 //! the CRLF after it. Then `Core::gathered` completes the request.
+//!
+//! Fresh memory costs a browser page faults as it is first written, more
+//! than the copy itself. So the bridge sends a bulk reply of up to 2 MiB in
+//! one message, and when a message begins with a large bulk reply's header
+//! ([`bulk_header`]) and holds all of its value, the host hands the value
+//! over as a view of that message: nothing is copied at all.
 
 /// The smallest bulk reply worth gathering: below it, one copy out of wasm
 /// memory costs less than the host's bookkeeping.
 pub const MIN_GATHERED: usize = 32 * 1024;
+
+/// The longest bulk reply header [`bulk_header`] reads (`$`, 20 digits,
+/// CRLF).
+pub const BULK_HEADER_MAX: usize = 23;
+
+/// A bulk reply header at the start of `bytes`, `$<len>\r\n`: its length
+/// and the value's. Anything else (a null, a header cut short) is `None`.
+pub fn bulk_header(bytes: &[u8]) -> Option<(usize, usize)> {
+    let digits = bytes
+        .get(1..)?
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if bytes[0] != b'$' || digits == 0 || bytes.get(1 + digits..3 + digits)? != b"\r\n" {
+        return None;
+    }
+    let len = std::str::from_utf8(&bytes[1..1 + digits])
+        .ok()?
+        .parse()
+        .ok()?;
+    Some((3 + digits, len))
+}
 
 /// How far the host has gathered a bulk reply of `len` bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +192,30 @@ mod tests {
         let mut out = Vec::new();
         frames.iter().for_each(|f| resp::encode(f, &mut out));
         out
+    }
+
+    #[test]
+    fn bulk_header_reads_a_whole_header_and_nothing_else() {
+        assert_eq!(bulk_header(b"$1048576\r\nxx"), Some((10, 1 << 20)));
+        assert_eq!(bulk_header(b"$0\r\n"), Some((4, 0)));
+        for not_one in [
+            &b""[..],
+            b"$",
+            b"$12",
+            b"$12\r",
+            b"$-1\r\n",
+            b"$\r\n",
+            b"+OK\r\n",
+            b"$1x\r\n",
+            b"$99999999999999999999999\r\n",
+        ] {
+            assert_eq!(
+                bulk_header(not_one),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(not_one)
+            );
+        }
     }
 
     #[test]

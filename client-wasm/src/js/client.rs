@@ -34,7 +34,7 @@ use super::replies::Stream;
 use super::subscription::SubState;
 use super::transport::{Events, Transport};
 use crate::core::cmd::Cmd;
-use crate::core::gather::{Gathering, MIN_GATHERED};
+use crate::core::gather::{bulk_header, Gathering, BULK_HEADER_MAX, MIN_GATHERED};
 use crate::core::pipeline::Outcome;
 use crate::core::pool::Config;
 use crate::core::session::{Event, Output, RequestId, TxId};
@@ -730,6 +730,9 @@ impl Events for ClientInner {
         let total = data.length() as usize;
         // A value being gathered takes the front of the message.
         let mut at = this.gather(session, generation, data);
+        if at == 0 {
+            at = this.gather_in_place(session, generation, data);
+        }
         if at == total {
             return;
         }
@@ -794,6 +797,71 @@ struct Gather {
 }
 
 impl ClientInner {
+    /// A message that begins with a large bulk reply's header: the decoder
+    /// gets the header alone, and if the reply is one to gather and all of
+    /// its value is in this message, the value is a view of the message
+    /// (nothing copied; the bridge sends a bulk reply of up to 2 MiB whole),
+    /// else gathered as usual. Returns how many bytes it took (0: none, the
+    /// message goes to the decoder).
+    fn gather_in_place(
+        self: &Rc<Self>,
+        session: usize,
+        generation: u32,
+        data: &Uint8Array,
+    ) -> usize {
+        let total = data.length() as usize;
+        let mut head = [0u8; BULK_HEADER_MAX];
+        let peeked = total.min(head.len());
+        data.subarray(0, peeked as u32).copy_to(&mut head[..peeked]);
+        let Some((header, len)) = bulk_header(&head[..peeked]) else {
+            return 0;
+        };
+        if len < MIN_GATHERED {
+            return 0;
+        }
+        let taken = {
+            let mut core = self.core.borrow_mut();
+            let Some(input) = core.input(session, generation) else {
+                return 0;
+            };
+            if !input.is_empty() {
+                return 0;
+            }
+            input.extend_from_slice(&head[..header]);
+            core.on_received(session, now());
+            core.take_large_bulk(session, generation, MIN_GATHERED)
+        };
+        // Not one to gather: the decoder has the header, the rest follows.
+        let Some((len, _)) = taken else { return header };
+        let mut progress = Gathering::new(len);
+        // Where the bytes the gathering takes next begin: after the value
+        // when it is all here (then only its CRLF is left to take).
+        let (value, next) = match header + len <= total {
+            true => {
+                progress.fill(len);
+                let view = Uint8Array::new_with_byte_offset_and_length(
+                    &data.buffer(),
+                    data.byte_offset() + header as u32,
+                    len as u32,
+                );
+                (view, header + len)
+            }
+            false => (Uint8Array::new_with_length(len as u32), header),
+        };
+        self.gathering.borrow_mut().insert(
+            session,
+            Gather {
+                generation,
+                progress,
+                value,
+            },
+        );
+        let rest = data.subarray(next as u32, total as u32);
+        let at = next + self.gather(session, generation, &rest);
+        self.drive();
+        at
+    }
+
     /// Gives the front of `data` to the value session `session` is
     /// gathering, if any: returns how many bytes it took. Once the value and
     /// its CRLF are whole, its request completes with it.
