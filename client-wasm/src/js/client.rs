@@ -730,45 +730,32 @@ impl Events for ClientInner {
         let total = data.length() as usize;
         // A value being gathered takes the front of the message.
         let mut at = this.gather(session, generation, data);
-        if at == 0 {
-            at = this.gather_in_place(session, generation, data);
-        }
         if at == total {
             return;
         }
-        // The rest goes to the decoder.
-        let taken = {
-            let mut core = this.core.borrow_mut();
-            let Some(input) = core.input(session, generation) else {
-                return;
-            };
-            let start = input.len();
-            input.resize(start + total - at, 0);
-            data.subarray(at as u32, total as u32)
-                .copy_to(&mut input[start..]);
-            at = total;
-            core.on_received(session, now());
-            core.take_large_bulk(session, generation, MIN_GATHERED)
-        };
-        // A large bulk reply begun and not whole: gather it from now on.
-        if let Some((len, buffered)) = taken {
-            let value = Uint8Array::new_with_length(len as u32);
-            let mut progress = Gathering::new(len);
-            progress.take(&buffered, |offset, part| {
-                value
-                    .subarray(offset as u32, (offset + part.len()) as u32)
-                    .copy_from(part)
-            });
-            this.gathering.borrow_mut().insert(
-                session,
-                Gather {
-                    generation,
-                    progress,
-                    value,
-                },
-            );
+        if at == 0 {
+            at = this.gather_in_place(session, generation, data);
         }
-        debug_assert_eq!(at, total);
+        // The rest goes to the decoder.
+        if at < total {
+            let rest = data.subarray(at as u32, total as u32);
+            let taken = this.decode(session, generation, |input| {
+                let start = input.len();
+                input.resize(start + rest.length() as usize, 0);
+                rest.copy_to(&mut input[start..]);
+            });
+            // A large bulk reply begun and not whole: gather it from now on.
+            if let Some((len, buffered)) = taken {
+                let value = Uint8Array::new_with_length(len as u32);
+                let mut progress = Gathering::new(len);
+                progress.take(&buffered, |offset, part| {
+                    value
+                        .subarray(offset as u32, (offset + part.len()) as u32)
+                        .copy_from(part)
+                });
+                this.start_gathering(session, generation, progress, value);
+            }
+        }
         this.drive();
     }
 
@@ -819,18 +806,17 @@ impl ClientInner {
         if len < MIN_GATHERED {
             return 0;
         }
-        let taken = {
-            let mut core = self.core.borrow_mut();
-            let Some(input) = core.input(session, generation) else {
-                return 0;
-            };
-            if !input.is_empty() {
-                return 0;
-            }
-            input.extend_from_slice(&head[..header]);
-            core.on_received(session, now());
-            core.take_large_bulk(session, generation, MIN_GATHERED)
-        };
+        let empty = self
+            .core
+            .borrow_mut()
+            .input(session, generation)
+            .is_some_and(|input| input.is_empty());
+        if !empty {
+            return 0;
+        }
+        let taken = self.decode(session, generation, |input| {
+            input.extend_from_slice(&head[..header])
+        });
         // Not one to gather: the decoder has the header, the rest follows.
         let Some((len, _)) = taken else { return header };
         let mut progress = Gathering::new(len);
@@ -848,18 +834,39 @@ impl ClientInner {
             }
             false => (Uint8Array::new_with_length(len as u32), header),
         };
-        self.gathering.borrow_mut().insert(
-            session,
-            Gather {
-                generation,
-                progress,
-                value,
-            },
-        );
+        self.start_gathering(session, generation, progress, value);
         let rest = data.subarray(next as u32, total as u32);
-        let at = next + self.gather(session, generation, &rest);
-        self.drive();
-        at
+        next + self.gather(session, generation, &rest)
+    }
+
+    /// Appends what `fill` gives to `session`'s decoder input and decodes;
+    /// returns a large bulk reply begun and not whole, for the host to
+    /// gather (`Core::take_large_bulk`).
+    fn decode(
+        &self,
+        session: usize,
+        generation: u32,
+        fill: impl FnOnce(&mut bytes::BytesMut),
+    ) -> Option<(usize, bytes::BytesMut)> {
+        let mut core = self.core.borrow_mut();
+        fill(core.input(session, generation)?);
+        core.on_received(session, now());
+        core.take_large_bulk(session, generation, MIN_GATHERED)
+    }
+
+    fn start_gathering(
+        &self,
+        session: usize,
+        generation: u32,
+        progress: Gathering,
+        value: Uint8Array,
+    ) {
+        let gather = Gather {
+            generation,
+            progress,
+            value,
+        };
+        self.gathering.borrow_mut().insert(session, gather);
     }
 
     /// Gives the front of `data` to the value session `session` is
