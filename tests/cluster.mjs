@@ -69,6 +69,23 @@ async function agreed(ports, gone = []) {
 }
 
 /**
+ * Whether every node of `ports` lists the same `count` replicas, each
+ * attached to a master that serves slots. Gossip spreads a replica's role
+ * after `--cluster create` returns; tests that compare replicas need it done.
+ */
+async function replicasKnown(ports, count) {
+  const views = [];
+  for (const port of ports) {
+    const lines = (await bulkText(port, 'CLUSTER', 'NODES')).trim().split('\n').map((line) => line.split(' '));
+    const serving = new Set(lines.filter((f) => f[2].includes('master') && f.length > 8).map((f) => f[0]));
+    const replicas = lines.filter((f) => f[2].includes('slave') && serving.has(f[3]));
+    if (replicas.length !== count) return false;
+    views.push(replicas.map((f) => `${f[0]} ${f[3]}`).sort().join('\n'));
+  }
+  return views.every((view) => view === views[0]);
+}
+
+/**
  * Starts a cluster of `masters` masters with `replicas` replicas each.
  * Resolves to `{ nodes: [{ port, proc, id }], seeds, stop(), kill(port), restart(port), waitUntilAgreed() }`:
  * `seeds` is `127.0.0.1:port,...` of every node, `kill` ends one node with
@@ -106,6 +123,7 @@ export async function startCluster({ masters = 3, replicas = 1 } = {}) {
     await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`),
       '--cluster-replicas', String(replicas), '--cluster-yes']);
     await until('every node agreed on the slot map', () => agreed(ports));
+    await until(`every node knowing all ${masters * replicas} replicas`, () => replicasKnown(ports, masters * replicas));
     for (const node of nodes) node.id = await bulkText(node.port, 'CLUSTER', 'MYID');
   } catch (err) {
     await stop();
