@@ -5,7 +5,7 @@
 // that ran none of them fails each one by name.
 //
 // The stack behind every host is the same: a real redis-server, the bridge
-// (refusing WebSocket messages over 1 MiB, as the suite expects), and for
+// (refusing WebSocket messages over 2 MiB, as the suite expects), and for
 // browsers a static server with /pkg/ (the built package) and
 // /conformance/ (the suite) that the bridge accepts as an Origin. Runtimes
 // that send no Origin (Node, Deno, Bun) connect with a bridge token instead.
@@ -18,7 +18,7 @@ import { tests } from './conformance/basics.mjs';
 import { closeServer, serveStatic, startBridge, startRedis, startTokenBridge, stopProcess, TOKEN, TRUSTED, WWW_DIR } from './harness.mjs';
 
 const CONFORMANCE = join(import.meta.dirname, 'conformance');
-const BRIDGE_ARGS = [...TRUSTED, '--max-message-size', '1048576'];
+const BRIDGE_ARGS = [...TRUSTED, '--max-message-size', '2097152'];
 const RUN_MS = 300_000;
 /**
  * How long a runtime may take to exit by itself once it printed its results

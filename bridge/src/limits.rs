@@ -57,6 +57,9 @@ use std::time::Duration;
 
 /// Default `--max-message-size`.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
+/// The largest WebSocket message the redis-wasm client sends (it splits a
+/// larger write): a `--max-message-size` below it is warned about.
+pub const CLIENT_MESSAGE_SIZE: usize = 2 << 20;
 /// Default `--max-bulk-len`.
 pub const DEFAULT_MAX_BULK_LEN: usize = 64 << 20;
 /// Default `--max-connections`.

@@ -789,6 +789,13 @@ impl Settings {
             .transpose()?
             .map(Arc::new);
         check_exposure(args, tokens.is_some())?;
+        if args.max_message_size < limits::CLIENT_MESSAGE_SIZE {
+            tracing::warn!(
+                max_message_size = args.max_message_size,
+                "redis-wasm sends writes in WebSocket messages of up to 2 MiB: a smaller \
+                 --max-message-size closes its connections at a larger write (1009)"
+            );
+        }
         if let Some(dir) = &args.static_dir {
             if !dir.is_dir() {
                 return Err(format!("--static {}: not a directory", dir.display()));

@@ -1,6 +1,6 @@
 // The client's basic contract, as plain test bodies that any host runs
 // (tests/conformance/run.mjs): each takes the kit (kit.mjs) of the imported
-// package and a bridge that refuses WebSocket messages over 1 MiB, in front
+// package and a bridge that refuses WebSocket messages over 2 MiB, in front
 // of a real redis-server. Values and options round trip, replies keep their
 // order and types, and every way a connection can fail rejects with the
 // error class that names it. Nothing here may use a host's own API.
@@ -232,7 +232,7 @@ export const tests = {
     eq(after, 1, 'the reply after');
   },
 
-  // The bridge refuses messages over 1 MiB: a 3 MB value only gets through
+  // The bridge refuses messages over 2 MiB: a 3 MB value only gets through
   // because the client splits its writes, and comes back whole.
   'a value larger than a WebSocket message round trips byte for byte': async ({ m, connect, eq, ok }) => {
     const conn = await connect({ encoder: new m.BytesEncoder() });

@@ -129,6 +129,23 @@ impl Cmd {
         self.role.set(None);
     }
 
+    /// Makes room for `args` more arguments of `bytes` bytes in all, so
+    /// that a line whose size is known is built without growing.
+    pub fn reserve(&mut self, args: usize, bytes: usize) {
+        self.ends.reserve(args);
+        self.bytes.reserve(bytes);
+    }
+
+    /// Appends an argument of `len` bytes that `fill` writes in place: a
+    /// host's buffer is copied once, not into a Vec first.
+    pub fn push_filled(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
+        let start = self.bytes.len();
+        self.bytes.resize(start + len, 0);
+        fill(&mut self.bytes[start..]);
+        self.ends.push(self.bytes.len() as u32);
+        self.role.set(None);
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -318,6 +335,19 @@ mod tests {
             b"*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n$5\r\nvalue\r\n"
         );
         assert_eq!(c.name(), "SET");
+    }
+
+    #[test]
+    fn an_argument_filled_in_place_is_one_like_any_other() {
+        let mut c = cmd(&["SET", "k"]);
+        c.push_filled(3, |arg| arg.copy_from_slice(b"abc"));
+        c.reserve(1, 0);
+        c.push_filled(0, |_| {});
+        assert_eq!(
+            c.args().collect::<Vec<_>>(),
+            [&b"SET"[..], b"k", b"abc", b""]
+        );
+        assert_eq!(c, cmd(&["SET", "k", "abc", ""]));
     }
 
     #[test]

@@ -210,7 +210,9 @@ fn command(cmd: i32, kind: u8, line: &Array) -> Result<Cmd, JsValue> {
             match item.as_string() {
                 Some(text) => built.push(text.as_bytes()),
                 None => match item.dyn_ref::<Uint8Array>() {
-                    Some(bytes) => built.push(&bytes.to_vec()),
+                    Some(bytes) => {
+                        built.push_filled(bytes.length() as usize, |arg| bytes.copy_to(arg))
+                    }
                     None => return Err(type_error("__send: a line holds strings and Uint8Arrays")),
                 },
             }
@@ -224,9 +226,13 @@ fn wired(cmd: i32, kind: u8, args: usize) -> Result<Cmd, JsValue> {
         WIRE.with(|wire| {
             let wire = wire.borrow();
             let (ends, bytes) = wire.split_at(WIRE_ARGS * 4);
+            let count = args.min(WIRE_ARGS);
+            // The last end is the line's length: room for all of it at once.
+            let total = count.checked_sub(1).map_or(0, |last| end_at(ends, last));
+            built.reserve(count, total.min(bytes.len()));
             let mut start = 0;
-            for end in ends.chunks_exact(4).take(args.min(WIRE_ARGS)) {
-                let end = u32::from_le_bytes([end[0], end[1], end[2], end[3]]) as usize;
+            for i in 0..count {
+                let end = end_at(ends, i);
                 let arg = bytes
                     .get(start..end)
                     .ok_or_else(|| type_error("__sendWire: a line out of bounds"))?;
@@ -236,6 +242,12 @@ fn wired(cmd: i32, kind: u8, args: usize) -> Result<Cmd, JsValue> {
             Ok(())
         })
     })
+}
+
+/// The end of argument `i` of a wired line, as JS wrote it (little-endian).
+fn end_at(ends: &[u8], i: usize) -> usize {
+    let end = &ends[4 * i..4 * i + 4];
+    u32::from_le_bytes([end[0], end[1], end[2], end[3]]) as usize
 }
 
 /// A command of table entry `cmd` (negative: looked up by its name) and
