@@ -1,7 +1,8 @@
 // Redis Cluster from a page: a real 3-master, 3-replica cluster on loopback
 // ports, the bridge in cluster mode in front of it, and `Cluster.create` in
 // Chromium. Commands of every family land on the master of their slot (read
-// back from each node over TCP), a resharding of 4,096 slots runs under a
+// back from each node over TCP), a 1 MB value from each master comes whole
+// (a view of its message), a resharding of 4,096 slots runs under a
 // stream of numbered INCRs with none lost, and a master killed with SIGKILL
 // fails only what it carried while its replica takes over.
 import assert from 'node:assert/strict';
@@ -29,6 +30,7 @@ before(async () => {
     const { makeKit } = await import('/conformance/kit.mjs');
     window.kit = makeKit(m, {});
     window.openCluster = (options = {}) => m.Cluster.create({ url: `ws://${location.host}/ws`, ...options });
+    window.BytesEncoder = m.BytesEncoder;
     // Rounds of one INCR per key until `stop`: what succeeded, and why the rest failed.
     window.incrLoop = (c, keys) => {
       const state = { c, keys, done: 0, failed: [], stop: false };
@@ -203,6 +205,34 @@ test("readFrom: 'replica' sends reads to the replicas and writes to the masters"
   const after = await getsByRole();
   assert.ok(after.replica - before.replica >= 30, `the replicas served the GETs: ${JSON.stringify({ before, after })}`);
   assert.equal(after.master, before.master, 'no GET reached a master');
+});
+
+test('a large value from any master comes whole in one message, and is a view of it', async () => {
+  const [{ port }] = await masters();
+  const candidates = [];
+  for (let i = 0; i < 60; i++) {
+    const name = `big:${i}`;
+    candidates.push({ name, slot: integer(await redisCommand(port, 'CLUSTER', 'KEYSLOT', name)) });
+  }
+  await run(async (candidates) => {
+    const { eq, ok } = window.kit;
+    const c = await window.openCluster({ encoder: new window.BytesEncoder() });
+    // A key on every master: the bridge holds the replies of each node's socket.
+    const names = c.shards.map(({ slots }) => candidates.find(({ slot }) => slots.some(([from, to]) => slot >= from && slot <= to))?.name);
+    ok(names.length === 3 && names.every(Boolean), `a key on every master: ${names}`);
+    const bytes = new Uint8Array(1_000_000).map((_, i) => (i * 7) % 256);
+    const utf8 = new TextEncoder();
+    for (const name of names) {
+      const k = utf8.encode(name);
+      await c.set(k, bytes);
+      const got = await c.get(k);
+      ok(got.length === bytes.length && got.every((b, i) => b === bytes[i]), `every byte of ${name}`);
+      ok(got.byteOffset > 0 && got.buffer.byteLength > got.length,
+        `${name}: a view of the message (offset ${got.byteOffset} in ${got.buffer.byteLength} bytes)`);
+      eq(await c.delete([k]), 1, `delete ${name}`);
+    }
+    c.close();
+  }, candidates);
 });
 
 function reshard(from, to, slots) {

@@ -429,8 +429,8 @@ pub(crate) fn pings(idle: Option<Duration>) -> Option<Interval> {
 }
 
 /// Sends each read from Redis to the browser as one binary message (with
-/// its redirections rewritten, from a cluster node; from a single server,
-/// the reads up to the end of a bulk reply of up to [`WHOLE_BULK`]), and a
+/// its redirections rewritten, from a cluster node), except that the reads
+/// up to the end of a bulk reply of up to [`WHOLE_BULK`] go as one, and a
 /// ping every half idle timeout; a send stuck for the idle timeout ends it.
 async fn redis_to_browser(
     from_redis: &mut (impl AsyncRead + Unpin),
@@ -448,6 +448,8 @@ async fn redis_to_browser(
     let mut rewrites = Vec::new();
     let mut pings = pings(idle);
     let mut buf = BytesMut::with_capacity(READ_BUFFER);
+    // From a cluster node: rewritten reads that wait for a bulk reply's end.
+    let mut held = BytesMut::new();
     'reads: loop {
         buf.reserve(READ_BUFFER);
         let message = 'read: {
@@ -485,6 +487,20 @@ async fn redis_to_browser(
                     if sent.is_empty() {
                         continue 'reads;
                     }
+                    // Rewritten read by read, so what waits for the rest of
+                    // a bulk reply is held apart from the read buffer.
+                    let due = replies.blob_due();
+                    if due.is_some_and(|due| (held.len() + sent.len()) as u64 + due <= WHOLE_BULK) {
+                        held.extend_from_slice(&sent);
+                        continue 'reads;
+                    }
+                    let sent = match held.is_empty() {
+                        true => sent,
+                        false => {
+                            held.extend_from_slice(&sent);
+                            held.split().freeze()
+                        }
+                    };
                     metrics.messages_to_browser.inc();
                     Message::Binary(sent)
                 }

@@ -186,6 +186,35 @@ async fn node_sockets_relay_to_their_node(cluster: &RedisCluster, bridge: &Bridg
         // It is that node that holds it.
         assert_eq!(master.redis.call(&["GET", &key]).await, bulk(&master.id));
     }
+    large_replies_arrive_whole_and_rewritten(cluster, bridge).await;
+}
+
+/// From a node as from a single server, a bulk reply of up to 2 MiB comes in
+/// one message, a larger one read by read; a redirection that follows it in
+/// the same message is still rewritten.
+async fn large_replies_arrive_whole_and_rewritten(cluster: &RedisCluster, bridge: &Bridge) {
+    let masters = masters(cluster).await;
+    let (key, _) = key_on(cluster, masters[0]).await;
+    let (elsewhere, slot) = key_on(cluster, masters[1]).await;
+    let mut ws = connect(&bridge.url(&format!("/ws/node/{}", masters[0].id))).await;
+    for (len, whole) in [(1 << 20, true), (3 << 20, false)] {
+        let value = "x".repeat(len);
+        round_trip(&mut ws, &command(&["SET", &key, &value]), b"+OK\r\n").await;
+        let mut pipeline = command(&["GET", &key]);
+        pipeline.extend_from_slice(&command(&["GET", &elsewhere]));
+        send(&mut ws, &pipeline).await;
+        let moved = format!("-MOVED {slot} {}\r\n", masters[1].id);
+        let expected = format!("${len}\r\n{value}\r\n{moved}");
+        let (got, messages) = receive(&mut ws, expected.len()).await;
+        assert!(
+            got == expected.as_bytes(),
+            "GET of {len} bytes, then MOVED: other bytes"
+        );
+        match whole {
+            true => assert_eq!(messages, 1, "{len} bytes and the MOVED in one message"),
+            false => assert!(messages > 1, "{len} bytes span several 64 KiB reads"),
+        }
+    }
 }
 
 /// The status and body of a refused handshake.
